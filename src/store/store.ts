@@ -1,0 +1,80 @@
+/**
+ * The store's interface: the only door to persisted state. Implementations live beside this file
+ * and are the only code in the project that writes SQL.
+ */
+import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
+
+export type SubmitOutcome =
+  | { kind: 'created'; request: CertificateRequest; certificate: IssuedCertificate | null }
+  /** The same CSR (same SHA-256) was submitted before: the existing request, unchanged. */
+  | { kind: 'existing'; request: CertificateRequest; certificate: IssuedCertificate | null }
+  /** Another CSR for this common name is pending. */
+  | { kind: 'conflict_pending'; existing: CertificateRequest }
+  /** This common name holds a certificate that is neither revoked nor expired. */
+  | { kind: 'conflict_certificate'; existing: IssuedCertificate };
+
+export interface SubmitOptions {
+  /** When false, a valid (unrevoked, unexpired at `now`) certificate for the CN is a conflict. */
+  allowDuplicateCertificates: boolean;
+  now: Date;
+}
+
+export type CertificateFilter = 'valid' | 'revoked' | 'all';
+
+export interface CleanResult {
+  requestsRemoved: number;
+  certificatesRevoked: string[];
+}
+
+/** Thrown when a generated serial already exists: the caller draws a new one and retries. */
+export class SerialCollisionError extends Error {
+  constructor(readonly serial: string) {
+    super(`serial ${serial} already exists`);
+    this.name = 'SerialCollisionError';
+  }
+}
+
+export interface Store {
+  /**
+   * Atomically: if a request with `request.csrSha256` exists, return it (`existing`); else if a
+   * pending request for `request.commonName` exists, `conflict_pending`; else (unless allowed) if a
+   * valid certificate for the CN exists, `conflict_certificate`; else insert the request and, when
+   * given (autosign), the certificate, in one durable transaction. Resolves only after commit.
+   */
+  submitRequest(
+    request: CertificateRequest,
+    certificate: IssuedCertificate | null,
+    options: SubmitOptions,
+  ): Promise<SubmitOutcome>;
+  getRequest(id: string): Promise<CertificateRequest | null>;
+  /** Newest first. */
+  listRequests(filter: { state?: RequestState; commonName?: string; limit?: number }): Promise<CertificateRequest[]>;
+  findRequestByCsrSha256(sha256: string): Promise<CertificateRequest | null>;
+  /** pending -> issued with the certificate, atomically. Returns null when the request is not pending. */
+  approveRequest(
+    id: string,
+    certificate: IssuedCertificate,
+    decidedBy: string,
+    at: Date,
+  ): Promise<CertificateRequest | null>;
+  /** pending -> rejected. Returns null when the request is not pending. */
+  rejectRequest(id: string, decidedBy: string, reason: string | null, at: Date): Promise<CertificateRequest | null>;
+  getCertificate(serial: string): Promise<IssuedCertificate | null>;
+  /** Newest first. */
+  listCertificates(filter: {
+    status: CertificateFilter;
+    commonName?: string;
+    limit?: number;
+  }): Promise<IssuedCertificate[]>;
+  /** Returns the updated record, or null when unknown. Revoking a revoked certificate keeps the first revocation. */
+  revokeCertificate(serial: string, reason: string, at: Date): Promise<IssuedCertificate | null>;
+  /**
+   * Removes every request for `commonName` and revokes (reason cessationOfOperation) each of its
+   * certificates that is not yet revoked; certificates stay recorded, because a CA must never forget
+   * what it signed (CRLs and OCSP answer for them).
+   */
+  cleanHost(commonName: string, at: Date): Promise<CleanResult>;
+  /** Schema version applied, and whether the store answers. */
+  health(): Promise<{ ok: boolean; schemaVersion: number }>;
+  close(): Promise<void>;
+}

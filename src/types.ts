@@ -1,0 +1,99 @@
+/**
+ * Domain types shared by the layers. Nothing here knows about HTTP or SQL.
+ */
+import type { KeyObject } from 'node:crypto';
+
+export const KEY_TYPES = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-2048', 'rsa-4096'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+export type RequestState = 'pending' | 'issued' | 'rejected';
+
+/** What the fast CSR reader found in a PKCS#10 request whose signature it verified (RFC 2986). */
+export interface ParsedCsr {
+  /** The whole CertificationRequest, DER. */
+  der: Buffer;
+  /** Lower-case hex SHA-256 of `der`: the identity used for idempotent resubmission. */
+  sha256: string;
+  /** The subject's commonName, if any (exactly one is allowed). */
+  commonName: string | null;
+  /** dNSName entries of a requested subjectAltName extension, as sent (not yet validated). */
+  dnsNames: string[];
+  /** iPAddress entries of a requested subjectAltName extension, canonical text (RFC 5952 for IPv6). */
+  ipAddresses: string[];
+  /** Other SAN kinds the CSR asked for (e.g. "rfc822Name", "uniformResourceIdentifier"): policy refuses them. */
+  otherNameKinds: string[];
+  /** The challengePassword attribute (PKCS#9), if present. */
+  challengePassword: string | null;
+  /** SubjectPublicKeyInfo, DER, copied verbatim into the certificate. */
+  spki: Buffer;
+  publicKey: KeyObject;
+  /** Key algorithm and size as policy needs them. */
+  key: PublicKeyDescription;
+}
+
+export type PublicKeyDescription =
+  | { kind: 'rsa'; bits: number }
+  | { kind: 'ec'; curve: string }
+  | { kind: 'ed25519' }
+  | { kind: 'ed448' };
+
+export interface CertificateRequest {
+  id: string;
+  commonName: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  csrPem: string;
+  csrSha256: string;
+  /** e.g. "EC P-256", "RSA 2048". */
+  keyDescription: string;
+  state: RequestState;
+  /** Who submitted it: "anonymous" until the auth layer says otherwise. */
+  requester: string;
+  clientAddress: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Who approved or rejected it ("autosign" for the policy). */
+  decidedBy: string | null;
+  rejectionReason: string | null;
+  /** Serial of the certificate issued for it. */
+  serial: string | null;
+}
+
+export interface IssuedCertificate {
+  /** Lower-case hex, no separators, no leading zero octet. */
+  serial: string;
+  requestId: string | null;
+  commonName: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  notBefore: Date;
+  notAfter: Date;
+  certificatePem: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  /** RFC 5280 §5.3.1 reason name, e.g. "keyCompromise". */
+  revocationReason: string | null;
+}
+
+/** A clock, injected so expiry logic is tested by moving time, never by sleeping. */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Who is calling. The auth layer (an onRequest hook) sets it; until a scheme proves otherwise a
+ * caller is anonymous, which is enough to submit a CSR when `ra.anonymous_requests` is true.
+ */
+export interface Principal {
+  name: string;
+  anonymous: boolean;
+  roles: string[];
+  scopes: string[];
+}
+export const ANONYMOUS: Principal = Object.freeze({
+  name: 'anonymous',
+  anonymous: true,
+  roles: [],
+  scopes: [],
+});
