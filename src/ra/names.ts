@@ -1,0 +1,336 @@
+/**
+ * Which names a certificate may carry: host names (RFC 1123 §2.1) and IP addresses, checked and
+ * put in canonical form before any policy looks at them. Every refusal is a sentence for a person.
+ */
+import { isIP } from 'node:net';
+import { domainToUnicode } from 'node:url';
+
+/** A name that was refused, and why, in words an operator or a requester can act on. */
+export interface NameProblem {
+  /** The name as given (cut short when very long), for display. */
+  name: string;
+  reason: string;
+}
+
+/** RFC 1035 §2.3.4: 255 octets on the wire, which is 253 characters in text without the trailing dot. */
+export const MAX_DNS_NAME_LENGTH = 253;
+const MAX_LABEL_LENGTH = 63;
+/** The longest IPv6 text form with an embedded IPv4 address is 45 characters. */
+const MAX_IP_TEXT_LENGTH = 45;
+/** How many raw names are looked at before refusing outright, whatever de-duplication might do. */
+const MAX_RAW_NAMES = 1000;
+const DISPLAY_LIMIT = 80;
+
+export function isNameProblem(value: string | NameProblem): value is NameProblem {
+  return typeof value !== 'string';
+}
+
+/**
+ * Quotes a string for a message: JSON escapes plus the C1 controls, DEL, line separators and bidi
+ * overrides that JSON.stringify lets through, so nothing unprintable or misleading reaches a terminal.
+ */
+export function quoteForDisplay(text: string, limit = DISPLAY_LIMIT): string {
+  const cut = text.length > limit ? `${text.slice(0, limit)}…` : text;
+  return JSON.stringify(cut).replace(
+    /[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function hasNonAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return true;
+  return false;
+}
+
+function displayName(text: string): string {
+  return text.length > DISPLAY_LIMIT ? `${text.slice(0, DISPLAY_LIMIT)}…` : text;
+}
+
+function problem(name: string, reason: string): NameProblem {
+  return { name: displayName(name), reason };
+}
+
+const FORBIDDEN_SEPARATORS = ['/', '\\'];
+
+/**
+ * Checks a DNS host name and returns it lower-cased, or says what is wrong with it.
+ * A wildcard is only the whole leftmost label ("*.example.com"), and only when allowed.
+ */
+export function validateDnsName(name: string, opts: { allowWildcard: boolean }): string | NameProblem {
+  const q = quoteForDisplay(name);
+  if (name.length === 0) return problem(name, 'an empty name is not a host name');
+  if (name.length > MAX_DNS_NAME_LENGTH) {
+    return problem(
+      name,
+      `${q} is ${name.length} characters long; a host name may have at most ${MAX_DNS_NAME_LENGTH} (RFC 1035 §2.3.4)`,
+    );
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
+    return problem(name, `${q} contains a control character, which is not allowed in a host name`);
+  }
+  if (/\s/.test(name)) return problem(name, `${q} contains a space, which is not allowed in a host name`);
+  for (const sep of FORBIDDEN_SEPARATORS) {
+    if (name.includes(sep)) {
+      return problem(
+        name,
+        `${q} contains ${JSON.stringify(sep)}, which is not allowed in a host name (RFC 1123)`,
+      );
+    }
+  }
+  if (isIP(name) !== 0) {
+    return problem(name, `${q} is an IP address, not a host name; ask for it as an IP address instead`);
+  }
+  if (name.endsWith('.')) {
+    return problem(name, `${q} ends with a dot; give the name without the trailing dot`);
+  }
+  if (name.startsWith('.') || name.includes('..')) {
+    return problem(name, `${q} has an empty label (two dots in a row, or a leading dot)`);
+  }
+  if (hasNonAscii(name)) {
+    return problem(
+      name,
+      `${q} contains characters outside ASCII; give an internationalized name in its A-label form (xn--...), RFC 5890`,
+    );
+  }
+  const lower = name.toLowerCase();
+  const labels = lower.split('.');
+  if (lower.includes('*')) {
+    const wildcardProblem = checkWildcard(name, labels, opts.allowWildcard);
+    if (wildcardProblem) return wildcardProblem;
+  }
+  const bad = /[^a-z0-9.*-]/.exec(lower);
+  if (bad) {
+    return problem(
+      name,
+      `${q} contains ${quoteForDisplay(bad[0])}, which is not allowed in a host name (RFC 1123)`,
+    );
+  }
+  const first = labels[0] === '*' ? 1 : 0;
+  for (let i = first; i < labels.length; i++) {
+    const labelProblem = checkLabel(name, labels[i] ?? '');
+    if (labelProblem) return labelProblem;
+  }
+  const tld = labels[labels.length - 1] ?? '';
+  if (/^[0-9]+$/.test(tld)) {
+    return problem(
+      name,
+      `${q} ends in an all-numeric label; a top-level domain is never numeric (RFC 3696 §2)`,
+    );
+  }
+  return lower;
+}
+
+function checkWildcard(name: string, labels: string[], allowed: boolean): NameProblem | null {
+  const q = quoteForDisplay(name);
+  const misplaced = labels[0] !== '*' || labels.slice(1).some((l) => l.includes('*'));
+  if (misplaced) {
+    return problem(
+      name,
+      `${q} has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"`,
+    );
+  }
+  if (!allowed) {
+    return problem(name, `${q} is a wildcard name, and this server does not issue wildcard names`);
+  }
+  // A wildcard over a top-level domain covers names nobody here owns (CA/B Baseline Requirements §3.2.2.6).
+  if (labels.length < 3) {
+    return problem(
+      name,
+      `${q} is too broad; a wildcard must be followed by at least two labels, as in "*.example.com"`,
+    );
+  }
+  return null;
+}
+
+function checkLabel(name: string, label: string): NameProblem | null {
+  const q = quoteForDisplay(name);
+  if (label.length > MAX_LABEL_LENGTH) {
+    return problem(
+      name,
+      `${q} has a label of ${label.length} characters; a label may have at most ${MAX_LABEL_LENGTH} (RFC 1035 §2.3.4)`,
+    );
+  }
+  if (label.startsWith('-') || label.endsWith('-')) {
+    return problem(
+      name,
+      `${q} has a label ${quoteForDisplay(label)} that starts or ends with a hyphen (RFC 1123)`,
+    );
+  }
+  if (label.startsWith('xn--')) {
+    // An A-label must decode to a U-label, which has at least one non-ASCII character (RFC 5890 §2.3.2.1).
+    const unicode = domainToUnicode(label);
+    if (unicode === '' || !hasNonAscii(unicode)) {
+      return problem(
+        name,
+        `${q} has a label ${quoteForDisplay(label)} that is not a valid A-label (RFC 5890)`,
+      );
+    }
+  } else if (label.length >= 4 && label[2] === '-' && label[3] === '-') {
+    return problem(
+      name,
+      `${q} has a label ${quoteForDisplay(label)} with "--" in the third and fourth positions, which is reserved (RFC 5891 §4.2.3.1)`,
+    );
+  }
+  return null;
+}
+
+/** An IP address in canonical text (dotted IPv4; IPv6 per RFC 5952), or null if `text` is not one. */
+export function parseIpAddress(text: string): string | null {
+  if (text.length > MAX_IP_TEXT_LENGTH) return null;
+  const kind = isIP(text);
+  if (kind === 4) return text;
+  // A zone index names an interface on one host; it has no meaning in a certificate.
+  if (kind !== 6 || text.includes('%')) return null;
+  const groups = ipv6Groups(text);
+  return groups ? formatIpv6(groups) : null;
+}
+
+function ipv6Groups(text: string): number[] | null {
+  const lower = text.toLowerCase();
+  const lastColon = lower.lastIndexOf(':');
+  const last = lower.slice(lastColon + 1);
+  if (!last.includes('.')) return expandIpv6(lower);
+  // An embedded IPv4 address (RFC 4291 §2.2 form 3) fills the last two groups.
+  const octets = last.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return null;
+  const groups = expandIpv6(`${lower.slice(0, lastColon + 1)}0:0`);
+  if (!groups) return null;
+  const [a = 0, b = 0, c = 0, d = 0] = octets;
+  groups[6] = (a << 8) | b;
+  groups[7] = (c << 8) | d;
+  return groups;
+}
+
+function expandIpv6(body: string): number[] | null {
+  const halves = body.split('::');
+  if (halves.length > 2) return null;
+  const parse = (part: string): number[] =>
+    part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16));
+  const head = parse(halves[0] ?? '');
+  const rest = halves.length === 2 ? parse(halves[1] ?? '') : [];
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...rest];
+  return groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
+}
+
+function formatIpv6(groups: number[]): string {
+  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const hi = groups[6] ?? 0;
+    const lo = groups[7] ?? 0;
+    return `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  }
+  // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+export interface RequestedNames {
+  commonName: string | null;
+  dnsNames: string[];
+  ipAddresses: string[];
+  otherNameKinds: string[];
+}
+
+export interface NamePolicy {
+  allowWildcards: boolean;
+  maxNames: number;
+}
+
+export type NameValidation =
+  | { ok: true; commonName: string; dnsNames: string[]; ipAddresses: string[] }
+  | { ok: false; problems: NameProblem[] };
+
+/**
+ * Checks every requested name and returns the canonical set the certificate will carry. The common
+ * name is also put among the subject alternative names, because clients match names against the
+ * SANs only and ignore the CN when SANs are present (RFC 6125 §6.4.4).
+ */
+export function validateRequestedNames(input: RequestedNames, policy: NamePolicy): NameValidation {
+  const rawCount = input.dnsNames.length + input.ipAddresses.length + input.otherNameKinds.length + 1;
+  if (rawCount > MAX_RAW_NAMES) {
+    return { ok: false, problems: [tooMany(rawCount, policy.maxNames)] };
+  }
+  const problems: NameProblem[] = [];
+  const dnsNames: string[] = [];
+  const ipAddresses: string[] = [];
+  const addDns = (name: string) => {
+    if (!dnsNames.includes(name)) dnsNames.push(name);
+  };
+  const addIp = (address: string) => {
+    if (!ipAddresses.includes(address)) ipAddresses.push(address);
+  };
+
+  let commonName = '';
+  if (input.commonName === null || input.commonName === '') {
+    problems.push({
+      name: '',
+      reason:
+        'the request has no common name (CN); put the host name in the subject, as in CN=web1.example.com',
+    });
+  } else {
+    const ip = parseIpAddress(input.commonName);
+    if (ip !== null) {
+      commonName = ip;
+      addIp(ip);
+    } else {
+      const checked = validateDnsName(input.commonName, { allowWildcard: policy.allowWildcards });
+      if (isNameProblem(checked)) {
+        problems.push({ name: checked.name, reason: `the common name: ${checked.reason}` });
+      } else {
+        commonName = checked;
+        addDns(checked);
+      }
+    }
+  }
+  for (const name of input.dnsNames) {
+    const checked = validateDnsName(name, { allowWildcard: policy.allowWildcards });
+    if (isNameProblem(checked)) problems.push(checked);
+    else addDns(checked);
+  }
+  for (const address of input.ipAddresses) {
+    const canonical = parseIpAddress(address);
+    if (canonical === null) {
+      problems.push(problem(address, `${quoteForDisplay(address)} is not an IPv4 or IPv6 address`));
+    } else {
+      addIp(canonical);
+    }
+  }
+  for (const kind of new Set(input.otherNameKinds)) {
+    problems.push(
+      problem(
+        kind,
+        `the request asks for a ${quoteForDisplay(kind)} subject alternative name; only DNS names and IP addresses are issued`,
+      ),
+    );
+  }
+  const total = dnsNames.length + ipAddresses.length;
+  if (total > policy.maxNames) problems.push(tooMany(total, policy.maxNames));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, commonName, dnsNames, ipAddresses };
+}
+
+function tooMany(count: number, max: number): NameProblem {
+  return {
+    name: '',
+    reason: `the request asks for ${count} names (common name included); this server issues at most ${max} per certificate`,
+  };
+}

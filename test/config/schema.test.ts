@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  ConfigError,
+  closestSettingKey,
+  defaultConfig,
+  getSetting,
+  listSettings,
+  parseConfig,
+  parseListenAddress,
+  SETTINGS,
+} from '../../src/config/schema.js';
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config schema', () => {
+  it('gives every documented default', () => {
+    assert.deepEqual(defaultConfig(), {
+      server: { listen: '127.0.0.1:8443', body_limit_bytes: 65536 },
+      store: { url: 'sqlite:certmaster.db' },
+      ca: { leaf_validity_days: 90 },
+      ra: {
+        autosign: 'off',
+        anonymous_requests: true,
+        allow_wildcards: false,
+        max_names: 20,
+        min_rsa_bits: 2048,
+        allow_duplicate_certificates: false,
+        pending_retry_after_seconds: 10,
+      },
+      triggers: { dir: 'triggers', timeout_seconds: 10 },
+    });
+  });
+
+  it('documents every setting with its default, a description and what is allowed', () => {
+    assert.equal(SETTINGS.length, 13);
+    const defaults = defaultConfig();
+    for (const s of SETTINGS) {
+      assert.ok(s.description.length > 10, s.key);
+      assert.ok(s.allowed.length > 3, s.key);
+      assert.equal(getSetting(defaults, s.key), s.default, s.key);
+    }
+    const autosign = SETTINGS.find((s) => s.key === 'ra.autosign');
+    assert.equal(autosign?.allowed, 'off, all, or comma-separated name patterns such as *.web.example.com');
+    assert.equal(autosign?.type, 'string');
+    assert.equal(SETTINGS.find((s) => s.key === 'ra.max_names')?.type, 'integer');
+    assert.equal(SETTINGS.find((s) => s.key === 'ra.allow_wildcards')?.type, 'boolean');
+  });
+
+  it('fills in missing keys and sections', () => {
+    const config = parseConfig({ ra: { autosign: '*.web.example.com' } });
+    assert.equal(config.ra.autosign, '*.web.example.com');
+    assert.equal(config.ra.max_names, 20);
+    assert.equal(config.server.listen, '127.0.0.1:8443');
+  });
+
+  it('names key, value, file and the rule in one message', () => {
+    const err = configError(() => parseConfig({ ra: { max_names: 0 } }, '/x/certmaster.toml'));
+    assert.equal(err.message, 'ra.max_names = 0 in /x/certmaster.toml: must be between 1 and 100');
+    assert.equal(err.key, 'ra.max_names');
+    assert.equal(err.value, 0);
+    assert.equal(err.file, '/x/certmaster.toml');
+    assert.equal(err.allowed, 'a whole number from 1 to 100');
+    assert.equal(err.code, 'invalid_value');
+  });
+
+  const badValues: Array<[Record<string, unknown>, string]> = [
+    [{ ra: { max_names: 2.5 } }, 'ra.max_names = 2.5: must be a whole number between 1 and 100'],
+    [{ ra: { max_names: '20' } }, 'ra.max_names = "20": must be a whole number between 1 and 100'],
+    [{ ra: { anonymous_requests: 'yes' } }, 'ra.anonymous_requests = "yes": must be true or false'],
+    [{ ra: { min_rsa_bits: 1024 } }, 'ra.min_rsa_bits = 1024: must be between 2048 and 16384'],
+    [
+      { server: { body_limit_bytes: 100 } },
+      'server.body_limit_bytes = 100: must be between 1024 and 10485760',
+    ],
+    [{ ca: { leaf_validity_days: 3651 } }, 'ca.leaf_validity_days = 3651: must be between 1 and 3650'],
+    [{ triggers: { timeout_seconds: 0 } }, 'triggers.timeout_seconds = 0: must be between 1 and 600'],
+    [
+      { ra: { pending_retry_after_seconds: 3601 } },
+      'ra.pending_retry_after_seconds = 3601: must be between 1 and 3600',
+    ],
+    [
+      { server: { listen: '127.0.0.1' } },
+      'server.listen = "127.0.0.1": expected HOST:PORT, with an IPv6 address in brackets as in [::1]:8443',
+    ],
+    [
+      { server: { listen: '127.0.0.1:70000' } },
+      'server.listen = "127.0.0.1:70000": port 70000 is outside 1..65535',
+    ],
+    [
+      { server: { listen: '::1:8443' } },
+      'server.listen = "::1:8443": expected HOST:PORT, with an IPv6 address in brackets as in [::1]:8443',
+    ],
+    [
+      { store: { url: 'mysql://db/x' } },
+      'store.url = "mysql://db/x": must start with sqlite: or postgres:// (or postgresql://)',
+    ],
+    [
+      { ra: { autosign: 'web*.example.com' } },
+      'ra.autosign = "web*.example.com": "web*.example.com" has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"',
+    ],
+    [{ ra: 5 }, 'ra: must be a table of settings ([ra])'],
+  ];
+  for (const [input, message] of badValues) {
+    it(`refuses ${JSON.stringify(input)}`, () => {
+      assert.equal(configError(() => parseConfig(input)).message, message);
+    });
+  }
+
+  it('never shows a database password in a message', () => {
+    const err = configError(() => parseConfig({ store: { url: 'mysql://admin:s3cret@db/x' } }));
+    assert.doesNotMatch(err.message, /s3cret/);
+    assert.doesNotMatch(String(err.value), /s3cret/);
+  });
+
+  it('accepts the listen, store and autosign forms the documentation promises', () => {
+    const config = parseConfig({
+      server: { listen: '[::1]:8443' },
+      store: { url: 'postgresql://certmaster@db.example.com/certmaster' },
+      ra: { autosign: '*.web.example.com,db1.example.com' },
+    });
+    assert.equal(config.server.listen, '[::1]:8443');
+    assert.deepEqual(parseListenAddress('[::1]:8443'), { host: '::1', port: 8443 });
+    assert.deepEqual(parseListenAddress('0.0.0.0:443'), { host: '0.0.0.0', port: 443 });
+    assert.deepEqual(parseListenAddress('LocalHost:8443'), { host: 'localhost', port: 8443 });
+    assert.equal(
+      parseConfig({ store: { url: 'sqlite:/var/lib/certmaster/db.sqlite' } }).store.url,
+      'sqlite:/var/lib/certmaster/db.sqlite',
+    );
+  });
+
+  it('refuses unknown keys, suggesting the closest known one', () => {
+    const err = configError(() => parseConfig({ ra: { max_name: 3 } }, '/x/certmaster.toml'));
+    assert.equal(
+      err.message,
+      'unknown setting "ra.max_name" in /x/certmaster.toml; did you mean ra.max_names?',
+    );
+    assert.equal(err.code, 'unknown_key');
+    assert.equal(err.key, 'ra.max_name');
+    assert.match(
+      configError(() => parseConfig({ server: { max_names: 3 } })).message,
+      /did you mean ra.max_names\?/,
+    );
+    assert.match(
+      configError(() => parseConfig({ listen: '1.2.3.4:1' })).message,
+      /did you mean server.listen\?/,
+    );
+    assert.match(
+      configError(() => parseConfig({ serve: { listen: 'x' } })).message,
+      /"serve.listen"; did you mean server.listen\?/,
+    );
+    const far = configError(() => parseConfig({ ra: { colour: 'blue' } }));
+    assert.match(
+      far.message,
+      /^unknown setting "ra.colour"; known settings: server.listen, .*triggers.timeout_seconds$/,
+    );
+    assert.equal(closestSettingKey('zzzzzzzz'), undefined);
+  });
+
+  it('lists every setting with value, default and description', () => {
+    const config = parseConfig({ ra: { max_names: 7 } });
+    const listing = listSettings(config);
+    assert.equal(listing.length, SETTINGS.length);
+    const maxNames = listing.find((s) => s.key === 'ra.max_names');
+    assert.equal(maxNames?.value, 7);
+    assert.equal(maxNames?.default, 20);
+    assert.ok(maxNames?.description);
+  });
+
+  it('refuses an unknown key in getSetting', () => {
+    assert.match(
+      configError(() => getSetting(defaultConfig(), 'ra.autosing')).message,
+      /did you mean ra.autosign\?/,
+    );
+  });
+});
