@@ -48,7 +48,11 @@ export interface Store {
   ): Promise<SubmitOutcome>;
   getRequest(id: string): Promise<CertificateRequest | null>;
   /** Newest first. */
-  listRequests(filter: { state?: RequestState; commonName?: string; limit?: number }): Promise<CertificateRequest[]>;
+  listRequests(filter: {
+    state?: RequestState;
+    commonName?: string;
+    limit?: number;
+  }): Promise<CertificateRequest[]>;
   findRequestByCsrSha256(sha256: string): Promise<CertificateRequest | null>;
   /** pending -> issued with the certificate, atomically. Returns null when the request is not pending. */
   approveRequest(
@@ -58,7 +62,12 @@ export interface Store {
     at: Date,
   ): Promise<CertificateRequest | null>;
   /** pending -> rejected. Returns null when the request is not pending. */
-  rejectRequest(id: string, decidedBy: string, reason: string | null, at: Date): Promise<CertificateRequest | null>;
+  rejectRequest(
+    id: string,
+    decidedBy: string,
+    reason: string | null,
+    at: Date,
+  ): Promise<CertificateRequest | null>;
   getCertificate(serial: string): Promise<IssuedCertificate | null>;
   /** Newest first. */
   listCertificates(filter: {

@@ -1,0 +1,158 @@
+/**
+ * The `Store` over Kysely, for both dialects. Reads go straight to the database; writes go through a
+ * dialect-specific `WriteExecutor` (group commit for SQLite, a transaction per operation for
+ * PostgreSQL) that runs the shared operations of write-operations.ts.
+ */
+import type { Kysely } from 'kysely';
+import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../types.js';
+import { currentSchemaVersion } from './migrations.js';
+import { createQueries, type StoreQueries } from './queries.js';
+import { rowToCertificate, rowToRequest, type StoreDatabase, toMillis } from './schema.js';
+import type { CertificateFilter, CleanResult, Store, SubmitOptions, SubmitOutcome } from './store.js';
+import type { WriteExecutor } from './write-operations.js';
+import * as operations from './write-operations.js';
+
+/** Lists return at most this many records unless asked for fewer. */
+export const DEFAULT_LIST_LIMIT = 1000;
+/** No list returns more than this, whatever it is asked. */
+export const MAX_LIST_LIMIT = 10_000;
+
+function listLimit(limit: number | undefined): number {
+  if (limit === undefined) {
+    return DEFAULT_LIST_LIMIT;
+  }
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`list limit must be a positive integer, got ${limit}`);
+  }
+  return Math.min(limit, MAX_LIST_LIMIT);
+}
+
+export class KyselyStore implements Store {
+  readonly #db: Kysely<StoreDatabase>;
+  readonly #writer: WriteExecutor;
+  readonly #clock: Clock;
+  readonly #q: StoreQueries;
+  #closing: Promise<void> | null = null;
+
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock) {
+    this.#db = db;
+    this.#writer = writer;
+    this.#clock = clock;
+    this.#q = createQueries(db);
+  }
+
+  submitRequest(
+    request: CertificateRequest,
+    certificate: IssuedCertificate | null,
+    options: SubmitOptions,
+  ): Promise<SubmitOutcome> {
+    return this.#writer.execute((ctx) =>
+      operations.submitRequest(ctx, this.#q, request, certificate, options),
+    );
+  }
+
+  async getRequest(id: string): Promise<CertificateRequest | null> {
+    const { rows } = await this.#db.executeQuery(this.#q.requestById.bind({ id }));
+    return rows[0] === undefined ? null : rowToRequest(rows[0]);
+  }
+
+  async listRequests(filter: {
+    state?: RequestState;
+    commonName?: string;
+    limit?: number;
+  }): Promise<CertificateRequest[]> {
+    let query = this.#db.selectFrom('requests').selectAll();
+    if (filter.state !== undefined) {
+      query = query.where('state', '=', filter.state);
+    }
+    if (filter.commonName !== undefined) {
+      query = query.where('common_name', '=', filter.commonName);
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(listLimit(filter.limit))
+      .execute();
+    return rows.map(rowToRequest);
+  }
+
+  async findRequestByCsrSha256(sha256: string): Promise<CertificateRequest | null> {
+    const { rows } = await this.#db.executeQuery(this.#q.requestByCsrSha256.bind({ sha256 }));
+    return rows[0] === undefined ? null : rowToRequest(rows[0]);
+  }
+
+  approveRequest(
+    id: string,
+    certificate: IssuedCertificate,
+    decidedBy: string,
+    at: Date,
+  ): Promise<CertificateRequest | null> {
+    return this.#writer.execute((ctx) =>
+      operations.approveRequest(ctx, this.#q, id, certificate, decidedBy, at),
+    );
+  }
+
+  rejectRequest(
+    id: string,
+    decidedBy: string,
+    reason: string | null,
+    at: Date,
+  ): Promise<CertificateRequest | null> {
+    return this.#writer.execute((ctx) => operations.rejectRequest(ctx, this.#q, id, decidedBy, reason, at));
+  }
+
+  async getCertificate(serial: string): Promise<IssuedCertificate | null> {
+    const { rows } = await this.#db.executeQuery(this.#q.certificateBySerial.bind({ serial }));
+    return rows[0] === undefined ? null : rowToCertificate(rows[0]);
+  }
+
+  async listCertificates(filter: {
+    status: CertificateFilter;
+    commonName?: string;
+    limit?: number;
+  }): Promise<IssuedCertificate[]> {
+    let query = this.#db.selectFrom('certificates').selectAll();
+    if (filter.status === 'valid') {
+      query = query.where('revoked_at', 'is', null).where('not_after', '>', toMillis(this.#clock.now()));
+    } else if (filter.status === 'revoked') {
+      query = query.where('revoked_at', 'is not', null);
+    }
+    if (filter.commonName !== undefined) {
+      query = query.where('common_name', '=', filter.commonName);
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('serial', 'desc')
+      .limit(listLimit(filter.limit))
+      .execute();
+    return rows.map(rowToCertificate);
+  }
+
+  revokeCertificate(serial: string, reason: string, at: Date): Promise<IssuedCertificate | null> {
+    return this.#writer.execute((ctx) => operations.revokeCertificate(ctx, this.#q, serial, reason, at));
+  }
+
+  cleanHost(commonName: string, at: Date): Promise<CleanResult> {
+    return this.#writer.execute((ctx) => operations.cleanHost(ctx, this.#q, commonName, at));
+  }
+
+  async health(): Promise<{ ok: boolean; schemaVersion: number }> {
+    try {
+      return { ok: true, schemaVersion: await currentSchemaVersion(this.#db) };
+    } catch {
+      return { ok: false, schemaVersion: 0 };
+    }
+  }
+
+  /** Lets every accepted write commit, then releases the database. Safe to call more than once. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.#writer.close();
+      } finally {
+        await this.#db.destroy();
+      }
+    })();
+    return this.#closing;
+  }
+}

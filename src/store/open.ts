@@ -1,0 +1,88 @@
+/**
+ * Opens a store from its URL and brings its schema up to date.
+ *
+ *   sqlite:/var/lib/certmaster/certmaster.db   (or sqlite:///var/..., or just a file path): embedded
+ *   postgres://user@host:5432/db               (or postgresql://...): for replicas sharing one database
+ */
+import { resolve } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { type Clock, systemClock } from '../types.js';
+import { KyselyStore } from './kysely-store.js';
+import { migrateToLatest } from './migrations.js';
+import { PostgresTransactionWriter } from './postgres-writer.js';
+import type { StoreDatabase } from './schema.js';
+import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './sqlite-database.js';
+import { SqliteGroupCommitWriter } from './sqlite-writer.js';
+import type { Store } from './store.js';
+
+export interface OpenStoreOptions {
+  /** Decides which certificates `listCertificates({ status: 'valid' })` considers expired. */
+  clock?: Clock;
+}
+
+export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+/** Connections per process; PostgreSQL's default max_connections (100) then fits several replicas. */
+const POSTGRES_POOL_SIZE = 10;
+
+/** Reads a store URL. Errors never repeat the URL: it may carry a password. */
+export function parseStoreUrl(url: string): StoreLocation {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    return { kind: 'postgres', url };
+  }
+  if (/^sqlite:/i.test(url)) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '' || path.startsWith('//')) {
+      throw new Error('a sqlite: store URL needs a file path, e.g. sqlite:/var/lib/certmaster/certmaster.db');
+    }
+    return { kind: 'sqlite', path: resolve(path) };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+  if (scheme !== null) {
+    throw new Error(`unsupported store URL scheme "${scheme[1]}": use sqlite: or postgres://`);
+  }
+  if (url === '') {
+    throw new Error('the store URL is empty');
+  }
+  return { kind: 'sqlite', path: resolve(url) };
+}
+
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const clock = options.clock ?? systemClock;
+  const location = parseStoreUrl(url);
+  return location.kind === 'sqlite'
+    ? openSqliteStore(location.path, clock)
+    : openPostgresStore(location.url, clock);
+}
+
+async function openSqliteStore(path: string, clock: Clock): Promise<Store> {
+  const raw = openSqliteFile(path);
+  const database = new CachedSqliteDatabase(raw);
+  const kysely = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
+  try {
+    await migrateToLatest(kysely);
+  } catch (error) {
+    await kysely.destroy();
+    if (raw.open) {
+      raw.close();
+    }
+    throw error;
+  }
+  return new KyselyStore(kysely, new SqliteGroupCommitWriter(kysely, database), clock);
+}
+
+async function openPostgresStore(url: string, clock: Clock): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE });
+  // An idle client that loses its connection (server restart) emits here; the pool drops it and the
+  // next query connects afresh. Without a listener the process would crash.
+  pool.on('error', () => {});
+  const kysely = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateToLatest(kysely);
+  } catch (error) {
+    await kysely.destroy();
+    throw error;
+  }
+  return new KyselyStore(kysely, new PostgresTransactionWriter(kysely), clock);
+}

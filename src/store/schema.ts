@@ -1,0 +1,200 @@
+/**
+ * The tables as Kysely sees them, and the conversions between rows and domain objects.
+ *
+ * Both dialects store instants as integer milliseconds since the epoch (BIGINT) and name lists as JSON
+ * text, so one set of rows serves SQLite and PostgreSQL. pg returns BIGINT as a string (it may exceed
+ * 2^53 in general); ours never do, so the boundary converts with a range check.
+ */
+import type { ColumnType, Selectable } from 'kysely';
+import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
+
+/** Milliseconds since the epoch: read as number (SQLite) or string (pg BIGINT), written as number. */
+export type Millis = ColumnType<number | string, number, number>;
+
+export interface RequestsTable {
+  id: string;
+  common_name: string;
+  /** JSON array of strings. */
+  dns_names: string;
+  /** JSON array of strings. */
+  ip_addresses: string;
+  csr_pem: string;
+  csr_sha256: string;
+  key_description: string;
+  state: RequestState;
+  requester: string;
+  client_address: string;
+  created_at: Millis;
+  updated_at: Millis;
+  decided_by: string | null;
+  rejection_reason: string | null;
+  serial: string | null;
+}
+
+export interface CertificatesTable {
+  serial: string;
+  request_id: string | null;
+  common_name: string;
+  dns_names: string;
+  ip_addresses: string;
+  not_before: Millis;
+  not_after: Millis;
+  certificate_pem: string;
+  created_at: Millis;
+  revoked_at: ColumnType<number | string | null, number | null, number | null>;
+  revocation_reason: string | null;
+}
+
+export interface StoreDatabase {
+  requests: RequestsTable;
+  certificates: CertificatesTable;
+}
+
+export type RequestRow = Selectable<RequestsTable>;
+export type CertificateRow = Selectable<CertificatesTable>;
+
+/** A request as bound into an INSERT: every column, instants as numbers. */
+export interface RequestInsertRow {
+  id: string;
+  common_name: string;
+  dns_names: string;
+  ip_addresses: string;
+  csr_pem: string;
+  csr_sha256: string;
+  key_description: string;
+  state: RequestState;
+  requester: string;
+  client_address: string;
+  created_at: number;
+  updated_at: number;
+  decided_by: string | null;
+  rejection_reason: string | null;
+  serial: string | null;
+}
+
+export interface CertificateInsertRow {
+  serial: string;
+  request_id: string | null;
+  common_name: string;
+  dns_names: string;
+  ip_addresses: string;
+  not_before: number;
+  not_after: number;
+  certificate_pem: string;
+  created_at: number;
+  revoked_at: number | null;
+  revocation_reason: string | null;
+}
+
+const REQUEST_STATES: ReadonlySet<string> = new Set<RequestState>(['pending', 'issued', 'rejected']);
+
+export function toMillis(at: Date): number {
+  const ms = at.getTime();
+  if (!Number.isSafeInteger(ms)) {
+    throw new RangeError('invalid date: cannot be stored');
+  }
+  return ms;
+}
+
+function fromMillis(value: number | string): Date {
+  const ms = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(ms)) {
+    throw new RangeError(`stored instant ${String(value)} is not an integer millisecond count`);
+  }
+  return new Date(ms);
+}
+
+function fromOptionalMillis(value: number | string | null): Date | null {
+  return value === null ? null : fromMillis(value);
+}
+
+function encodeNames(names: readonly string[]): string {
+  return JSON.stringify(names);
+}
+
+function decodeNames(text: string): string[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed) || !parsed.every((name) => typeof name === 'string')) {
+    throw new TypeError('stored name list is not a JSON array of strings');
+  }
+  return parsed;
+}
+
+function decodeState(state: string): RequestState {
+  if (!REQUEST_STATES.has(state)) {
+    throw new TypeError(`stored request state ${state} is unknown`);
+  }
+  return state as RequestState;
+}
+
+export function requestToRow(request: CertificateRequest): RequestInsertRow {
+  return {
+    id: request.id,
+    common_name: request.commonName,
+    dns_names: encodeNames(request.dnsNames),
+    ip_addresses: encodeNames(request.ipAddresses),
+    csr_pem: request.csrPem,
+    csr_sha256: request.csrSha256,
+    key_description: request.keyDescription,
+    state: request.state,
+    requester: request.requester,
+    client_address: request.clientAddress,
+    created_at: toMillis(request.createdAt),
+    updated_at: toMillis(request.updatedAt),
+    decided_by: request.decidedBy,
+    rejection_reason: request.rejectionReason,
+    serial: request.serial,
+  };
+}
+
+export function rowToRequest(row: RequestRow): CertificateRequest {
+  return {
+    id: row.id,
+    commonName: row.common_name,
+    dnsNames: decodeNames(row.dns_names),
+    ipAddresses: decodeNames(row.ip_addresses),
+    csrPem: row.csr_pem,
+    csrSha256: row.csr_sha256,
+    keyDescription: row.key_description,
+    state: decodeState(row.state),
+    requester: row.requester,
+    clientAddress: row.client_address,
+    createdAt: fromMillis(row.created_at),
+    updatedAt: fromMillis(row.updated_at),
+    decidedBy: row.decided_by,
+    rejectionReason: row.rejection_reason,
+    serial: row.serial,
+  };
+}
+
+export function certificateToRow(certificate: IssuedCertificate): CertificateInsertRow {
+  return {
+    serial: certificate.serial,
+    request_id: certificate.requestId,
+    common_name: certificate.commonName,
+    dns_names: encodeNames(certificate.dnsNames),
+    ip_addresses: encodeNames(certificate.ipAddresses),
+    not_before: toMillis(certificate.notBefore),
+    not_after: toMillis(certificate.notAfter),
+    certificate_pem: certificate.certificatePem,
+    created_at: toMillis(certificate.createdAt),
+    revoked_at: certificate.revokedAt === null ? null : toMillis(certificate.revokedAt),
+    revocation_reason: certificate.revocationReason,
+  };
+}
+
+export function rowToCertificate(row: CertificateRow): IssuedCertificate {
+  return {
+    serial: row.serial,
+    requestId: row.request_id,
+    commonName: row.common_name,
+    dnsNames: decodeNames(row.dns_names),
+    ipAddresses: decodeNames(row.ip_addresses),
+    notBefore: fromMillis(row.not_before),
+    notAfter: fromMillis(row.not_after),
+    certificatePem: row.certificate_pem,
+    createdAt: fromMillis(row.created_at),
+    revokedAt: fromOptionalMillis(row.revoked_at),
+    revocationReason: row.revocation_reason,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Writes to SQLite with group commit: each batch is one BEGIN IMMEDIATE ... COMMIT (one fsync), each
+ * operation inside it a savepoint, so one operation's failure (a serial collision) undoes only its own
+ * writes while the others commit.
+ */
+import type { Kysely } from 'kysely';
+import { GroupCommitQueue } from './group-commit.js';
+import type { StoreDatabase } from './schema.js';
+import type { CachedSqliteDatabase } from './sqlite-database.js';
+import {
+  ConcurrentRequestError,
+  finalError,
+  MAX_ATTEMPTS,
+  type WriteContext,
+  type WriteExecutor,
+  type WriteOperation,
+} from './write-operations.js';
+
+/** Bounds one commit's size and latency; far above what one event-loop turn usually brings. */
+export const MAX_BATCH_SIZE = 256;
+
+export class SqliteGroupCommitWriter implements WriteExecutor {
+  readonly #kysely: Kysely<StoreDatabase>;
+  readonly #database: CachedSqliteDatabase;
+  readonly #queue: GroupCommitQueue;
+  readonly #context: WriteContext;
+
+  constructor(kysely: Kysely<StoreDatabase>, database: CachedSqliteDatabase) {
+    this.#kysely = kysely;
+    this.#database = database;
+    this.#context = {
+      // Synchronous underneath: the batch never yields to the event loop while its transaction is open.
+      run: async (query) => database.executeSync(query),
+      // BEGIN IMMEDIATE already holds the database's single write lock.
+      lockCommonName: async () => {},
+    };
+    this.#queue = new GroupCommitQueue(
+      {
+        runBatch: (body) => this.#runBatch(body),
+        runIsolated: (operation) => this.#runIsolated(operation),
+      },
+      { maxBatchSize: MAX_BATCH_SIZE },
+    );
+  }
+
+  execute<T>(operation: WriteOperation<T>): Promise<T> {
+    return this.#queue.submit(() => operation(this.#context));
+  }
+
+  close(): Promise<void> {
+    return this.#queue.close();
+  }
+
+  #runBatch(body: () => Promise<void>): Promise<void> {
+    const db = this.#database;
+    // Holding Kysely's connection keeps its reads (same connection) out of our open transaction, so
+    // nobody reads what has not been committed yet.
+    return this.#kysely.connection().execute(async () => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        await body();
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.inTransaction) {
+          db.exec('ROLLBACK');
+        }
+        throw error;
+      }
+    });
+  }
+
+  async #runIsolated<T>(operation: () => Promise<T>): Promise<PromiseSettledResult<T>> {
+    const db = this.#database;
+    for (let attempt = 1; ; attempt++) {
+      db.exec('SAVEPOINT operation');
+      try {
+        const value = await operation();
+        db.exec('RELEASE operation');
+        return { status: 'fulfilled', value };
+      } catch (reason) {
+        // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then the batch
+        // cannot continue, and must not run the remaining operations in autocommit mode.
+        if (!db.inTransaction) {
+          throw reason;
+        }
+        db.exec('ROLLBACK TO operation');
+        db.exec('RELEASE operation');
+        if (!(reason instanceof ConcurrentRequestError) || attempt >= MAX_ATTEMPTS) {
+          return { status: 'rejected', reason: finalError(reason) };
+        }
+      }
+    }
+  }
+}

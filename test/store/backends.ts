@@ -1,0 +1,97 @@
+/**
+ * The two databases the store suite runs against. SQLite gets a new file per store; PostgreSQL gets one
+ * database per test-file run (so parallel runs never meet), emptied before each test.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export interface Backend {
+  name: 'sqlite' | 'postgres';
+  setUp(): Promise<void>;
+  tearDown(): Promise<void>;
+  /** A store URL whose database is empty. */
+  freshUrl(): Promise<string>;
+  /** Runs one statement outside the store, as another program (or a newer certmaster) would. */
+  execute(url: string, statement: string): Promise<void>;
+}
+
+export const POSTGRES_BASE_URL = process.env.CERTMASTER_TEST_PG ?? 'postgres://root@127.0.0.1:5432/test';
+
+export function sqliteBackend(): Backend & { directory(): string } {
+  let directory: string | null = null;
+  let count = 0;
+  return {
+    name: 'sqlite',
+    directory() {
+      if (directory === null) {
+        throw new Error('sqlite backend used before setUp');
+      }
+      return directory;
+    },
+    async setUp() {
+      directory = mkdtempSync(join(tmpdir(), 'certmaster-store-'));
+    },
+    async tearDown() {
+      if (directory !== null) {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+    async freshUrl() {
+      count++;
+      return `sqlite:${join(this.directory(), `store-${count}.db`)}`;
+    },
+    async execute(url, statement) {
+      const db = new Database(url.slice('sqlite:'.length));
+      try {
+        db.exec(statement);
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export function postgresBackend(): Backend {
+  const databaseName = `cm_test_${randomBytes(6).toString('hex')}`;
+  const url = new URL(POSTGRES_BASE_URL);
+  url.pathname = `/${databaseName}`;
+  const databaseUrl = url.toString();
+  return {
+    name: 'postgres',
+    async setUp() {
+      await withClient(POSTGRES_BASE_URL, (client) => client.query(`CREATE DATABASE ${databaseName}`));
+    },
+    async tearDown() {
+      await withClient(POSTGRES_BASE_URL, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`),
+      );
+    },
+    async freshUrl() {
+      await withClient(databaseUrl, (client) =>
+        client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public'),
+      );
+      return databaseUrl;
+    },
+    async execute(target, statement) {
+      await withClient(target, (client) => client.query(statement));
+    },
+  };
+}
+
+export function allBackends(): Backend[] {
+  return [sqliteBackend(), postgresBackend()];
+}
