@@ -1,0 +1,96 @@
+/**
+ * The certificate authority as the RA sees it: it signs what it is told to, within its own
+ * validity, and knows nothing of HTTP, policy or storage.
+ */
+import 'reflect-metadata';
+import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
+import { CertificateIssuer, type LeafProfile, randomSerial } from './issuer.js';
+import { derToPem } from './pem.js';
+
+export interface LeafRequest {
+  commonName: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  spki: Buffer;
+  validityDays: number;
+  now: Date;
+  profile?: LeafProfile;
+  /** Serial to use, for tests; normally drawn at random. */
+  serial?: Buffer;
+}
+
+export interface SignedLeaf {
+  serial: string;
+  der: Buffer;
+  pem: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Clients with a clock a little behind still accept a certificate issued this second. */
+const BACKDATE_MS = 60_000;
+
+export class CertificateAuthority {
+  readonly certificateDer: Buffer;
+  readonly certificatePem: string;
+  readonly certificate: X509Certificate;
+  /** SHA-256 of the CA certificate, upper-case hex with colons, as openssl prints it. */
+  readonly fingerprintSha256: string;
+  readonly notAfter: Date;
+  private readonly issuer: CertificateIssuer;
+
+  constructor(certificateDer: Buffer, privateKey: KeyObject) {
+    this.certificateDer = certificateDer;
+    this.certificatePem = derToPem(certificateDer, 'CERTIFICATE');
+    this.certificate = new X509Certificate(certificateDer);
+    if (!this.certificate.checkPrivateKey(privateKey)) {
+      throw new Error('the CA private key does not belong to the CA certificate');
+    }
+    this.fingerprintSha256 = fingerprintSha256(certificateDer);
+    this.notAfter = new Date(this.certificate.validTo);
+    this.issuer = new CertificateIssuer(certificateDer, privateKey);
+  }
+
+  issueLeaf(req: LeafRequest): SignedLeaf {
+    const notBefore = new Date(req.now.getTime() - BACKDATE_MS);
+    const wanted = req.now.getTime() + req.validityDays * 86_400_000;
+    // A certificate must not outlive its issuer (RFC 5280 §6.1.3 checks every link's validity).
+    const notAfter = new Date(Math.min(wanted, this.notAfter.getTime()));
+    if (notAfter.getTime() <= req.now.getTime()) {
+      throw new Error(
+        `the CA certificate expired at ${this.notAfter.toISOString()}; no certificate can be issued`,
+      );
+    }
+    const serial = req.serial ?? randomSerial();
+    const der = this.issuer.issue({
+      serial,
+      commonName: req.commonName,
+      dnsNames: req.dnsNames,
+      ipAddresses: req.ipAddresses,
+      spki: req.spki,
+      notBefore,
+      notAfter,
+      profile: req.profile ?? { serverAuth: true, clientAuth: true },
+    });
+    return { serial: serial.toString('hex'), der, pem: derToPem(der, 'CERTIFICATE'), notBefore, notAfter };
+  }
+}
+
+export function fingerprintSha256(der: Buffer): string {
+  return createHash('sha256')
+    .update(der)
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
+}
+
+/** Accepts "AB:CD:..", "abcd..", or "sha256:abcd.." and returns the canonical colon form. */
+export function normalizeFingerprint(text: string): string | null {
+  const hex = text
+    .trim()
+    .replace(/^sha-?256[:=]/i, '')
+    .replace(/[:\s]/g, '')
+    .toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) return null;
+  return hex.replace(/(..)(?!$)/g, '$1:');
+}
