@@ -81,19 +81,43 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => new Date() };
 
+/** Roles of accounts (DESIGN.md): what each may do is the scopes it grants, in src/auth/scopes.ts. */
+export const ROLES = ['admin', 'operator', 'auditor', 'host'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** How a principal proved who it is. */
+export type AuthMethod =
+  | 'anonymous'
+  | 'basic'
+  | 'digest'
+  | 'access_token'
+  | 'api_token'
+  | 'enrollment_token'
+  | 'client_certificate';
+
 /**
  * Who is calling. The auth layer (an onRequest hook) sets it; until a scheme proves otherwise a
  * caller is anonymous, which is enough to submit a CSR when `ra.anonymous_requests` is true.
  */
 export interface Principal {
+  /** Account name, OAuth client id, or "enrollment:<token id>"; "anonymous" when nobody. */
   name: string;
   anonymous: boolean;
-  roles: string[];
+  roles: Role[];
   scopes: string[];
+  method: AuthMethod;
+  /** The token that authenticated the request, by id only (never the secret). */
+  token?: { id: string; issuedAt: Date; expiresAt: Date | null };
+  /**
+   * Names this principal may obtain certificates for without an operator (host accounts and
+   * enrollment tokens): patterns as in ra.autosign. Absent means no names of its own.
+   */
+  namePatterns?: string[];
 }
 export const ANONYMOUS: Principal = Object.freeze({
   name: 'anonymous',
   anonymous: true,
   roles: [],
   scopes: [],
-});
+  method: 'anonymous',
+}) as Principal;

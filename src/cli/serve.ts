@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { buildApp } from '../http/app.js';
+import { isEmptyDir } from '../instance/init.js';
+import { loadServerTls } from '../instance/load.js';
+import { openInstance } from '../instance/open.js';
+import { addInitOptions, type InitFlags, runInit } from './init.js';
+import { CliError } from './output.js';
+
+interface ServeFlags extends InitFlags {
+  listen?: string;
+  insecureHttp?: boolean;
+  logLevel: string;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[3]);
+  if (!m || port > 65535)
+    throw new CliError(`--listen "${text}" is not HOST:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)`);
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
+}
+
+export function registerServe(program: Command): void {
+  addInitOptions(
+    program
+      .command('serve')
+      .description('serve the CA over HTTPS (initialising DIR first when it is empty)')
+      .requiredOption('--data <dir>', 'data directory')
+      .option('--listen <host:port>', 'address to listen on (default: server.listen, 127.0.0.1:8443)')
+      .option('--insecure-http', 'serve plain HTTP instead of HTTPS (for a TLS-terminating proxy in front)')
+      .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'),
+  )
+    .addHelpText(
+      'after',
+      '\nSignals: SIGTERM and SIGINT drain in-flight requests and exit; SIGHUP reloads certmaster.toml.\n\nExample:\n  certmaster serve --data /var/lib/certmaster --listen 0.0.0.0:8443',
+    )
+    .action(async (flags: ServeFlags) => {
+      if (isEmptyDir(flags.data)) {
+        const { fingerprint } = await runInit(flags);
+        process.stderr.write(`Initialised ${flags.data} (CA SHA-256 fingerprint ${fingerprint})\n`);
+      }
+      const logger = pino({
+        level: flags.logLevel,
+        redact: ['req.headers.authorization', 'req.headers.cookie'],
+      });
+      const instance = await openInstance(flags.data, { logger });
+      const { host, port } = parseListen(flags.listen ?? instance.config().server.listen);
+      const app = await buildApp({
+        ra: instance.ra,
+        ca: instance.ca,
+        anonymousRequests: () => instance.config().ra.anonymous_requests,
+        ready: async () => {
+          const health = await instance.store.health().catch(() => ({ ok: false, schemaVersion: 0 }));
+          return { ok: health.ok, checks: { store: health.ok ? 'ok' : 'unreachable', ca: 'loaded' } };
+        },
+        logger,
+        bodyLimit: instance.config().server.body_limit_bytes,
+        ...(flags.insecureHttp ? {} : { https: loadServerTls(instance.layout) }),
+      });
+      await app.listen({ host, port });
+      const address = app.server.address();
+      const boundPort = typeof address === 'object' && address ? address.port : port;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      const url = `${flags.insecureHttp ? 'http' : 'https'}://${shownHost}:${boundPort}`;
+      process.stdout.write(
+        `certmaster serving ${url}\nCA SHA-256 fingerprint: ${instance.ca.fingerprintSha256}\n`,
+      );
+
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'draining in-flight requests');
+        await app.close();
+        await instance.close();
+        logger.info('stopped');
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGHUP', () => {
+        try {
+          instance.reloadConfig();
+          logger.info('configuration reloaded');
+        } catch (e) {
+          logger.error({ err: (e as Error).message }, 'configuration not reloaded; the running one stays');
+        }
+      });
+    });
+}

@@ -1,0 +1,39 @@
+/**
+ * Where things live inside a data directory. Keys are 0600 inside 0700 directories.
+ */
+import { join, resolve } from 'node:path';
+
+export interface DataLayout {
+  root: string;
+  config: string;
+  caDir: string;
+  caCertificate: string;
+  caKey: string;
+  serverDir: string;
+  serverCertificate: string;
+  serverKey: string;
+  /** Written last by init: its presence means the directory is complete. */
+  initialized: string;
+}
+
+export function dataLayout(dir: string): DataLayout {
+  const root = resolve(dir);
+  return {
+    root,
+    config: join(root, 'certmaster.toml'),
+    caDir: join(root, 'ca'),
+    caCertificate: join(root, 'ca', 'ca.pem'),
+    caKey: join(root, 'ca', 'ca.key'),
+    serverDir: join(root, 'server'),
+    serverCertificate: join(root, 'server', 'server.pem'),
+    serverKey: join(root, 'server', 'server.key'),
+    initialized: join(root, '.initialized'),
+  };
+}
+
+/** The store URL with a relative SQLite path resolved against the data directory. */
+export function resolveStoreUrl(url: string, root: string): string {
+  if (/^postgres(ql)?:\/\//i.test(url)) return url;
+  const path = url.replace(/^sqlite:/i, '');
+  return `sqlite:${resolve(root, path)}`;
+}

@@ -1,0 +1,41 @@
+/** Loading what init wrote, with errors that say which file is wrong and what to do. */
+import { readFileSync } from 'node:fs';
+import { CertificateAuthority } from '../ca/authority.js';
+import { privateKeyFromPem } from '../ca/keys.js';
+import { pemBlocks } from '../ca/pem.js';
+import type { DataLayout } from './layout.js';
+
+export class DataDirError extends Error {}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataDirError(
+      code === 'ENOENT'
+        ? `${what} ${path} is missing: is this a certmaster data directory? (create one with \`certmaster init --data DIR\`)`
+        : `cannot read ${what} ${path}: ${(e as Error).message}`,
+    );
+  }
+}
+
+export function loadCertificateAuthority(layout: DataLayout): CertificateAuthority {
+  const der = pemBlocks(readText(layout.caCertificate, 'the CA certificate'), 'CERTIFICATE')[0];
+  if (!der) throw new DataDirError(`${layout.caCertificate} holds no PEM certificate`);
+  let key: ReturnType<typeof privateKeyFromPem>;
+  try {
+    key = privateKeyFromPem(readText(layout.caKey, 'the CA private key'));
+  } catch (e) {
+    if (e instanceof DataDirError) throw e;
+    throw new DataDirError(`${layout.caKey} is not a readable private key`);
+  }
+  return new CertificateAuthority(der, key);
+}
+
+export function loadServerTls(layout: DataLayout): { key: string; cert: string } {
+  return {
+    key: readText(layout.serverKey, 'the server private key'),
+    cert: readText(layout.serverCertificate, 'the server certificate'),
+  };
+}

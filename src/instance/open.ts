@@ -1,0 +1,93 @@
+/**
+ * An opened data directory: configuration, store, CA and RA wired together. Used by `serve` and by
+ * every local operator command, so both act through the same RA.
+ */
+import { resolve } from 'node:path';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { loadConfig } from '../config/file.js';
+import type { Config } from '../config/schema.js';
+import { parseAutosign } from '../ra/autosign.js';
+import { type RaPolicy, RegistrationAuthority } from '../ra/service.js';
+import { TriggerRunner } from '../ra/triggers.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { type Clock, systemClock } from '../types.js';
+import { isInitialized } from './init.js';
+import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
+import { DataDirError, loadCertificateAuthority } from './load.js';
+
+export interface Instance {
+  layout: DataLayout;
+  config(): Config;
+  /** Re-reads certmaster.toml; on an invalid file keeps the running configuration and throws. */
+  reloadConfig(): Config;
+  store: Store;
+  ca: CertificateAuthority;
+  ra: RegistrationAuthority;
+  close(): Promise<void>;
+}
+
+export function policyFrom(config: Config): RaPolicy {
+  return {
+    autosign: parseAutosign(config.ra.autosign),
+    allowWildcards: config.ra.allow_wildcards,
+    maxNames: config.ra.max_names,
+    minRsaBits: config.ra.min_rsa_bits,
+    allowDuplicateCertificates: config.ra.allow_duplicate_certificates,
+    leafValidityDays: config.ca.leaf_validity_days,
+    pendingRetryAfterSeconds: config.ra.pending_retry_after_seconds,
+  };
+}
+
+export async function openInstance(
+  dataDir: string,
+  options: { clock?: Clock; storeUrl?: string; logger?: { warn(obj: object, msg: string): void } } = {},
+): Promise<Instance> {
+  const layout = dataLayout(dataDir);
+  if (!isInitialized(layout.root)) {
+    throw new DataDirError(
+      `${layout.root} is not an initialised certmaster data directory; create it with \`certmaster init --data ${dataDir}\``,
+    );
+  }
+  let config = loadConfig(layout.config);
+  let policy = policyFrom(config);
+  const ca = loadCertificateAuthority(layout);
+  const store = await openStore(resolveStoreUrl(options.storeUrl ?? config.store.url, layout.root));
+  const clock = options.clock ?? systemClock;
+  let triggers = makeTriggers(layout.root, config, options.logger);
+  const ra = new RegistrationAuthority({
+    store,
+    signer: ca,
+    triggers: { run: (event) => triggers.run(event) },
+    clock,
+    policy: () => policy,
+  });
+  return {
+    layout,
+    config: () => config,
+    reloadConfig: () => {
+      const next = loadConfig(layout.config);
+      const nextPolicy = policyFrom(next);
+      config = next;
+      policy = nextPolicy;
+      triggers = makeTriggers(layout.root, next, options.logger);
+      return next;
+    },
+    store,
+    ca,
+    ra,
+    close: () => store.close(),
+  };
+}
+
+function makeTriggers(
+  root: string,
+  config: Config,
+  logger?: { warn(obj: object, msg: string): void },
+): TriggerRunner {
+  return new TriggerRunner({
+    dir: resolve(root, config.triggers.dir),
+    timeoutMs: config.triggers.timeout_seconds * 1000,
+    ...(logger ? { logger } : {}),
+  });
+}

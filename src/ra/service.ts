@@ -1,0 +1,427 @@
+/**
+ * The registration authority: decides whether a CSR may become a certificate, for whom, and when.
+ * It takes its collaborators as narrow interfaces, so a test builds a real one over a real store.
+ */
+import { randomBytes } from 'node:crypto';
+import type { LeafRequest, SignedLeaf } from '../ca/authority.js';
+import { CsrError, parseCsr, pemToDer } from '../ca/csr.js';
+import {
+  parseRevocationReason,
+  REVOCATION_REASONS,
+  type RevocationReason,
+} from '../ca/revocation-reasons.js';
+import type { Store } from '../store/store.js';
+import { SerialCollisionError } from '../store/store.js';
+import type { CertificateRequest, Clock, IssuedCertificate, ParsedCsr, RequestState } from '../types.js';
+import { type AutosignPolicy, autosignAllows } from './autosign.js';
+import { PolicyFailure } from './failure.js';
+import { validateRequestedNames } from './names.js';
+import type { TriggerEvent, TriggerOutcome } from './triggers.js';
+
+export interface RaPolicy {
+  autosign: AutosignPolicy;
+  allowWildcards: boolean;
+  maxNames: number;
+  minRsaBits: number;
+  allowDuplicateCertificates: boolean;
+  leafValidityDays: number;
+  pendingRetryAfterSeconds: number;
+}
+
+export interface Signer {
+  issueLeaf(req: LeafRequest): SignedLeaf;
+}
+
+export interface Triggers {
+  run(event: TriggerEvent): Promise<TriggerOutcome>;
+}
+
+export interface SubmitInput {
+  csrPem: string;
+  requester: string;
+  clientAddress: string;
+}
+
+export interface RequestView {
+  request: CertificateRequest;
+  certificate: IssuedCertificate | null;
+  /** True when this CSR had been submitted before and the earlier request is returned. */
+  existing: boolean;
+}
+
+const MAX_SERIAL_DRAWS = 4;
+const ACCEPTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+
+export class RegistrationAuthority {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      signer: Signer;
+      triggers: Triggers;
+      clock: Clock;
+      policy: () => RaPolicy;
+    },
+  ) {}
+
+  get retryAfterSeconds(): number {
+    return this.deps.policy().pendingRetryAfterSeconds;
+  }
+
+  async submit(input: SubmitInput): Promise<RequestView> {
+    const { store, clock } = this.deps;
+    const policy = this.deps.policy();
+    const csr = readCsr(input.csrPem);
+
+    const earlier = await store.findRequestByCsrSha256(csr.sha256);
+    if (earlier) return { request: earlier, certificate: await this.certificateOf(earlier), existing: true };
+
+    checkKey(csr, policy);
+    const names = validateRequestedNames(csr, {
+      allowWildcards: policy.allowWildcards,
+      maxNames: policy.maxNames,
+    });
+    if (!names.ok) {
+      const problems = names.problems.map((p) => ({ field: p.name, message: p.reason }));
+      throw new PolicyFailure('name_invalid', problems.map((p) => p.message).join('; '), nameHint(policy), {
+        field: 'names',
+        problems,
+      });
+    }
+    const allNames = [...names.dnsNames, ...names.ipAddresses];
+    const now = clock.now();
+    const request: CertificateRequest = {
+      id: newRequestId(),
+      commonName: names.commonName,
+      dnsNames: names.dnsNames,
+      ipAddresses: names.ipAddresses,
+      csrPem: input.csrPem.trim(),
+      csrSha256: csr.sha256,
+      keyDescription: describeKey(csr),
+      state: 'pending',
+      requester: input.requester,
+      clientAddress: input.clientAddress,
+      createdAt: now,
+      updatedAt: now,
+      decidedBy: null,
+      rejectionReason: null,
+      serial: null,
+    };
+    const event = {
+      commonName: request.commonName,
+      names: allNames,
+      requestId: request.id,
+      requester: input.requester,
+    };
+    await this.veto({ event: 'request', phase: 'pre', ...event });
+
+    let autosign = autosignAllows(policy.autosign, allNames);
+    if (autosign) {
+      const outcome = await this.deps.triggers.run({ event: 'sign', phase: 'pre', ...event });
+      // A vetoed autosign leaves the request for an operator rather than refusing the host.
+      autosign = outcome.ok;
+    }
+
+    for (let draw = 1; ; draw++) {
+      const certificate = autosign ? this.sign(request, csr.spki, policy, now) : null;
+      const toStore: CertificateRequest = certificate
+        ? { ...request, state: 'issued', decidedBy: 'autosign', serial: certificate.serial }
+        : request;
+      try {
+        const outcome = await store.submitRequest(toStore, certificate, {
+          allowDuplicateCertificates: policy.allowDuplicateCertificates,
+          now,
+        });
+        switch (outcome.kind) {
+          case 'created':
+            await this.deps.triggers.run({ event: 'request', phase: 'post', ...event });
+            if (certificate) {
+              await this.deps.triggers.run({
+                event: 'sign',
+                phase: 'post',
+                ...event,
+                serial: certificate.serial,
+              });
+            }
+            return { request: outcome.request, certificate: outcome.certificate, existing: false };
+          case 'existing':
+            return { request: outcome.request, certificate: outcome.certificate, existing: true };
+          case 'conflict_pending':
+            throw new PolicyFailure(
+              'request_conflict',
+              `a different CSR for ${request.commonName} has been waiting for approval since ${outcome.existing.createdAt.toISOString()}`,
+              'wait until an operator signs or rejects the pending request, then submit again; an operator can see it with `certmaster ca list --pending`',
+              { field: 'commonName' },
+            );
+          case 'conflict_certificate':
+            throw new PolicyFailure(
+              'request_conflict',
+              `${request.commonName} already holds certificate ${outcome.existing.serial}, valid until ${outcome.existing.notAfter.toISOString()}`,
+              `renew with the existing certificate, or ask an operator to run \`certmaster ca clean ${request.commonName}\` so the host can enroll again`,
+              { field: 'commonName' },
+            );
+        }
+      } catch (e) {
+        if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
+        throw e;
+      }
+    }
+  }
+
+  async getRequest(id: string): Promise<RequestView | null> {
+    const request = await this.deps.store.getRequest(id);
+    if (!request) return null;
+    return { request, certificate: await this.certificateOf(request), existing: false };
+  }
+
+  listRequests(state?: RequestState): Promise<CertificateRequest[]> {
+    return this.deps.store.listRequests(state ? { state } : {});
+  }
+
+  /** Signs a pending request named by its id or by its common name. */
+  async approve(idOrName: string, decidedBy: string): Promise<RequestView> {
+    const { store, clock } = this.deps;
+    const policy = this.deps.policy();
+    const request = await this.findPending(idOrName);
+    const csr = readCsr(request.csrPem);
+    const names = [...request.dnsNames, ...request.ipAddresses];
+    const event = { commonName: request.commonName, names, requestId: request.id, requester: decidedBy };
+    await this.veto({ event: 'sign', phase: 'pre', ...event });
+    for (let draw = 1; ; draw++) {
+      const now = clock.now();
+      const certificate = this.sign(request, csr.spki, policy, now);
+      try {
+        const updated = await store.approveRequest(request.id, certificate, decidedBy, now);
+        if (!updated) throw notPending(idOrName);
+        await this.deps.triggers.run({ event: 'sign', phase: 'post', ...event, serial: certificate.serial });
+        return { request: updated, certificate, existing: false };
+      } catch (e) {
+        if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
+        throw e;
+      }
+    }
+  }
+
+  async reject(idOrName: string, decidedBy: string, reason: string | null): Promise<CertificateRequest> {
+    const request = await this.findPending(idOrName);
+    const event = {
+      commonName: request.commonName,
+      names: [...request.dnsNames, ...request.ipAddresses],
+      requestId: request.id,
+      requester: decidedBy,
+      ...(reason ? { reason } : {}),
+    };
+    await this.veto({ event: 'reject', phase: 'pre', ...event });
+    const updated = await this.deps.store.rejectRequest(request.id, decidedBy, reason, this.deps.clock.now());
+    if (!updated) throw notPending(idOrName);
+    await this.deps.triggers.run({ event: 'reject', phase: 'post', ...event });
+    return updated;
+  }
+
+  async revoke(serialText: string, reasonText: string | undefined, by: string): Promise<IssuedCertificate> {
+    const serial = normalizeSerial(serialText);
+    const reason: RevocationReason | null =
+      reasonText === undefined ? 'unspecified' : parseRevocationReason(reasonText);
+    if (!reason) {
+      throw new PolicyFailure(
+        'invalid_argument',
+        `"${reasonText}" is not a revocation reason`,
+        `use one of: ${Object.keys(REVOCATION_REASONS).join(', ')} (RFC 5280 §5.3.1)`,
+        { field: 'reason' },
+      );
+    }
+    const known = await this.deps.store.getCertificate(serial);
+    if (!known)
+      throw notFound(
+        `no certificate has serial ${serial}`,
+        'list certificates with `certmaster ca list --all`',
+      );
+    const event = {
+      commonName: known.commonName,
+      names: [...known.dnsNames, ...known.ipAddresses],
+      serial,
+      reason,
+      requester: by,
+    };
+    await this.veto({ event: 'revoke', phase: 'pre', ...event });
+    const revoked = await this.deps.store.revokeCertificate(serial, reason, this.deps.clock.now());
+    if (!revoked)
+      throw notFound(
+        `no certificate has serial ${serial}`,
+        'list certificates with `certmaster ca list --all`',
+      );
+    await this.deps.triggers.run({ event: 'revoke', phase: 'post', ...event });
+    return revoked;
+  }
+
+  async clean(
+    commonName: string,
+    by: string,
+  ): Promise<{ requestsRemoved: number; certificatesRevoked: string[] }> {
+    const name = commonName.trim().toLowerCase();
+    if (!name || name.length > 253) {
+      throw new PolicyFailure(
+        'invalid_argument',
+        'a host name is required',
+        'give the common name to clean',
+        { field: 'name' },
+      );
+    }
+    const event = { commonName: name, requester: by };
+    await this.veto({ event: 'clean', phase: 'pre', ...event });
+    const result = await this.deps.store.cleanHost(name, this.deps.clock.now());
+    await this.deps.triggers.run({ event: 'clean', phase: 'post', ...event });
+    return result;
+  }
+
+  private sign(request: CertificateRequest, spki: Buffer, policy: RaPolicy, now: Date): IssuedCertificate {
+    let leaf: SignedLeaf;
+    try {
+      leaf = this.deps.signer.issueLeaf({
+        commonName: request.commonName,
+        dnsNames: request.dnsNames,
+        ipAddresses: request.ipAddresses,
+        spki,
+        validityDays: policy.leafValidityDays,
+        now,
+      });
+    } catch (e) {
+      throw new PolicyFailure(
+        'ca_unavailable',
+        (e as Error).message,
+        'an operator must renew or replace the CA',
+      );
+    }
+    return {
+      serial: leaf.serial,
+      requestId: request.id,
+      commonName: request.commonName,
+      dnsNames: request.dnsNames,
+      ipAddresses: request.ipAddresses,
+      notBefore: leaf.notBefore,
+      notAfter: leaf.notAfter,
+      certificatePem: leaf.pem,
+      createdAt: now,
+      revokedAt: null,
+      revocationReason: null,
+    };
+  }
+
+  private async veto(event: TriggerEvent): Promise<void> {
+    const outcome = await this.deps.triggers.run(event);
+    if (!outcome.ok) {
+      throw new PolicyFailure(
+        'request_vetoed',
+        `the ${event.phase}-${event.event} trigger ${outcome.trigger} refused: ${outcome.message}`,
+        'this site runs its own checks before acting; ask an operator what the trigger requires',
+      );
+    }
+  }
+
+  private async findPending(idOrName: string): Promise<CertificateRequest> {
+    const key = idOrName.trim();
+    const byId = await this.deps.store.getRequest(key);
+    if (byId) {
+      if (byId.state !== 'pending') throw notPending(key, byId.state);
+      return byId;
+    }
+    const pending = await this.deps.store.listRequests({
+      state: 'pending',
+      commonName: key.toLowerCase(),
+      limit: 2,
+    });
+    const first = pending[0];
+    if (!first) {
+      throw notFound(
+        `no pending request has id or common name "${key}"`,
+        'see what is waiting with `certmaster ca list --pending`',
+      );
+    }
+    return first;
+  }
+
+  private async certificateOf(request: CertificateRequest): Promise<IssuedCertificate | null> {
+    return request.serial ? this.deps.store.getCertificate(request.serial) : null;
+  }
+}
+
+function readCsr(pem: string): ParsedCsr {
+  try {
+    return parseCsr(pemToDer(pem, 'CERTIFICATE REQUEST'));
+  } catch (e) {
+    if (e instanceof CsrError) {
+      throw new PolicyFailure('csr_invalid', e.message, csrHint(e.field), { field: e.field });
+    }
+    throw e;
+  }
+}
+
+function csrHint(field: string): string {
+  if (field === 'signature')
+    return 'make a new CSR with the private key it names, e.g. `openssl req -new -key key.pem`';
+  return 'send one PEM-encoded PKCS#10 request ("-----BEGIN CERTIFICATE REQUEST-----"), as `openssl req -new` or `certmaster request` make';
+}
+
+function checkKey(csr: ParsedCsr, policy: RaPolicy): void {
+  const k = csr.key;
+  const weak = (detail: string, hint: string): PolicyFailure =>
+    new PolicyFailure('key_too_weak', detail, hint, { field: 'publicKey' });
+  if (k.kind === 'rsa' && k.bits < policy.minRsaBits) {
+    throw weak(
+      `the CSR's RSA key has ${k.bits} bits; this CA requires at least ${policy.minRsaBits}`,
+      `make a new key with at least ${policy.minRsaBits} bits (\`openssl genrsa ${policy.minRsaBits}\`), or an EC P-256 key`,
+    );
+  }
+  if (k.kind === 'ec' && !ACCEPTED_CURVES.has(k.curve)) {
+    throw weak(
+      `the CSR's EC key uses curve ${k.curve}, which this CA does not accept`,
+      'use P-256, P-384 or P-521',
+    );
+  }
+}
+
+function describeKey(csr: ParsedCsr): string {
+  switch (csr.key.kind) {
+    case 'rsa':
+      return `RSA ${csr.key.bits}`;
+    case 'ec':
+      return `EC ${csr.key.curve}`;
+    case 'ed25519':
+      return 'Ed25519';
+    case 'ed448':
+      return 'Ed448';
+  }
+}
+
+function nameHint(policy: RaPolicy): string {
+  return `use host names (RFC 1123: letters, digits and hyphens in dot-separated labels) or IP addresses, at most ${policy.maxNames} in all${policy.allowWildcards ? '' : ', without wildcards'}`;
+}
+
+function newRequestId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** Accepts upper case and colon-separated serials as openssl prints them. */
+export function normalizeSerial(text: string): string {
+  const hex = text.trim().replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]{1,40}$/.test(hex)) {
+    throw new PolicyFailure(
+      'invalid_argument',
+      `"${text.slice(0, 60)}" is not a certificate serial`,
+      'serials are hexadecimal, as `certmaster ca list --signed` shows them',
+      { field: 'serial' },
+    );
+  }
+  return hex;
+}
+
+function notFound(detail: string, hint: string): PolicyFailure {
+  return new PolicyFailure('not_found', detail, hint);
+}
+
+function notPending(key: string, state?: string): PolicyFailure {
+  return new PolicyFailure(
+    'not_pending',
+    `request ${key} is ${state ?? 'no longer pending'}; only pending requests can be signed or rejected`,
+    'see its state with `certmaster ca list --all`',
+  );
+}
