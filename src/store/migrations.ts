@@ -3,11 +3,13 @@
  * apply; the number before the underscore is the schema version. Never edit a released migration: add one.
  */
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { createAuthTables } from './auth-migration.js';
 
 export const MIGRATION_TABLE = 'certmaster_migration';
-const MIGRATION_LOCK_TABLE = 'certmaster_migration_lock';
+export const MIGRATION_LOCK_TABLE = 'certmaster_migration_lock';
 
-const MIGRATIONS: Readonly<Record<string, Migration>> = {
+/** Every migration by name; exported so tests can build a database as an older release left it. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -74,6 +76,7 @@ const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
     },
   },
+  '0002_auth': { up: createAuthTables },
 };
 
 function versionOf(migrationName: string): number {

@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type Clock, systemClock } from '../types.js';
-import { KyselyStore } from './kysely-store.js';
+import type { AuthStore } from './auth-store.js';
+import { KyselyCertmasterStore } from './kysely-certmaster-store.js';
 import { migrateToLatest } from './migrations.js';
 import { PostgresTransactionWriter } from './postgres-writer.js';
 import type { StoreDatabase } from './schema.js';
@@ -16,8 +17,14 @@ import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './
 import { SqliteGroupCommitWriter } from './sqlite-writer.js';
 import type { Store } from './store.js';
 
+/** What `openStore` returns: certificates and requests, and the identities and credentials of the auth layer. */
+export type CertmasterStore = Store & AuthStore;
+
 export interface OpenStoreOptions {
-  /** Decides which certificates `listCertificates({ status: 'valid' })` considers expired. */
+  /**
+   * Decides which certificates `listCertificates({ status: 'valid' })` considers expired, and the time
+   * `removeUser` revokes the removed account's credentials at.
+   */
   clock?: Clock;
 }
 
@@ -48,7 +55,7 @@ export function parseStoreUrl(url: string): StoreLocation {
   return { kind: 'sqlite', path: resolve(url) };
 }
 
-export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<CertmasterStore> {
   const clock = options.clock ?? systemClock;
   const location = parseStoreUrl(url);
   return location.kind === 'sqlite'
@@ -56,7 +63,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     : openPostgresStore(location.url, clock);
 }
 
-async function openSqliteStore(path: string, clock: Clock): Promise<Store> {
+async function openSqliteStore(path: string, clock: Clock): Promise<CertmasterStore> {
   const raw = openSqliteFile(path);
   const database = new CachedSqliteDatabase(raw);
   const kysely = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
@@ -69,10 +76,10 @@ async function openSqliteStore(path: string, clock: Clock): Promise<Store> {
     }
     throw error;
   }
-  return new KyselyStore(kysely, new SqliteGroupCommitWriter(kysely, database), clock);
+  return new KyselyCertmasterStore(kysely, new SqliteGroupCommitWriter(kysely, database), clock);
 }
 
-async function openPostgresStore(url: string, clock: Clock): Promise<Store> {
+async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterStore> {
   const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE });
   // An idle client that loses its connection (server restart) emits here; the pool drops it and the
   // next query connects afresh. Without a listener the process would crash.
@@ -84,5 +91,5 @@ async function openPostgresStore(url: string, clock: Clock): Promise<Store> {
     await kysely.destroy();
     throw error;
   }
-  return new KyselyStore(kysely, new PostgresTransactionWriter(kysely), clock);
+  return new KyselyCertmasterStore(kysely, new PostgresTransactionWriter(kysely), clock);
 }

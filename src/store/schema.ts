@@ -7,6 +7,7 @@
  */
 import type { ColumnType, Selectable } from 'kysely';
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
+import type { AuthTables } from './auth-schema.js';
 
 /** Milliseconds since the epoch: read as number (SQLite) or string (pg BIGINT), written as number. */
 export type Millis = ColumnType<number | string, number, number>;
@@ -45,7 +46,7 @@ export interface CertificatesTable {
   revocation_reason: string | null;
 }
 
-export interface StoreDatabase {
+export interface StoreDatabase extends AuthTables {
   requests: RequestsTable;
   certificates: CertificatesTable;
 }
@@ -96,7 +97,7 @@ export function toMillis(at: Date): number {
   return ms;
 }
 
-function fromMillis(value: number | string): Date {
+export function fromMillis(value: number | string): Date {
   const ms = typeof value === 'number' ? value : Number(value);
   if (!Number.isSafeInteger(ms)) {
     throw new RangeError(`stored instant ${String(value)} is not an integer millisecond count`);
@@ -104,15 +105,15 @@ function fromMillis(value: number | string): Date {
   return new Date(ms);
 }
 
-function fromOptionalMillis(value: number | string | null): Date | null {
+export function fromOptionalMillis(value: number | string | null): Date | null {
   return value === null ? null : fromMillis(value);
 }
 
-function encodeNames(names: readonly string[]): string {
+export function encodeNames(names: readonly string[]): string {
   return JSON.stringify(names);
 }
 
-function decodeNames(text: string): string[] {
+export function decodeNames(text: string): string[] {
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed) || !parsed.every((name) => typeof name === 'string')) {
     throw new TypeError('stored name list is not a JSON array of strings');
