@@ -1,0 +1,115 @@
+/**
+ * Stateless Digest nonces: any replica holding the shared key can check a nonce another issued,
+ * so a client may land on a different replica for its second request (RFC 7616 §5.4 leaves the
+ * nonce's construction to the server; this is the "time-stamp + private key" shape it suggests).
+ *
+ *   nonce = base64url( timestamp ms, 8 octets big-endian | random, 8 octets | MAC, 16 octets )
+ *   MAC   = first 16 octets of HMAC-SHA256(key, timestamp | random)
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../types.js';
+
+export type NonceState = 'valid' | 'stale' | 'invalid';
+
+const TIMESTAMP_BYTES = 8;
+const RANDOM_BYTES = 8;
+const MAC_BYTES = 16;
+const NONCE_BYTES = TIMESTAMP_BYTES + RANDOM_BYTES + MAC_BYTES;
+const NONCE_CHARS = Math.ceil((NONCE_BYTES * 4) / 3);
+/** Replicas' clocks drift; beyond this a nonce "from the future" was not made by us. */
+const MAX_FUTURE_SKEW_MS = 60_000;
+
+export interface DigestNoncesOptions {
+  /** 32 octets shared by every replica. */
+  key: Buffer;
+  clock: Clock;
+  /** How long a nonce stays valid; afterwards the client is challenged with stale=true. */
+  lifetimeSeconds?: number;
+  /** How many nonces' counts are remembered for replay detection (least recently used go first). */
+  maxTracked?: number;
+}
+
+export class DigestNonces {
+  /** Stable per key, so every replica sends and expects the same value (RFC 7616 §3.3 opaque). */
+  readonly opaque: string;
+  private readonly key: Buffer;
+  private readonly clock: Clock;
+  private readonly lifetimeMs: number;
+  private readonly maxTracked: number;
+  /** nonce -> highest nc accepted; Map keeps insertion order, which we use as recency. */
+  private readonly counts = new Map<string, number>();
+  /**
+   * Issue time of the newest nonce whose count was forgotten. An untracked nonce issued at or
+   * before it may be one we evicted, so its counts are refused rather than replayable.
+   */
+  private forgottenUpTo = -1;
+
+  constructor(opts: DigestNoncesOptions) {
+    if (opts.key.length !== 32) throw new RangeError('the Digest nonce key must be 32 bytes');
+    const lifetime = opts.lifetimeSeconds ?? 300;
+    if (!Number.isFinite(lifetime) || lifetime <= 0) throw new RangeError('lifetimeSeconds must be positive');
+    this.key = Buffer.from(opts.key);
+    this.clock = opts.clock;
+    this.lifetimeMs = lifetime * 1000;
+    this.maxTracked = Math.max(1, Math.floor(opts.maxTracked ?? 10_000));
+    this.opaque = createHmac('sha256', this.key).update('opaque').digest('hex');
+  }
+
+  private mac(prefix: Buffer): Buffer {
+    return createHmac('sha256', this.key).update(prefix).digest().subarray(0, MAC_BYTES);
+  }
+
+  issue(): string {
+    const prefix = Buffer.alloc(TIMESTAMP_BYTES + RANDOM_BYTES);
+    prefix.writeBigUInt64BE(BigInt(Math.max(0, this.clock.now().getTime())), 0);
+    randomBytes(RANDOM_BYTES).copy(prefix, TIMESTAMP_BYTES);
+    return Buffer.concat([prefix, this.mac(prefix)]).toString('base64url');
+  }
+
+  /** The issue time in ms when the nonce carries our MAC, else null. Constant time in the MAC. */
+  private issuedAt(nonce: string): number | null {
+    if (nonce.length !== NONCE_CHARS || !/^[A-Za-z0-9_-]+$/.test(nonce)) return null;
+    const raw = Buffer.from(nonce, 'base64url');
+    if (raw.length !== NONCE_BYTES || raw.toString('base64url') !== nonce) return null;
+    const prefix = raw.subarray(0, TIMESTAMP_BYTES + RANDOM_BYTES);
+    if (!timingSafeEqual(raw.subarray(TIMESTAMP_BYTES + RANDOM_BYTES), this.mac(prefix))) return null;
+    return Number(raw.readBigUInt64BE(0));
+  }
+
+  /**
+   * 'stale' means ours but expired. Answer stale=true only after the response verified against
+   * it (RFC 7616 §3.3), or a client with a wrong password retries silently instead of re-prompting.
+   */
+  check(nonce: string): NonceState {
+    const issued = this.issuedAt(nonce);
+    if (issued === null) return 'invalid';
+    const now = this.clock.now().getTime();
+    if (issued - now > MAX_FUTURE_SKEW_MS) return 'invalid';
+    return now - issued > this.lifetimeMs ? 'stale' : 'valid';
+  }
+
+  /**
+   * Nonce-count replay detection (RFC 7616 §3.4: nc lets the server detect replays): true when nc
+   * is higher than any accepted before for this nonce, and records it. Call it only after the
+   * response verified, so only authenticated clients spend the bounded memory. Counts live in this
+   * process: another replica knows nothing of them, so the nonce lifetime bounds cross-replica replay.
+   */
+  acceptNonceCount(nonce: string, nc: number): boolean {
+    if (!Number.isSafeInteger(nc) || nc < 1) return false;
+    const issued = this.issuedAt(nonce);
+    if (issued === null) return false;
+    const seen = this.counts.get(nonce);
+    if (seen === undefined && issued <= this.forgottenUpTo) return false;
+    if (seen !== undefined && nc <= seen) return false;
+    this.counts.delete(nonce);
+    this.counts.set(nonce, nc);
+    while (this.counts.size > this.maxTracked) {
+      const oldest = this.counts.keys().next().value;
+      if (oldest === undefined) break;
+      this.counts.delete(oldest);
+      const forgotten = this.issuedAt(oldest);
+      if (forgotten !== null) this.forgottenUpTo = Math.max(this.forgottenUpTo, forgotten);
+    }
+    return true;
+  }
+}
