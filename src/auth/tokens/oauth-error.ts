@@ -1,0 +1,46 @@
+/**
+ * An OAuth 2 error (RFC 6749 §5.2) with certmaster's members: the refusal reason code, a hint for
+ * the caller, and the precise cause for the audit log only. The HTTP layer picks the status.
+ */
+import type { AuthReason } from '../failure.js';
+
+/**
+ * RFC 6749 §5.2 codes, plus `slow_down` (registered for token endpoint responses by RFC 8628
+ * §3.5) for throttled attempts, which certmaster answers with 429 and Retry-After.
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'slow_down';
+
+export class OAuthError extends Error {
+  readonly error: OAuthErrorCode;
+  /** error_description: what the caller is told; never a secret or whether an account exists. */
+  readonly description: string;
+  readonly hint: string;
+  /** For operators only; never sent to the caller and never a secret. */
+  readonly internalCause: string;
+  readonly reason: AuthReason | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    error: OAuthErrorCode,
+    description: string,
+    hint: string,
+    internalCause: string,
+    extra: { reason?: AuthReason; retryAfterSeconds?: number } = {},
+  ) {
+    super(description);
+    this.name = 'OAuthError';
+    this.error = error;
+    this.description = description;
+    this.hint = hint;
+    this.internalCause = internalCause;
+    this.reason = extra.reason;
+    this.retryAfterSeconds = extra.retryAfterSeconds;
+  }
+}
