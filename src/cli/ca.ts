@@ -1,74 +1,54 @@
 import type { Command } from 'commander';
-import { type Instance, openInstance } from '../instance/open.js';
-import type { CertificateRequest, IssuedCertificate } from '../types.js';
+import {
+  type CertificateView,
+  type OperatorBackend,
+  openBackend,
+  type RequestView,
+  type TargetFlags,
+} from './operator-backend.js';
 import { CliError, printJson, printTable, safe } from './output.js';
 
-const OPERATOR = 'local operator';
-
-async function withInstance<T>(data: string, fn: (instance: Instance) => Promise<T>): Promise<T> {
-  const instance = await openInstance(data);
+async function withBackend<T>(flags: TargetFlags, fn: (backend: OperatorBackend) => Promise<T>): Promise<T> {
+  const backend = await openBackend(flags);
   try {
-    return await fn(instance);
+    return await fn(backend);
   } finally {
-    await instance.close();
+    await backend.close();
   }
 }
 
-function requestRow(r: CertificateRequest): string[] {
+/** --data for a local directory, or --server (+ login, --token or CERTMASTER_TOKEN) for a running server. */
+function target(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'local data directory')
+    .option('--server <url>', 'remote certmaster server (after `certmaster login`, or with --token)')
+    .option('--token <token>', 'API token for --server (default: CERTMASTER_TOKEN, else the login session)')
+    .option('--ca-file <file>', 'CA certificate to trust for --server when not logged in');
+}
+
+function requestRow(r: RequestView): string[] {
   return [
     r.id,
     r.state,
-    safe(r.commonName),
-    safe([...r.dnsNames, ...r.ipAddresses].join(',')),
-    r.keyDescription,
-    r.createdAt.toISOString(),
+    safe(r.common_name),
+    safe([...r.dns_names, ...r.ip_addresses].join(',')),
+    r.key,
+    r.created_at,
   ];
 }
 
-function certificateRow(c: IssuedCertificate): string[] {
-  const status = c.revokedAt ? `revoked (${c.revocationReason ?? 'unspecified'})` : 'valid';
+function certificateRow(c: CertificateView): string[] {
+  const status = c.revoked_at ? `revoked (${c.revocation_reason ?? 'unspecified'})` : 'valid';
   return [
     c.serial,
     status,
-    safe(c.commonName),
-    safe([...c.dnsNames, ...c.ipAddresses].join(',')),
-    c.notAfter.toISOString(),
+    safe(c.common_name),
+    safe([...c.dns_names, ...c.ip_addresses].join(',')),
+    c.not_after,
   ];
 }
 
-function requestJson(r: CertificateRequest) {
-  return {
-    id: r.id,
-    state: r.state,
-    common_name: r.commonName,
-    dns_names: r.dnsNames,
-    ip_addresses: r.ipAddresses,
-    key: r.keyDescription,
-    requester: r.requester,
-    client_address: r.clientAddress,
-    created_at: r.createdAt.toISOString(),
-    decided_by: r.decidedBy,
-    rejection_reason: r.rejectionReason,
-    serial: r.serial,
-  };
-}
-
-function certificateJson(c: IssuedCertificate) {
-  return {
-    serial: c.serial,
-    common_name: c.commonName,
-    dns_names: c.dnsNames,
-    ip_addresses: c.ipAddresses,
-    not_before: c.notBefore.toISOString(),
-    not_after: c.notAfter.toISOString(),
-    revoked_at: c.revokedAt?.toISOString() ?? null,
-    revocation_reason: c.revocationReason,
-    request_id: c.requestId,
-  };
-}
-
-interface ListFlags {
-  data: string;
+interface ListFlags extends TargetFlags {
   pending?: boolean;
   signed?: boolean;
   revoked?: boolean;
@@ -79,35 +59,30 @@ interface ListFlags {
 export function registerCa(program: Command): void {
   const ca = program
     .command('ca')
-    .description('operator commands: list, sign, reject, revoke and clean (on a local --data DIR)')
+    .description(
+      'operator commands: list, sign, reject, revoke and clean (local --data DIR or remote --server URL)',
+    )
     .addHelpText(
       'after',
-      '\nA typical session:\n  certmaster ca list --data DIR              # what is waiting\n  certmaster ca sign web1.example.com --data DIR\n  certmaster ca revoke 5f3a... --reason keyCompromise --data DIR\n  certmaster ca clean web1.example.com --data DIR   # let the host enroll again',
+      '\nA typical session:\n  certmaster ca list --data DIR              # what is waiting\n  certmaster ca sign web1.example.com --data DIR\n  certmaster ca revoke 5f3a... --reason keyCompromise --data DIR\n  certmaster ca clean web1.example.com --data DIR   # let the host enroll again\n\nRemotely, after `certmaster login --server URL`, replace --data DIR with --server URL.',
     );
 
-  ca.command('list')
+  target(ca.command('list'))
     .description('list pending requests (default), signed or revoked certificates, or everything')
-    .requiredOption('--data <dir>', 'data directory')
     .option('--pending', 'requests waiting for an operator (default)')
-    .option('--signed', 'certificates that are valid (not revoked)')
+    .option('--signed', 'certificates that are valid (not revoked, not expired)')
     .option('--revoked', 'revoked certificates')
     .option('--all', 'every request and every certificate')
     .option('--json', 'machine-readable output')
     .action(async (flags: ListFlags) =>
-      withInstance(flags.data, async ({ ra, store }) => {
+      withBackend(flags, async (backend) => {
         const showRequests = flags.all || flags.pending || (!flags.signed && !flags.revoked);
-        const requests = showRequests ? await ra.listRequests(flags.all ? undefined : 'pending') : [];
+        const requests = showRequests ? await backend.listRequests(flags.all ? undefined : 'pending') : [];
         const status = flags.all ? 'all' : flags.signed ? 'valid' : flags.revoked ? 'revoked' : null;
-        const certificates = status ? await store.listCertificates({ status }) : [];
+        const certificates = status ? await backend.listCertificates(status) : [];
         const both = flags.all || ((flags.signed || flags.revoked) && flags.pending);
         if (flags.json) {
-          printJson(
-            both
-              ? { requests: requests.map(requestJson), certificates: certificates.map(certificateJson) }
-              : status
-                ? certificates.map(certificateJson)
-                : requests.map(requestJson),
-          );
+          printJson(both ? { requests, certificates } : status ? certificates : requests);
           return;
         }
         if (showRequests) {
@@ -123,65 +98,57 @@ export function registerCa(program: Command): void {
       }),
     );
 
-  ca.command('sign')
+  target(ca.command('sign'))
     .description('sign a pending request, named by its id or its common name')
     .argument('<id-or-cn>')
-    .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
-    .action(async (key: string, flags: { data: string; json?: boolean }) =>
-      withInstance(flags.data, async ({ ra }) => {
-        const view = await ra.approve(key, OPERATOR);
-        if (flags.json)
-          printJson({
-            request: requestJson(view.request),
-            certificate: view.certificate && certificateJson(view.certificate),
-          });
+    .action(async (key: string, flags: TargetFlags & { json?: boolean }) =>
+      withBackend(flags, async (backend) => {
+        const view = await backend.approve(key);
+        if (flags.json) printJson(view);
         else
           process.stdout.write(
-            `Signed ${safe(view.request.commonName)}: serial ${view.certificate?.serial}, valid until ${view.certificate?.notAfter.toISOString()}\n`,
+            `Signed ${safe(view.request.common_name)}: serial ${view.certificate?.serial}, valid until ${view.certificate?.not_after}\n`,
           );
       }),
     );
 
-  ca.command('reject')
+  target(ca.command('reject'))
     .description('reject a pending request, named by its id or its common name')
     .argument('<id-or-cn>')
-    .requiredOption('--data <dir>', 'data directory')
     .option('--reason <text>', 'why, shown to the host when it polls')
-    .action(async (key: string, flags: { data: string; reason?: string }) =>
-      withInstance(flags.data, async ({ ra }) => {
+    .action(async (key: string, flags: TargetFlags & { reason?: string }) =>
+      withBackend(flags, async (backend) => {
         if (flags.reason && flags.reason.length > 500)
           throw new CliError('--reason is limited to 500 characters');
-        const request = await ra.reject(key, OPERATOR, flags.reason ?? null);
-        process.stdout.write(`Rejected request ${request.id} for ${safe(request.commonName)}\n`);
+        const request = await backend.reject(key, flags.reason ?? null);
+        process.stdout.write(`Rejected request ${request.id} for ${safe(request.common_name)}\n`);
       }),
     );
 
-  ca.command('revoke')
+  target(ca.command('revoke'))
     .description('revoke a certificate by its serial (hex, as `ca list --signed` shows it)')
     .argument('<serial>')
-    .requiredOption('--data <dir>', 'data directory')
     .option(
       '--reason <reason>',
       'RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn, aACompromise',
       'unspecified',
     )
-    .action(async (serial: string, flags: { data: string; reason: string }) =>
-      withInstance(flags.data, async ({ ra }) => {
-        const cert = await ra.revoke(serial, flags.reason, OPERATOR);
+    .action(async (serial: string, flags: TargetFlags & { reason: string }) =>
+      withBackend(flags, async (backend) => {
+        const cert = await backend.revoke(serial, flags.reason);
         process.stdout.write(
-          `Revoked ${cert.serial} (${safe(cert.commonName)}), reason ${cert.revocationReason}, at ${cert.revokedAt?.toISOString()}\n`,
+          `Revoked ${cert.serial} (${safe(cert.common_name)}), reason ${cert.revocation_reason}, at ${cert.revoked_at}\n`,
         );
       }),
     );
 
-  ca.command('clean')
+  target(ca.command('clean'))
     .description("remove a host's requests and revoke its certificates so it can enroll again")
     .argument('<cn>')
-    .requiredOption('--data <dir>', 'data directory')
-    .action(async (cn: string, flags: { data: string }) =>
-      withInstance(flags.data, async ({ ra }) => {
-        const result = await ra.clean(cn, OPERATOR);
+    .action(async (cn: string, flags: TargetFlags) =>
+      withBackend(flags, async (backend) => {
+        const result = await backend.clean(cn);
         const revoked = result.certificatesRevoked.length;
         process.stdout.write(
           `Cleaned ${safe(cn)}: removed ${result.requestsRemoved} request(s), revoked ${revoked} certificate(s)${revoked ? ` (${result.certificatesRevoked.join(', ')})` : ''}\n`,

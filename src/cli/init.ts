@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { AccountError } from '../auth/accounts.js';
+import { PasswordPolicyError } from '../auth/password-policy.js';
 import { InitRefused, initDataDir } from '../instance/init.js';
 import { KEY_TYPES, type KeyType, systemClock } from '../types.js';
 import { CliError } from './output.js';
+import { readSecretFile } from './secret-input.js';
 
 export interface InitFlags {
   data: string;
@@ -12,6 +15,9 @@ export interface InitFlags {
   serverValidityDays: string;
   san: string[];
   db?: string;
+  adminUser: string;
+  adminPasswordFile?: string;
+  adminDigest?: boolean;
 }
 
 export function addInitOptions(cmd: Command): Command {
@@ -26,7 +32,13 @@ export function addInitOptions(cmd: Command): Command {
       collect,
       [],
     )
-    .option('--db <url>', 'store URL: a SQLite file (default DIR/certmaster.db) or postgres://user@host/db');
+    .option('--db <url>', 'store URL: a SQLite file (default DIR/certmaster.db) or postgres://user@host/db')
+    .option('--admin-user <name>', 'name of the first administrator account', 'admin')
+    .option(
+      '--admin-password-file <file>',
+      "the administrator's password (default: generated and printed once)",
+    )
+    .option('--admin-digest', 'also store digest secrets for the administrator (HTTP Digest)');
 }
 
 export function collect(value: string, previous: string[]): string[] {
@@ -45,7 +57,9 @@ export async function runInit(
   listen?: string,
 ): Promise<{ fingerprint: string; root: string }> {
   try {
-    const { layout, fingerprint } = await initDataDir({
+    const password = flags.adminPasswordFile ? readSecretFile(flags.adminPasswordFile, 'password') : null;
+    const { layout, fingerprint, generatedAdminPassword } = await initDataDir({
+      admin: { name: flags.adminUser, password, digest: flags.adminDigest === true },
       dataDir: flags.data,
       keyType: flags.keyType,
       caSubject: flags.caSubject,
@@ -56,9 +70,15 @@ export async function runInit(
       ...(listen ? { listen } : {}),
       clock: systemClock,
     });
+    if (generatedAdminPassword) {
+      process.stdout.write(
+        `Administrator ${flags.adminUser}, password (shown once, store it now): ${generatedAdminPassword}\n`,
+      );
+    }
     return { fingerprint, root: layout.root };
   } catch (e) {
-    if (e instanceof InitRefused) throw new CliError(e.message);
+    if (e instanceof InitRefused || e instanceof AccountError || e instanceof PasswordPolicyError)
+      throw new CliError(e.message);
     throw e;
   }
 }

@@ -3,16 +3,20 @@
  * on stderr otherwise.
  */
 import { Command, CommanderError } from 'commander';
-import { TransportError } from '../client/transport.js';
+import { ServerRefusal, TransportError } from '../client/transport.js';
 import { ConfigError } from '../config/schema.js';
 import { DataDirError } from '../instance/load.js';
 import { PolicyFailure } from '../ra/failure.js';
 import { registerCa } from './ca.js';
+import { registerClient } from './client.js';
 import { registerConfig } from './config.js';
 import { registerInit } from './init.js';
 import { CliError } from './output.js';
 import { registerRequest } from './request.js';
 import { registerServe } from './serve.js';
+import { registerSession } from './session.js';
+import { registerToken } from './token.js';
+import { registerUser } from './user.js';
 
 const program = new Command();
 program
@@ -40,6 +44,10 @@ registerServe(program);
 registerCa(program);
 registerConfig(program);
 registerRequest(program);
+registerSession(program);
+registerUser(program);
+registerToken(program);
+registerClient(program);
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`certmaster: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
@@ -53,6 +61,7 @@ try {
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
   if (e instanceof CliError) fail(e.message, e.exitCode);
+  if (e instanceof ServerRefusal) fail(`the server refused: ${e.message}`);
   if (e instanceof PolicyFailure) fail(`${e.message}; ${e.hint}`);
   if (e instanceof ConfigError || e instanceof DataDirError || e instanceof TransportError) fail(e.message);
   const err = e as NodeJS.ErrnoException;

@@ -12,6 +12,7 @@ import { keyTypeOf } from '../ca/keys.js';
 import { pemBlocks } from '../ca/pem.js';
 import { makeCsr, makeKeyAndCsr } from '../client/csr.js';
 import { ServerRefusal, Transport } from '../client/transport.js';
+import { fetchServedCa } from '../client/trust.js';
 import { ensurePrivateDir, writeFileDurable } from '../instance/files.js';
 import { KEY_TYPES, type KeyType } from '../types.js';
 import { collect } from './init.js';
@@ -26,6 +27,7 @@ interface RequestFlags {
   caFile?: string;
   wait: string;
   keyType: KeyType;
+  token?: string;
 }
 
 interface RequestAnswer {
@@ -58,6 +60,10 @@ export function registerRequest(program: Command): void {
       "the CA certificate's SHA-256 fingerprint, as `certmaster serve` prints it",
     )
     .option('--ca-file <file>', 'PEM file of the CA certificate to trust')
+    .option(
+      '--token <token>',
+      'enrollment token (cmet_...) or API token; default CERTMASTER_TOKEN; without one the request is anonymous',
+    )
     .option('--wait <seconds>', 'how long to wait while the request is pending (0: do not wait)', '600')
     .addOption(
       new Option('--key-type <type>', 'type of the key to generate')
@@ -94,7 +100,9 @@ async function runRequest(flags: RequestFlags): Promise<number> {
   const transport = new Transport(flags.server, { ca: caPem });
   try {
     const csrPem = await keyAndCsr(flags, out);
-    let answer = (await transport.json<RequestAnswer>('POST', '/v1/requests', { csr: csrPem })).data;
+    const token = flags.token ?? process.env.CERTMASTER_TOKEN;
+    const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    let answer = (await transport.json<RequestAnswer>('POST', '/v1/requests', { csr: csrPem }, auth)).data;
     const started = Date.now();
     while (answer.state === 'pending') {
       const elapsed = (Date.now() - started) / 1000;
@@ -187,26 +195,6 @@ async function establishTrust(flags: RequestFlags, out: string): Promise<string>
   }
   writeFileDurable(pinnedPath, served.pem, 0o644);
   return served.pem;
-}
-
-/**
- * The CA certificate as the server serves it. Read without verifying TLS, because the CA is what
- * we do not know yet; it is trusted only after its fingerprint is checked, and every later request
- * verifies the server's certificate against it.
- */
-async function fetchServedCa(server: string): Promise<{ pem: string; der: Buffer }> {
-  const t = new Transport(server, { skipVerify: true });
-  try {
-    const answer = await t.send('GET', '/ca.pem');
-    const der = answer.status === 200 ? pemBlocks(answer.body, 'CERTIFICATE')[0] : undefined;
-    if (!der)
-      throw new CliError(
-        `${server}/ca.pem did not return a CA certificate (HTTP ${answer.status}); is this a certmaster server?`,
-      );
-    return { pem: answer.body, der };
-  } finally {
-    t.close();
-  }
 }
 
 async function keyAndCsr(flags: RequestFlags, out: string): Promise<string> {

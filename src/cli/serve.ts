@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { buildApp } from '../http/app.js';
 import { isEmptyDir } from '../instance/init.js';
-import { loadServerTls } from '../instance/load.js';
 import { openInstance } from '../instance/open.js';
+import { startCertmasterServer } from '../instance/server.js';
 import { addInitOptions, type InitFlags, runInit } from './init.js';
 import { CliError } from './output.js';
 
@@ -46,25 +45,14 @@ export function registerServe(program: Command): void {
       });
       const instance = await openInstance(flags.data, { logger });
       const { host, port } = parseListen(flags.listen ?? instance.config().server.listen);
-      const app = await buildApp({
-        ra: instance.ra,
-        ca: instance.ca,
-        anonymousRequests: () => instance.config().ra.anonymous_requests,
-        ready: async () => {
-          const health = await instance.store.health().catch(() => ({ ok: false, schemaVersion: 0 }));
-          return { ok: health.ok, checks: { store: health.ok ? 'ok' : 'unreachable', ca: 'loaded' } };
-        },
+      const server = await startCertmasterServer(instance, {
+        host,
+        port,
+        plainHttp: flags.insecureHttp === true,
         logger,
-        bodyLimit: instance.config().server.body_limit_bytes,
-        ...(flags.insecureHttp ? {} : { https: loadServerTls(instance.layout) }),
       });
-      await app.listen({ host, port });
-      const address = app.server.address();
-      const boundPort = typeof address === 'object' && address ? address.port : port;
-      const shownHost = host.includes(':') ? `[${host}]` : host;
-      const url = `${flags.insecureHttp ? 'http' : 'https'}://${shownHost}:${boundPort}`;
       process.stdout.write(
-        `certmaster serving ${url}\nCA SHA-256 fingerprint: ${instance.ca.fingerprintSha256}\n`,
+        `certmaster serving ${server.url}\nCA SHA-256 fingerprint: ${instance.ca.fingerprintSha256}\n`,
       );
 
       let stopping = false;
@@ -72,7 +60,7 @@ export function registerServe(program: Command): void {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'draining in-flight requests');
-        await app.close();
+        await server.close();
         await instance.close();
         logger.info('stopped');
         process.exit(0);

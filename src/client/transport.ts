@@ -87,9 +87,18 @@ export class Transport {
     this.agent.destroy();
   }
 
+  /** POSTs application/x-www-form-urlencoded fields, as the OAuth token endpoint takes them. */
+  form(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> {
+    return this.send('POST', path, new URLSearchParams(fields).toString(), {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...headers,
+    });
+  }
+
   send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
     const url = new URL(path, this.base);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const payload =
+      body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request(
@@ -140,8 +149,9 @@ export class Transport {
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; data: T }> {
-    const answer = await this.send(method, path, body);
+    const answer = await this.send(method, path, body, headers);
     let data: unknown;
     try {
       data = answer.body ? JSON.parse(answer.body) : {};

@@ -4,31 +4,53 @@
  */
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
+import { AuthFailure } from '../auth/failure.js';
+import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
-import { ANONYMOUS, type Principal } from '../types.js';
+import type { AuthStore } from '../store/auth-store.js';
+import type { Store } from '../store/store.js';
+import { ANONYMOUS, type Clock, type Principal } from '../types.js';
+import { type Challenger, sendAuthFailure } from './auth-refusal.js';
 import { healthPlugin } from './health.js';
+import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
+import { operatorPlugin } from './operator.js';
 import { pkiPlugin } from './pki.js';
 import { buildProblem, sendProblem } from './problem.js';
 import { requestsPlugin } from './requests.js';
+import { tokensPlugin } from './tokens-api.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
   }
+  interface FastifyInstance {
+    challenger: Challenger;
+  }
+}
+
+export interface FrontDoor {
+  authenticate(input: CredentialsInput): Promise<AuthOutcome>;
+  challenges(failure: AuthFailure | null, input: { address: string; plainHttp: boolean }): string[];
 }
 
 export interface AppDependencies {
   ra: RegistrationAuthority;
+  store: Store;
   ca: { certificatePem: string; certificateDer: Buffer };
   /** Whether an unauthenticated caller may submit a CSR (ra.anonymous_requests). */
   anonymousRequests: () => boolean;
   /** Readiness: the store answers and keys are loaded. */
   ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
-  /** Who is calling; the front-door issue slots the schemes in here. */
-  authenticate?: (request: FastifyRequest) => Promise<Principal>;
+  /** Who is calling. Without it every caller is anonymous (tests of the enrollment path alone). */
+  auth?: FrontDoor;
+  /** The OAuth 2 authorization server (/oauth/*, /.well-known/*), when the front door is on. */
+  oauth?: OAuthPluginOptions;
+  /** /v1/tokens and /v1/users, when the front door is on. */
+  tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock };
   logger?: Logger | false;
   bodyLimit: number;
   https?: { key: string; cert: string };
@@ -41,7 +63,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const options: FastifyServerOptions & { https?: { key: string; cert: string } } = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     forceCloseConnections: 'idle',
     requestIdHeader: false,
     genReqId: () => randomBytes(12).toString('base64url'),
@@ -56,13 +78,44 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // JSON is the only body this API takes; anything else is a clear 415 rather than a schema error.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null as unknown as Principal);
-  const authenticate = deps.authenticate ?? (async () => ANONYMOUS);
+  const plainHttp = !deps.https;
+  const challenger: Challenger = {
+    challenges: (failure, request) =>
+      deps.auth
+        ? deps.auth.challenges(failure, { address: request.ip, plainHttp })
+        : [`Bearer realm="certmaster"`],
+  };
+  app.decorate('challenger', challenger);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    request.principal = await authenticate(request);
+    // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3): a client's Basic
+    // header there holds a client secret, not a user's password.
+    if (!deps.auth || request.url.startsWith('/oauth/') || request.url.startsWith('/.well-known/')) {
+      request.principal = ANONYMOUS;
+      return;
+    }
+    const outcome = await deps.auth.authenticate({
+      authorization: request.headers.authorization,
+      method: request.method,
+      target: request.url,
+      address: request.ip,
+      plainHttp,
+    });
+    request.principal = outcome.principal;
+    for (const [name, value] of Object.entries(outcome.headers)) reply.header(name, value);
+    const token = outcome.principal.token;
+    if (token?.expiresAt) {
+      // Tell clients to refresh before they meet a 401: in the last fifth of a token's lifetime.
+      const now = Date.now();
+      const left = token.expiresAt.getTime() - now;
+      const lifetime = token.expiresAt.getTime() - token.issuedAt.getTime();
+      if (left > 0 && left <= lifetime / 5)
+        reply.header('certmaster-token-expires-in', String(Math.floor(left / 1000)));
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {
+    if (error instanceof AuthFailure) return sendAuthFailure(request, reply, error, challenger);
     if (error instanceof PolicyFailure) {
       return sendProblem(
         reply,
@@ -149,6 +202,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await app.register(healthPlugin, { ready: deps.ready });
   await app.register(pkiPlugin, { ca: deps.ca });
+  if (deps.oauth) await app.register(oauthPlugin, deps.oauth);
+  if (deps.tokens) await app.register(tokensPlugin, deps.tokens);
+  await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
   await app.register(requestsPlugin, {
     ra: deps.ra,
     caPem: deps.ca.certificatePem,

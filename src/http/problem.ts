@@ -12,6 +12,7 @@ const STATUS: Record<string, { status: number; title: string }> = {
   invalid_argument: { status: 400, title: 'An argument is not valid' },
   credentials_missing: { status: 401, title: 'Credentials are required' },
   name_not_allowed: { status: 403, title: 'The requested names are not allowed' },
+  enrollment_token_used_up: { status: 403, title: 'The enrollment token is used up' },
   request_vetoed: { status: 403, title: 'A site check refused the request' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
@@ -34,6 +35,7 @@ export interface Problem {
   request_id: string;
   instance?: string;
   field?: string;
+  scope?: string;
   problems?: Array<{ field: string; message: string }>;
 }
 
@@ -80,6 +82,7 @@ export const problemSchema = {
     request_id: { type: 'string' },
     instance: { type: 'string' },
     field: { type: 'string' },
+    scope: { type: 'string' },
     problems: {
       type: 'array',
       items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },

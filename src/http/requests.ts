@@ -2,8 +2,11 @@
  * /v1/requests: hosts submit CSRs and collect certificates, as Func's certmaster and Puppet's CA do.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { AuthFailure } from '../auth/failure.js';
 import type { RegistrationAuthority, RequestView } from '../ra/service.js';
+import { authorize } from './auth-refusal.js';
 import { buildProblem, problemSchema, sendProblem } from './problem.js';
+import { roleScopes } from './scope-guard.js';
 
 /** A PEM CSR is a few KiB even with a 4096-bit key; the body limit bounds the whole body anyway. */
 const MAX_CSR_CHARS = 32 * 1024;
@@ -98,22 +101,18 @@ export const requestsPlugin: FastifyPluginAsync<{
     },
     async (request, reply) => {
       if (request.principal.anonymous && !opts.anonymousRequests()) {
-        reply.header('www-authenticate', 'Bearer realm="certmaster"');
-        return sendProblem(reply, {
-          ...buildProblem(
-            request,
-            'credentials_missing',
-            'this server does not accept anonymous certificate requests',
-            'enroll with an enrollment token: `certmaster request --token TOKEN ...` (ask an operator for one)',
-          ),
-          status: 401,
-          title: 'Credentials are required',
-        });
+        throw new AuthFailure(
+          'credentials_missing',
+          'this server does not accept anonymous certificate requests',
+          'enroll with an enrollment token: `certmaster request --token TOKEN ...` (ask an operator for one)',
+          'anonymous request while ra.anonymous_requests = false',
+        );
       }
+      if (!request.principal.anonymous) authorize(request.principal, 'requests:submit', roleScopes);
       const { csr } = request.body as { csr: string };
       const view = await ra.submit({
         csrPem: csr,
-        requester: request.principal.name,
+        principal: request.principal,
         clientAddress: request.ip,
       });
       return send(reply, view, view.existing ? 200 : 201);

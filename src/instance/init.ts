@@ -2,10 +2,12 @@
  * `certmaster init`: a data directory with a store, a root CA, a server certificate for the
  * service itself, and a configuration file. It refuses to touch a directory that holds anything.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { createAccount } from '../auth/accounts.js';
+import { PasswordHasher } from '../auth/passwords.js';
 import { CertificateAuthority } from '../ca/authority.js';
 import { generateKeyPair, privateKeyToPem } from '../ca/keys.js';
 import { derToPem } from '../ca/pem.js';
@@ -16,6 +18,7 @@ import { parseIpAddress, validateDnsName } from '../ra/names.js';
 import { openStore } from '../store/open.js';
 import type { Clock, KeyType } from '../types.js';
 import { ensurePrivateDir, writeFileDurable } from './files.js';
+import { openSecretBox } from './front-door.js';
 import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
 import { loadCertificateAuthority } from './load.js';
 
@@ -29,6 +32,8 @@ export interface InitOptions {
   serverNames: string[];
   storeUrl?: string;
   listen?: string;
+  /** The first administrator; its password is generated (and returned once) when none is given. */
+  admin?: { name: string; password: string | null; digest: boolean };
   clock: Clock;
 }
 
@@ -47,7 +52,7 @@ export function isEmptyDir(dir: string): boolean {
 
 export async function initDataDir(
   options: InitOptions,
-): Promise<{ layout: DataLayout; fingerprint: string }> {
+): Promise<{ layout: DataLayout; fingerprint: string; generatedAdminPassword: string | null }> {
   const layout = dataLayout(options.dataDir);
   if (isInitialized(layout.root)) {
     const fp = loadCertificateAuthority(layout).fingerprintSha256;
@@ -75,7 +80,28 @@ export async function initDataDir(
   writeConfig(layout.config, config);
 
   const store = await openStore(resolveStoreUrl(config.store.url, layout.root));
-  await store.close();
+  let adminPassword: string | null = null;
+  try {
+    if (options.admin) {
+      const box = openSecretBox(layout);
+      const a = config.auth;
+      const hasher = new PasswordHasher({
+        params: {
+          memoryKiB: a.argon2_memory_kib,
+          iterations: a.argon2_iterations,
+          parallelism: a.argon2_parallelism,
+        },
+      });
+      adminPassword = options.admin.password ?? randomBytes(20).toString('base64url');
+      await createAccount(
+        { store, hasher, box, clock: options.clock, realm: () => config.auth.realm },
+        { name: options.admin.name, role: 'admin', password: adminPassword, digest: options.admin.digest },
+      );
+      if (options.admin.password) adminPassword = null;
+    }
+  } finally {
+    await store.close();
+  }
 
   const root = await createRootCa({
     keyType: options.keyType,
@@ -101,7 +127,7 @@ export async function initDataDir(
   writeFileDurable(layout.serverKey, privateKeyToPem(server.privateKey), 0o600);
   writeFileDurable(layout.serverCertificate, leaf.pem + ca.certificatePem, 0o644);
   writeFileDurable(layout.initialized, `${options.clock.now().toISOString()}\n`, 0o600);
-  return { layout, fingerprint: ca.fingerprintSha256 };
+  return { layout, fingerprint: ca.fingerprintSha256, generatedAdminPassword: adminPassword };
 }
 
 function checkServerNames(extra: string[]): { dns: string[]; ip: string[] } {

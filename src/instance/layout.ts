@@ -12,6 +12,9 @@ export interface DataLayout {
   serverDir: string;
   serverCertificate: string;
   serverKey: string;
+  secretsDir: string;
+  /** The key that seals digest secrets and JWT signing keys at rest (0600). */
+  authKey: string;
   /** Written last by init: its presence means the directory is complete. */
   initialized: string;
 }
@@ -27,6 +30,8 @@ export function dataLayout(dir: string): DataLayout {
     serverDir: join(root, 'server'),
     serverCertificate: join(root, 'server', 'server.pem'),
     serverKey: join(root, 'server', 'server.key'),
+    secretsDir: join(root, 'secrets'),
+    authKey: join(root, 'secrets', 'auth.key'),
     initialized: join(root, '.initialized'),
   };
 }

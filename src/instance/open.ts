@@ -3,14 +3,14 @@
  * every local operator command, so both act through the same RA.
  */
 import { resolve } from 'node:path';
+import { consumeEnrollmentUse } from '../auth/tokens/opaque-tokens.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { loadConfig } from '../config/file.js';
 import type { Config } from '../config/schema.js';
 import { parseAutosign } from '../ra/autosign.js';
 import { type RaPolicy, RegistrationAuthority } from '../ra/service.js';
 import { TriggerRunner } from '../ra/triggers.js';
-import { openStore } from '../store/open.js';
-import type { Store } from '../store/store.js';
+import { type CertmasterStore, openStore } from '../store/open.js';
 import { type Clock, systemClock } from '../types.js';
 import { isInitialized } from './init.js';
 import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
@@ -21,7 +21,7 @@ export interface Instance {
   config(): Config;
   /** Re-reads certmaster.toml; on an invalid file keeps the running configuration and throws. */
   reloadConfig(): Config;
-  store: Store;
+  store: CertmasterStore;
   ca: CertificateAuthority;
   ra: RegistrationAuthority;
   close(): Promise<void>;
@@ -61,6 +61,7 @@ export async function openInstance(
     triggers: { run: (event) => triggers.run(event) },
     clock,
     policy: () => policy,
+    enrollment: { consume: (principal) => consumeEnrollmentUse(store, principal, clock) },
   });
   return {
     layout,

@@ -4,8 +4,15 @@
  */
 import { isNameProblem, parseIpAddress, quoteForDisplay, validateDnsName } from './names.js';
 
-/** "*.web.example.com" is stored as its parent, "web.example.com". */
-export type AutosignPattern = { kind: 'exact'; name: string } | { kind: 'wildcard'; parent: string };
+/**
+ * "*.web.example.com" is stored as its parent, "web.example.com"; "web-*.example.com" (a single
+ * "*" inside the leftmost label, as step-ca and Puppet users write for numbered hosts) as the
+ * label's prefix and suffix around the star, and the parent.
+ */
+export type AutosignPattern =
+  | { kind: 'exact'; name: string }
+  | { kind: 'wildcard'; parent: string }
+  | { kind: 'label'; prefix: string; suffix: string; parent: string };
 
 export type AutosignPolicy =
   | { mode: 'off' }
@@ -14,6 +21,12 @@ export type AutosignPolicy =
 
 /** What `ra.autosign` accepts, in words for an operator. */
 export const AUTOSIGN_ALLOWED = 'off, all, or comma-separated name patterns such as *.web.example.com';
+
+function patternId(p: AutosignPattern): string {
+  if (p.kind === 'exact') return p.name;
+  if (p.kind === 'wildcard') return `*.${p.parent}`;
+  return `${p.prefix}*${p.suffix}.${p.parent}`;
+}
 
 const MAX_VALUE_LENGTH = 8192;
 const MAX_PATTERNS = 256;
@@ -52,7 +65,7 @@ export function parseAutosign(value: string): AutosignPolicy {
   const seen = new Set<string>();
   for (const part of parts) {
     const pattern = parsePattern(part.trim());
-    const id = pattern.kind === 'exact' ? pattern.name : `*.${pattern.parent}`;
+    const id = patternId(pattern);
     if (!seen.has(id)) {
       seen.add(id);
       patterns.push(pattern);
@@ -72,6 +85,25 @@ function parsePattern(text: string): AutosignPattern {
   if (keyword === 'off' || keyword === 'all') {
     throw new AutosignPatternError(text, `${quoteForDisplay(text)} cannot be combined with name patterns`);
   }
+  const labelGlob = /^([a-z0-9-]*)\*([a-z0-9-]*)\.(.+)$/i.exec(text);
+  if (labelGlob && (labelGlob[1] !== '' || labelGlob[2] !== '')) {
+    const prefix = (labelGlob[1] ?? '').toLowerCase();
+    const suffix = (labelGlob[2] ?? '').toLowerCase();
+    // Check the pattern as the host name it stands for, with the star as one letter.
+    const sample = validateDnsName(`${prefix}x${suffix}.${labelGlob[3] ?? ''}`, { allowWildcard: false });
+    if (isNameProblem(sample))
+      throw new AutosignPatternError(
+        text,
+        sample.reason.replace(`${prefix}x${suffix}`, `${prefix}*${suffix}`),
+      );
+    if ((labelGlob[3] ?? '').split('.').length < 2) {
+      throw new AutosignPatternError(
+        text,
+        `${quoteForDisplay(text)} covers names directly under a top-level domain; name at least two labels after the star`,
+      );
+    }
+    return { kind: 'label', prefix, suffix, parent: sample.slice(prefix.length + 1 + suffix.length + 1) };
+  }
   const checked = validateDnsName(text, { allowWildcard: true });
   if (isNameProblem(checked)) throw new AutosignPatternError(text, checked.reason);
   return checked.startsWith('*.')
@@ -82,7 +114,7 @@ function parsePattern(text: string): AutosignPattern {
 /**
  * True only when every name is allowed: an exact pattern matches that name, "*.web.example.com"
  * matches exactly one more label ("a.web.example.com", not "a.b.web.example.com" nor
- * "web.example.com"). IP addresses and requested wildcard names match only `all`, since a
+ * "web.example.com"), and "web-*.example.com" one label that starts with "web-" and has more. IP addresses and requested wildcard names match only `all`, since a
  * pattern speaks for single hosts. No names at all is never allowed.
  */
 export function autosignAllows(policy: AutosignPolicy, names: string[]): boolean {
@@ -98,6 +130,13 @@ function nameMatches(patterns: AutosignPattern[], name: string): boolean {
     const suffix = `.${pattern.parent}`;
     if (!name.endsWith(suffix)) return false;
     const label = name.slice(0, name.length - suffix.length);
-    return label.length > 0 && !label.includes('.');
+    if (label.length === 0 || label.includes('.')) return false;
+    if (pattern.kind === 'wildcard') return true;
+    // The star stands for at least one character, so "web-*" does not match "web-".
+    return (
+      label.length > pattern.prefix.length + pattern.suffix.length &&
+      label.startsWith(pattern.prefix) &&
+      label.endsWith(pattern.suffix)
+    );
   });
 }

@@ -7,6 +7,7 @@ export type PolicyReason =
   | 'name_invalid'
   | 'key_too_weak'
   | 'name_not_allowed'
+  | 'enrollment_token_used_up'
   | 'request_conflict'
   | 'request_vetoed'
   | 'not_found'

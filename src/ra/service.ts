@@ -12,8 +12,15 @@ import {
 } from '../ca/revocation-reasons.js';
 import type { Store } from '../store/store.js';
 import { SerialCollisionError } from '../store/store.js';
-import type { CertificateRequest, Clock, IssuedCertificate, ParsedCsr, RequestState } from '../types.js';
-import { type AutosignPolicy, autosignAllows } from './autosign.js';
+import type {
+  CertificateRequest,
+  Clock,
+  IssuedCertificate,
+  ParsedCsr,
+  Principal,
+  RequestState,
+} from '../types.js';
+import { type AutosignPolicy, autosignAllows, parseAutosign } from './autosign.js';
 import { PolicyFailure } from './failure.js';
 import { validateRequestedNames } from './names.js';
 import type { TriggerEvent, TriggerOutcome } from './triggers.js';
@@ -38,8 +45,14 @@ export interface Triggers {
 
 export interface SubmitInput {
   csrPem: string;
-  requester: string;
+  /** Who asks. Anonymous requests are signed only by the autosign policy or an operator. */
+  principal: Principal;
   clientAddress: string;
+}
+
+/** Spends one use of the enrollment token a principal authenticated with; false when none is left. */
+export interface EnrollmentUses {
+  consume(principal: Principal): Promise<boolean>;
 }
 
 export interface RequestView {
@@ -60,6 +73,7 @@ export class RegistrationAuthority {
       triggers: Triggers;
       clock: Clock;
       policy: () => RaPolicy;
+      enrollment?: EnrollmentUses;
     },
   ) {}
 
@@ -98,7 +112,7 @@ export class RegistrationAuthority {
       csrSha256: csr.sha256,
       keyDescription: describeKey(csr),
       state: 'pending',
-      requester: input.requester,
+      requester: input.principal.name,
       clientAddress: input.clientAddress,
       createdAt: now,
       updatedAt: now,
@@ -110,11 +124,29 @@ export class RegistrationAuthority {
       commonName: request.commonName,
       names: allNames,
       requestId: request.id,
-      requester: input.requester,
+      requester: input.principal.name,
     };
+    const identity = identityDecision(input.principal, allNames);
+    if (identity === 'refuse') {
+      throw new PolicyFailure(
+        'name_not_allowed',
+        `${input.principal.name} may obtain certificates only for ${(input.principal.namePatterns ?? []).join(', ') || 'no names'}; the request asks for ${allNames.join(', ')}`,
+        'ask for names your account or enrollment token allows, or ask an operator for a token that covers these names',
+        { field: 'names' },
+      );
+    }
     await this.veto({ event: 'request', phase: 'pre', ...event });
 
-    let autosign = autosignAllows(policy.autosign, allNames);
+    let autosign = identity === 'sign' || autosignAllows(policy.autosign, allNames);
+    if (autosign && this.deps.enrollment && input.principal.method === 'enrollment_token') {
+      if (!(await this.deps.enrollment.consume(input.principal))) {
+        throw new PolicyFailure(
+          'enrollment_token_used_up',
+          'this enrollment token has no uses left, has expired, or was revoked',
+          'ask an operator for a new one: `certmaster token create --enroll PATTERN`',
+        );
+      }
+    }
     if (autosign) {
       const outcome = await this.deps.triggers.run({ event: 'sign', phase: 'pre', ...event });
       // A vetoed autosign leaves the request for an operator rather than refusing the host.
@@ -342,6 +374,26 @@ export class RegistrationAuthority {
   private async certificateOf(request: CertificateRequest): Promise<IssuedCertificate | null> {
     return request.serial ? this.deps.store.getCertificate(request.serial) : null;
   }
+}
+
+/**
+ * What the caller's own identity allows: operators sign what they ask for; host accounts and
+ * enrollment tokens sign the names their patterns cover and nothing else; anyone else (anonymous,
+ * or an account without names of its own) goes through the autosign policy or an operator.
+ */
+function identityDecision(principal: Principal, names: string[]): 'sign' | 'refuse' | 'policy' {
+  if (principal.anonymous) return 'policy';
+  if (principal.scopes.includes('requests:approve')) return 'sign';
+  if (principal.namePatterns && principal.namePatterns.length > 0) {
+    let patterns: AutosignPolicy;
+    try {
+      patterns = parseAutosign(principal.namePatterns.join(','));
+    } catch {
+      return 'refuse';
+    }
+    return autosignAllows(patterns, names) ? 'sign' : 'refuse';
+  }
+  return 'policy';
 }
 
 function readCsr(pem: string): ParsedCsr {

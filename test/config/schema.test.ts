@@ -37,11 +37,26 @@ describe('config schema', () => {
         pending_retry_after_seconds: 10,
       },
       triggers: { dir: 'triggers', timeout_seconds: 10 },
+      auth: {
+        realm: 'certmaster',
+        basic: true,
+        digest: true,
+        digest_algorithms: 'SHA-256',
+        bearer: true,
+        access_token_ttl_seconds: 900,
+        refresh_token_ttl_days: 30,
+        nonce_lifetime_seconds: 300,
+        argon2_memory_kib: 19456,
+        argon2_iterations: 2,
+        argon2_parallelism: 1,
+        throttle_free_failures: 5,
+        throttle_max_delay_seconds: 900,
+      },
     });
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 13);
+    assert.equal(SETTINGS.length, 26);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
@@ -104,8 +119,8 @@ describe('config schema', () => {
       'store.url = "mysql://db/x": must start with sqlite: or postgres:// (or postgresql://)',
     ],
     [
-      { ra: { autosign: 'web*.example.com' } },
-      'ra.autosign = "web*.example.com": "web*.example.com" has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"',
+      { ra: { autosign: 'web.*.example.com' } },
+      'ra.autosign = "web.*.example.com": "web.*.example.com" has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"',
     ],
     [{ ra: 5 }, 'ra: must be a table of settings ([ra])'],
   ];
@@ -160,7 +175,7 @@ describe('config schema', () => {
     const far = configError(() => parseConfig({ ra: { colour: 'blue' } }));
     assert.match(
       far.message,
-      /^unknown setting "ra.colour"; known settings: server.listen, .*triggers.timeout_seconds$/,
+      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds$/,
     );
     assert.equal(closestSettingKey('zzzzzzzz'), undefined);
   });

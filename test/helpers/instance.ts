@@ -2,11 +2,11 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { setSetting } from '../../src/config/file.js';
-import { buildApp } from '../../src/http/app.js';
+import type { FrontDoorParts } from '../../src/instance/front-door.js';
 import { initDataDir } from '../../src/instance/init.js';
-import { loadServerTls } from '../../src/instance/load.js';
 import { type Instance, openInstance } from '../../src/instance/open.js';
-import { systemClock } from '../../src/types.js';
+import { startCertmasterServer } from '../../src/instance/server.js';
+import { type Clock, systemClock } from '../../src/types.js';
 import { tempDir } from './cli.js';
 
 export interface TestServer {
@@ -15,10 +15,14 @@ export interface TestServer {
   instance: Instance;
   app: FastifyInstance;
   dataDir: string;
+  frontDoor: FrontDoorParts;
   close(): Promise<void>;
 }
 
-export async function startTestServer(settings: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  settings: Record<string, string> = {},
+  options: { clock?: Clock; admin?: { name: string; password: string; digest: boolean } } = {},
+): Promise<TestServer> {
   const tmp = tempDir('srv');
   const dataDir = join(tmp.path, 'data');
   await initDataDir({
@@ -29,29 +33,27 @@ export async function startTestServer(settings: Record<string, string> = {}): Pr
     serverValidityDays: 30,
     serverNames: [],
     clock: systemClock,
+    ...(options.admin ? { admin: options.admin } : {}),
   });
   for (const [k, v] of Object.entries(settings)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
   const instance = await openInstance(dataDir);
-  const app = await buildApp({
-    ra: instance.ra,
-    ca: instance.ca,
-    anonymousRequests: () => instance.config().ra.anonymous_requests,
-    ready: async () => ({ ok: true, checks: {} }),
+  const server = await startCertmasterServer(instance, {
+    host: '127.0.0.1',
+    port: 0,
     logger: false,
-    bodyLimit: instance.config().server.body_limit_bytes,
-    https: loadServerTls(instance.layout),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const app = server.app;
+  const url = server.url;
   return {
-    url: `https://127.0.0.1:${port}`,
+    url,
+    frontDoor: server.frontDoor,
     caPem: instance.ca.certificatePem,
     instance,
     app,
     dataDir,
     close: async () => {
-      await app.close();
+      await server.close();
       await instance.close();
       tmp.remove();
     },

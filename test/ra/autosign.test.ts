@@ -23,7 +23,7 @@ describe('parseAutosign', () => {
       '*.*.x',
       /"\*\.\*\.x" has "\*" where it is not allowed; a wildcard may only be the whole leftmost label/,
     ],
-    ['web*.example.com', /whole leftmost label/],
+    ['web.*.example.com', /whole leftmost label/],
     ['*.com', /at least two labels/],
     ['a.example.com,,b.example.com', /empty pattern/],
     ['a.example.com,', /empty pattern/],
@@ -83,5 +83,28 @@ describe('autosignAllows', () => {
     assert.equal(autosignAllows(parseAutosign('off'), ['db1.example.com']), false);
     assert.equal(autosignAllows(parseAutosign('all'), []), false);
     assert.equal(autosignAllows(policy, []), false);
+  });
+});
+
+describe('label patterns such as web-*.example.com', () => {
+  it('match one label with that prefix and suffix, and nothing more', () => {
+    const policy = parseAutosign('web-*.example.com, db*-eu.example.org');
+    assert.equal(autosignAllows(policy, ['web-1.example.com']), true);
+    assert.equal(autosignAllows(policy, ['WEB-prod7.example.com']), true);
+    assert.equal(
+      autosignAllows(policy, ['web-.example.com']),
+      false,
+      'the star stands for at least one character',
+    );
+    assert.equal(autosignAllows(policy, ['web-1.a.example.com']), false);
+    assert.equal(autosignAllows(policy, ['mail-1.example.com']), false);
+    assert.equal(autosignAllows(policy, ['db7-eu.example.org']), true);
+    assert.equal(autosignAllows(policy, ['db7-us.example.org']), false);
+  });
+
+  it('refuse a star under a top-level domain and characters a host name cannot have', () => {
+    assert.throws(() => parseAutosign('web-*.com'), /two labels/);
+    assert.throws(() => parseAutosign('we_b-*.example.com'));
+    assert.throws(() => parseAutosign('web-**.example.com'));
   });
 });

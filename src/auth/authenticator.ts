@@ -1,0 +1,424 @@
+/**
+ * Who is this? Reads the Authorization header, dispatches to the scheme, throttles failures, and
+ * answers with a Principal or an AuthFailure. It knows nothing of certificates.
+ */
+
+import type { AuthStore, OAuthClientRecord, UserRecord } from '../store/auth-store.js';
+import { ANONYMOUS, type Clock, type Principal } from '../types.js';
+import { type AccountDeps, openDigestSecrets } from './accounts.js';
+import { isLoopbackAddress } from './address.js';
+import { buildChallenges } from './challenge.js';
+import { AuthFailure, type SchemeName } from './failure.js';
+import type { FailureLimiter } from './limiter.js';
+import { HasherBusyError, type PasswordHasher } from './passwords.js';
+import { parseAuthorization } from './schemes/authorization.js';
+import { parseBasicCredentials } from './schemes/basic.js';
+import {
+  authenticationInfo,
+  computeUserhash,
+  type DigestAlgorithm,
+  parseDigestResponse,
+  uriMatches,
+  verifyDigestResponse,
+} from './schemes/digest.js';
+import type { DigestNonces } from './schemes/digest-nonce.js';
+import { scopesOfRole } from './scopes.js';
+import type { SecretBox } from './secret-box.js';
+
+export interface AuthSettings {
+  realm: string;
+  basic: boolean;
+  digest: boolean;
+  digestAlgorithms: DigestAlgorithm[];
+  bearer: boolean;
+}
+
+export interface CredentialsInput {
+  authorization: string | undefined;
+  method: string;
+  /** The request-target (path and query), which a digest response must name. */
+  target: string;
+  address: string;
+  /** True when the connection is plain HTTP: Basic is then refused except from loopback. */
+  plainHttp: boolean;
+}
+
+export interface AuthOutcome {
+  principal: Principal;
+  /** e.g. Authentication-Info after a digest success (RFC 7616 §3.5). */
+  headers: Record<string, string>;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+export interface AuthenticatorDeps {
+  store: AuthStore;
+  hasher: PasswordHasher;
+  limiter: FailureLimiter;
+  nonces: DigestNonces;
+  box: SecretBox;
+  clock: Clock;
+  settings: () => AuthSettings;
+  accessTokens: TokenVerifier;
+  opaqueTokens: TokenVerifier;
+}
+
+const LOGIN_HINT = 'check the user name and password; run `certmaster login --server URL` to sign in again';
+
+export class Authenticator {
+  constructor(private readonly deps: AuthenticatorDeps) {}
+
+  /** Missing credentials are not a failure here: the caller is anonymous until a route needs more. */
+  async authenticate(input: CredentialsInput): Promise<AuthOutcome> {
+    const header = input.authorization;
+    if (header === undefined || header.trim() === '') return { principal: ANONYMOUS, headers: {} };
+    const parsed = parseAuthorization(header);
+    if ('malformed' in parsed) {
+      throw new AuthFailure(
+        'credentials_malformed',
+        `the Authorization header does not parse: ${parsed.malformed}`,
+        'send `Authorization: SCHEME credentials`, e.g. `Authorization: Bearer TOKEN`',
+        `unparsable Authorization header: ${parsed.malformed}`,
+        schemeOf(parsed.scheme),
+      );
+    }
+    const settings = this.deps.settings();
+    switch (parsed.scheme) {
+      case 'basic':
+        if (settings.basic && (!input.plainHttp || isLoopbackAddress(input.address))) {
+          return this.basic(parsed.token68, input);
+        }
+        throw unsupported(
+          'Basic',
+          settings.basic ? 'Basic is refused over plain HTTP except from loopback' : undefined,
+        );
+      case 'digest':
+        if (settings.digest) return this.digest(parsed.params, input, settings);
+        throw unsupported('Digest');
+      case 'bearer':
+        if (settings.bearer) return this.bearer(parsed.token68);
+        throw unsupported('Bearer');
+      default:
+        throw unsupported(parsed.scheme);
+    }
+  }
+
+  /** One challenge per enabled scheme; a stale nonce or a bad token shapes its own challenge. */
+  challenges(failure: AuthFailure | null, input: { address: string; plainHttp: boolean }): string[] {
+    const s = this.deps.settings();
+    const bearerError =
+      failure?.scheme === 'bearer'
+        ? failure.reason === 'insufficient_scope'
+          ? {
+              error: 'insufficient_scope' as const,
+              errorDescription: failure.detail,
+              ...(failure.scope ? { scope: failure.scope } : {}),
+            }
+          : failure.reason === 'credentials_malformed'
+            ? { error: 'invalid_request' as const, errorDescription: failure.detail }
+            : { error: 'invalid_token' as const, errorDescription: failure.detail }
+        : undefined;
+    return buildChallenges({
+      realm: s.realm,
+      basic: s.basic && (!input.plainHttp || isLoopbackAddress(input.address)),
+      digestAlgorithms: s.digest ? s.digestAlgorithms : [],
+      bearer: s.bearer,
+      nonce: () => this.deps.nonces.issue(),
+      opaque: this.deps.nonces.opaque,
+      stale: failure?.reason === 'nonce_stale',
+      digestUserhash: true,
+      ...(bearerError ? { bearerError } : {}),
+    });
+  }
+
+  /**
+   * Checks a user name and password, throttled, at the same cost whether or not the user exists.
+   * Shared by Basic and the OAuth password grant.
+   */
+  async verifyPassword(
+    userId: string,
+    password: string,
+    address: string,
+    scheme: SchemeName | undefined,
+  ): Promise<UserRecord> {
+    const { limiter, store, hasher } = this.deps;
+    this.throttle(address, userId, scheme);
+    const user = await store.getUser(userId);
+    let result: { ok: boolean; needsRehash: boolean };
+    try {
+      result = await hasher.verify(user?.passwordHash ?? null, password);
+    } catch (e) {
+      if (e instanceof HasherBusyError) {
+        throw new AuthFailure(
+          'too_many_attempts',
+          'the server is busy checking passwords',
+          'try again in a second',
+          'password hasher queue full',
+          {
+            retryAfterSeconds: 1,
+            claimedName: userId,
+            ...(scheme ? { scheme } : {}),
+          },
+        );
+      }
+      throw e;
+    }
+    if (!user || !result.ok) {
+      limiter.recordFailure(address, userId);
+      throw new AuthFailure(
+        'credentials_invalid',
+        'the user name or password is not right',
+        LOGIN_HINT,
+        user ? 'password mismatch' : `unknown user ${userId}`,
+        {
+          claimedName: userId,
+          ...(scheme ? { scheme } : {}),
+        },
+      );
+    }
+    if (user.disabled) {
+      throw new AuthFailure(
+        'account_disabled',
+        'this account is disabled',
+        'ask an administrator to run `certmaster user enable NAME`',
+        `account ${user.name} is disabled`,
+        { claimedName: userId, ...(scheme ? { scheme } : {}) },
+      );
+    }
+    limiter.recordSuccess(address, userId);
+    if (result.needsRehash) {
+      // Argon2 parameters were raised since this hash was made: upgrade it now that we know the password.
+      await store.updateUser(user.name, { passwordHash: await hasher.hash(password) }, this.deps.clock.now());
+    }
+    return user;
+  }
+
+  /** A confidential client's secret (client_credentials), checked like a password. */
+  async verifyClient(clientId: string, secret: string, address: string): Promise<OAuthClientRecord> {
+    this.throttle(address, `client:${clientId}`, 'basic');
+    const client = await this.deps.store.getClient(clientId);
+    const result = await this.deps.hasher.verify(client?.secretHash ?? null, secret).catch((e: unknown) => {
+      if (e instanceof HasherBusyError) {
+        throw new AuthFailure(
+          'too_many_attempts',
+          'the server is busy checking secrets',
+          'try again in a second',
+          'hasher queue full',
+          {
+            retryAfterSeconds: 1,
+          },
+        );
+      }
+      throw e;
+    });
+    if (!client || !result.ok) {
+      this.deps.limiter.recordFailure(address, `client:${clientId}`);
+      throw new AuthFailure(
+        'credentials_invalid',
+        'the client id or secret is not right',
+        'check the service account credentials',
+        client ? 'client secret mismatch' : `unknown client ${clientId}`,
+        {
+          claimedName: clientId,
+          scheme: 'basic',
+        },
+      );
+    }
+    if (client.disabled) {
+      throw new AuthFailure(
+        'account_disabled',
+        'this client is disabled',
+        'ask an administrator to enable it',
+        `client ${clientId} is disabled`,
+        {
+          claimedName: clientId,
+          scheme: 'basic',
+        },
+      );
+    }
+    this.deps.limiter.recordSuccess(address, `client:${clientId}`);
+    return client;
+  }
+
+  private throttle(address: string, account: string | null, scheme: SchemeName | undefined): void {
+    const wait = this.deps.limiter.retryAfter(address, account);
+    if (wait > 0) {
+      throw new AuthFailure(
+        'too_many_attempts',
+        `too many failed attempts; try again in ${Math.ceil(wait)} seconds`,
+        `wait ${Math.ceil(wait)} seconds (see Retry-After) and check the credentials before trying again`,
+        `throttled ${address}${account ? ` for ${account}` : ''} for ${Math.ceil(wait)} s`,
+        {
+          retryAfterSeconds: wait,
+          ...(account ? { claimedName: account } : {}),
+          ...(scheme ? { scheme } : {}),
+        },
+      );
+    }
+  }
+
+  private async basic(token68: string | null, input: CredentialsInput): Promise<AuthOutcome> {
+    const creds = parseBasicCredentials(token68);
+    if ('malformed' in creds) {
+      throw new AuthFailure(
+        'credentials_malformed',
+        `the Basic credentials are malformed: ${creds.malformed}`,
+        'send base64("user:password") in UTF-8 (RFC 7617), e.g. `curl --basic -u user:password`',
+        `malformed Basic credentials: ${creds.malformed}`,
+        { scheme: 'basic' },
+      );
+    }
+    const user = await this.verifyPassword(creds.userId, creds.password, input.address, 'basic');
+    return { principal: userPrincipal(user, 'basic'), headers: {} };
+  }
+
+  private async digest(
+    params: Map<string, string>,
+    input: CredentialsInput,
+    settings: AuthSettings,
+  ): Promise<AuthOutcome> {
+    const resp = parseDigestResponse(params);
+    const malformed = (why: string) =>
+      new AuthFailure(
+        'credentials_malformed',
+        `the Digest response is malformed: ${why}`,
+        'answer the Digest challenge as RFC 7616 §3.4 says, e.g. `curl --digest -u user:password`',
+        `malformed Digest response: ${why}`,
+        { scheme: 'digest' },
+      );
+    if ('malformed' in resp) throw malformed(resp.malformed);
+    if (!settings.digestAlgorithms.includes(resp.algorithm)) {
+      throw malformed(
+        `algorithm ${resp.algorithm} is not offered; use ${settings.digestAlgorithms.join(' or ')}`,
+      );
+    }
+    if (resp.realm !== settings.realm) throw malformed(`realm must be "${settings.realm}"`);
+    if (!uriMatches(resp.uri, input.target))
+      throw malformed('uri does not name this request (RFC 7616 §3.4.6)');
+    const invalid = (cause: string, claimed?: string) =>
+      new AuthFailure('credentials_invalid', 'the user name or password is not right', LOGIN_HINT, cause, {
+        scheme: 'digest',
+        ...(claimed ? { claimedName: claimed } : {}),
+      });
+    if (resp.opaque !== null && resp.opaque !== this.deps.nonces.opaque)
+      throw malformed('opaque is not the one this server sent');
+    const nonceState = this.deps.nonces.check(resp.nonce);
+    if (nonceState === 'invalid') throw invalid('digest nonce not issued by this server (bad MAC)');
+    const user = await this.findDigestUser(resp.username, resp.userhash, resp.algorithm, settings.realm);
+    const claimed = user?.name ?? (resp.userhash ? 'hashed user name' : resp.username);
+    this.throttle(input.address, user?.name ?? resp.username, 'digest');
+    const secrets = user ? openDigestSecrets(this.deps.box, user) : null;
+    const ha1 = secrets && secrets.realm === settings.realm ? secrets.ha1[resp.algorithm] : undefined;
+    if (!user || !ha1) {
+      this.deps.limiter.recordFailure(input.address, user?.name ?? resp.username);
+      throw invalid(
+        !user
+          ? `unknown user ${claimed}`
+          : !secrets
+            ? `account ${user.name} has no digest secrets (created without --digest, or sealed with another key)`
+            : `account ${user.name}'s digest secrets were made for realm "${secrets.realm}", not "${settings.realm}"`,
+        claimed,
+      );
+    }
+    if (!verifyDigestResponse(resp, { ha1, method: input.method })) {
+      this.deps.limiter.recordFailure(input.address, user.name);
+      throw invalid('digest response mismatch (wrong password)', claimed);
+    }
+    // Only a response that is right in every other way is told stale=true (RFC 7616 §3.3): the
+    // client then retries with the new nonce without asking its user for the password again.
+    const replayed =
+      nonceState === 'valid' && !this.deps.nonces.acceptNonceCount(resp.nonce, resp.nonceCount);
+    if (nonceState === 'stale' || replayed) {
+      throw new AuthFailure(
+        'nonce_stale',
+        replayed ? 'this digest nonce count was used already' : 'the digest nonce has expired',
+        'repeat the request with the new nonce from the challenge (stale=true); clients do this by themselves',
+        replayed ? `digest nonce count ${resp.nc} replayed` : 'digest nonce past its lifetime',
+        { scheme: 'digest', claimedName: user.name },
+      );
+    }
+    if (user.disabled) {
+      throw new AuthFailure(
+        'account_disabled',
+        'this account is disabled',
+        'ask an administrator to run `certmaster user enable NAME`',
+        `account ${user.name} is disabled`,
+        {
+          scheme: 'digest',
+          claimedName: user.name,
+        },
+      );
+    }
+    this.deps.limiter.recordSuccess(input.address, user.name);
+    return {
+      principal: userPrincipal(user, 'digest'),
+      headers: { 'authentication-info': authenticationInfo({ alg: resp.algorithm, ha1, resp }) },
+    };
+  }
+
+  private async findDigestUser(
+    username: string,
+    userhash: boolean,
+    alg: DigestAlgorithm,
+    realm: string,
+  ): Promise<UserRecord | null> {
+    if (!userhash) return this.deps.store.getUser(username);
+    // RFC 7616 §3.4.4: the client sent H(username ":" realm); find the account whose hash it is.
+    const wanted = username.toLowerCase();
+    for (const user of await this.deps.store.listUsers()) {
+      if (user.digestSecrets && computeUserhash(alg, user.name, realm) === wanted) return user;
+    }
+    return null;
+  }
+
+  private async bearer(token68: string | null): Promise<AuthOutcome> {
+    if (!token68) {
+      throw new AuthFailure(
+        'credentials_malformed',
+        'the Bearer token is missing',
+        'send `Authorization: Bearer TOKEN` (RFC 6750 §2.1)',
+        'empty Bearer credentials',
+        { scheme: 'bearer' },
+      );
+    }
+    const opaque = token68.startsWith('cmat_') || token68.startsWith('cmet_');
+    const verifier = opaque ? this.deps.opaqueTokens : this.deps.accessTokens;
+    const principal = await verifier.verify(token68);
+    if (principal.method === 'access_token' && principal.roles.includes('host')) {
+      // A host account's names live with the account, not in its tokens.
+      const user = await this.deps.store.getUser(principal.name);
+      if (user && user.namePatterns.length > 0)
+        return { principal: { ...principal, namePatterns: user.namePatterns }, headers: {} };
+    }
+    return { principal, headers: {} };
+  }
+}
+
+export function userPrincipal(user: UserRecord, method: 'basic' | 'digest' | 'access_token'): Principal {
+  return {
+    name: user.name,
+    anonymous: false,
+    roles: [user.role],
+    scopes: scopesOfRole(user.role),
+    method,
+    ...(user.namePatterns.length > 0 ? { namePatterns: user.namePatterns } : {}),
+  };
+}
+
+function schemeOf(scheme: string | null): { scheme?: SchemeName } {
+  return scheme === 'basic' || scheme === 'digest' || scheme === 'bearer' ? { scheme } : {};
+}
+
+function unsupported(scheme: string, why?: string): AuthFailure {
+  const shown = scheme.slice(0, 40).replace(/[^\x21-\x7e]/g, '?');
+  return new AuthFailure(
+    'scheme_unsupported',
+    why ?? `this server does not accept the ${shown} authentication scheme`,
+    'use one of the schemes listed in the WWW-Authenticate headers of this answer',
+    why ? `${shown}: ${why}` : `scheme ${shown} not enabled`,
+  );
+}
+
+export type { AccountDeps };

@@ -1,0 +1,196 @@
+/** `certmaster token ...`: API tokens for machines and enrollment tokens for new hosts. */
+import type { Command } from 'commander';
+import { OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
+import { ApiClient } from '../client/api.js';
+import { openInstance } from '../instance/open.js';
+import { parseDuration, type TokenView, tokenJson } from '../tokens-view.js';
+import { systemClock } from '../types.js';
+import { collect } from './init.js';
+import type { TargetFlags } from './operator-backend.js';
+import { CliError, printJson, printTable, safe } from './output.js';
+
+interface CreateFlags extends TargetFlags {
+  scope: string[];
+  enroll?: string;
+  uses?: string;
+  ttl?: string;
+  owner: string;
+  description?: string;
+  json?: boolean;
+}
+
+interface CreateBody {
+  kind: 'api' | 'enrollment';
+  scopes?: string[];
+  name_pattern?: string;
+  uses?: number;
+  ttl_seconds?: number;
+  description?: string;
+}
+
+interface TokenBackend {
+  create(body: CreateBody, owner: string): Promise<{ token: string; record: TokenView }>;
+  list(all: boolean): Promise<TokenView[]>;
+  revoke(id: string): Promise<TokenView | null>;
+  close(): Promise<void>;
+}
+
+async function openTokenBackend(flags: TargetFlags): Promise<TokenBackend> {
+  if (flags.data && flags.server) throw new CliError('give either --data DIR or --server URL, not both');
+  if (flags.data) {
+    const instance = await openInstance(flags.data);
+    const tokens = new OpaqueTokens({ store: instance.store, clock: systemClock });
+    return {
+      create: async (body, owner) => {
+        const created = await tokens.create({
+          kind: body.kind,
+          owner,
+          ...(body.scopes ? { scopes: body.scopes } : {}),
+          ...(body.name_pattern ? { namePattern: body.name_pattern } : {}),
+          ...(body.uses !== undefined ? { uses: body.uses } : {}),
+          ...(body.ttl_seconds !== undefined ? { ttlSeconds: body.ttl_seconds } : {}),
+          ...(body.description ? { description: body.description } : {}),
+        });
+        return { token: created.token, record: tokenJson(created.record) };
+      },
+      list: async (all) => (await instance.store.listTokens({ includeRevoked: all })).map(tokenJson),
+      revoke: async (id) => {
+        const r = await instance.store.revokeToken(id, systemClock.now());
+        return r && tokenJson(r);
+      },
+      close: () => instance.close(),
+    };
+  }
+  if (flags.server) {
+    const api = ApiClient.open(flags.server, {
+      ...(flags.token ? { token: flags.token } : {}),
+      ...(flags.caFile ? { caFile: flags.caFile } : {}),
+    });
+    return {
+      create: (body) => api.call<{ token: string; record: TokenView }>('POST', '/v1/tokens', body),
+      list: async (all) =>
+        (await api.call<{ tokens: TokenView[] }>('GET', `/v1/tokens${all ? '?all=true' : ''}`)).tokens,
+      revoke: (id) => api.call<TokenView>('DELETE', `/v1/tokens/${encodeURIComponent(id)}`),
+      close: async () => api.close(),
+    };
+  }
+  throw new CliError(
+    'say where: --data DIR for a local data directory, or --server URL for a running server',
+  );
+}
+
+async function withTokens<T>(flags: TargetFlags, fn: (b: TokenBackend) => Promise<T>): Promise<T> {
+  const backend = await openTokenBackend(flags);
+  try {
+    return await fn(backend);
+  } catch (e) {
+    if (e instanceof TokenRequestError) throw new CliError(e.message);
+    throw e;
+  } finally {
+    await backend.close();
+  }
+}
+
+function targetOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'local data directory')
+    .option('--server <url>', 'remote server (after `certmaster login`, or with --token)')
+    .option('--token <token>', 'API token for --server')
+    .option('--ca-file <file>', 'CA certificate to trust for --server when not logged in');
+}
+
+export function registerToken(program: Command): void {
+  const token = program
+    .command('token')
+    .description('API tokens for machines, enrollment tokens for new hosts: create, list, revoke')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  certmaster token create --scope requests:read --scope certificates:read --ttl 30d --data DIR
+  certmaster token create --enroll 'web-*.example.com' --uses 1 --ttl 1h --data DIR
+  certmaster request --server URL --cn web-7.example.com --token cmet_... --out /etc/certmaster
+
+Tokens are printed once and stored only as hashes; cmat_ starts an API token and cmet_ an
+enrollment token, so secret scanners can spot a leaked one.`,
+    );
+
+  targetOptions(token.command('create'))
+    .description('create a token and print it once')
+    .option('--scope <scope>', 'API token scope (repeatable), e.g. requests:read', collect, [])
+    .option(
+      '--enroll <pattern>',
+      'make an enrollment token for names matching this pattern, e.g. web-*.example.com',
+    )
+    .option('--uses <n>', 'enrollment token: how many requests it may make (default unlimited)')
+    .option(
+      '--ttl <duration>',
+      'lifetime: 90s, 15m, 1h, 7d (default: no expiry for API tokens, 1h for enrollment tokens)',
+    )
+    .option('--owner <name>', 'local only: the account an API token acts as', 'admin')
+    .option('--description <text>', 'what it is for, shown in `token list`')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: CreateFlags) => {
+      if (flags.scope.length > 0 === (flags.enroll !== undefined)) {
+        throw new CliError('give either --scope (an API token) or --enroll PATTERN (an enrollment token)');
+      }
+      const ttl = flags.ttl === undefined ? (flags.enroll ? 3600 : undefined) : parseDuration(flags.ttl);
+      if (ttl === null)
+        throw new CliError(`--ttl "${flags.ttl}" is not a duration such as 90s, 15m, 1h or 7d`);
+      const uses = flags.uses === undefined ? undefined : Number(flags.uses);
+      if (uses !== undefined && (!Number.isInteger(uses) || uses < 1))
+        throw new CliError(`--uses must be a whole number of at least 1, not "${flags.uses}"`);
+      const body: CreateBody = flags.enroll
+        ? { kind: 'enrollment', name_pattern: flags.enroll, ...(uses !== undefined ? { uses } : {}) }
+        : { kind: 'api', scopes: flags.scope };
+      if (ttl !== undefined) body.ttl_seconds = ttl;
+      if (flags.description) body.description = flags.description;
+      await withTokens(flags, async (b) => {
+        const created = await b.create(body, flags.owner);
+        if (flags.json) printJson(created);
+        else {
+          process.stdout.write(`${created.token}\n`);
+          process.stderr.write(
+            `Token ${created.record.id} (${created.record.kind}${created.record.name_pattern ? ` for ${created.record.name_pattern}` : ''}${created.record.expires_at ? `, expires ${created.record.expires_at}` : ''}). It is shown only this once.\n`,
+          );
+        }
+      });
+    });
+
+  targetOptions(token.command('list'))
+    .description('list tokens (never their secrets), with last-used times')
+    .option('--all', 'include revoked tokens')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: TargetFlags & { all?: boolean; json?: boolean }) =>
+      withTokens(flags, async (b) => {
+        const tokens = await b.list(flags.all === true);
+        if (flags.json) printJson(tokens);
+        else if (tokens.length === 0) process.stdout.write('No tokens.\n');
+        else
+          printTable(
+            tokens.map((t) => [
+              t.id,
+              t.kind,
+              safe(t.owner),
+              safe(t.name_pattern ?? t.scopes.join(' ')),
+              t.uses_left === null ? '-' : String(t.uses_left),
+              t.expires_at ?? 'never',
+              t.last_used_at ?? 'never',
+              t.revoked_at ? 'revoked' : 'active',
+            ]),
+            ['ID', 'KIND', 'OWNER', 'SCOPES/NAMES', 'USES', 'EXPIRES', 'LAST USED', 'STATE'],
+          );
+      }),
+    );
+
+  targetOptions(token.command('revoke'))
+    .description('revoke a token by its id (tok_...)')
+    .argument('<id>')
+    .action(async (id: string, flags: TargetFlags) =>
+      withTokens(flags, async (b) => {
+        const r = await b.revoke(id);
+        if (!r) throw new CliError(`there is no token with id "${id}"`);
+        process.stdout.write(`Revoked ${r.id}\n`);
+      }),
+    );
+}

@@ -1,0 +1,106 @@
+/**
+ * Turns an AuthFailure into the refusal contract: status, WWW-Authenticate challenges,
+ * Retry-After, and a problem+json body. The internal cause never leaves the server.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthFailure, type AuthReason } from '../auth/failure.js';
+import type { Principal } from '../types.js';
+import type { Problem } from './problem.js';
+import { sendProblem } from './problem.js';
+
+const STATUS: Record<AuthReason, { status: number; title: string }> = {
+  credentials_missing: { status: 401, title: 'Credentials are required' },
+  scheme_unsupported: { status: 401, title: 'This authentication scheme is not accepted' },
+  credentials_malformed: { status: 401, title: 'The credentials are malformed' },
+  credentials_invalid: { status: 401, title: 'The credentials are not valid' },
+  account_disabled: { status: 401, title: 'The account is disabled' },
+  nonce_stale: { status: 401, title: 'The digest nonce is stale' },
+  token_expired: { status: 401, title: 'The token has expired' },
+  token_not_yet_valid: { status: 401, title: 'The token is not valid yet' },
+  token_revoked: { status: 401, title: 'The token was revoked' },
+  token_invalid: { status: 401, title: 'The token is not valid' },
+  client_certificate_invalid: { status: 401, title: 'The client certificate is not valid' },
+  insufficient_scope: { status: 403, title: 'The token lacks the scope this needs' },
+  forbidden: { status: 403, title: 'Not allowed for this account' },
+  too_many_attempts: { status: 429, title: 'Too many failed attempts' },
+};
+
+export interface Challenger {
+  /** One challenge per enabled scheme (RFC 9110 §11.6.1), shaped by the failure when there is one. */
+  challenges(failure: AuthFailure, request: FastifyRequest): string[];
+}
+
+export function sendAuthFailure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  failure: AuthFailure,
+  challenger: Challenger,
+): FastifyReply {
+  const { status, title } = STATUS[failure.reason];
+  // 401 must carry a challenge (RFC 9110 §15.5.2); 403 for a token's scope carries the Bearer
+  // challenge with error="insufficient_scope" (RFC 6750 §3.1).
+  if (status === 401 || failure.reason === 'insufficient_scope') {
+    reply.header('www-authenticate', challenger.challenges(failure, request));
+  }
+  if (failure.reason === 'too_many_attempts') {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(failure.retryAfterSeconds ?? 1))));
+  }
+  request.log.info(
+    {
+      reason: failure.reason,
+      cause: failure.internalCause,
+      claimed: failure.claimedName,
+      scheme: failure.scheme,
+    },
+    'authentication refused',
+  );
+  const problem: Problem = {
+    type: `urn:certmaster:problem:${failure.reason}`,
+    title,
+    status,
+    detail: failure.detail,
+    reason: failure.reason,
+    hint: failure.hint,
+    request_id: request.id,
+    instance: request.url.split('?')[0] ?? '/',
+    ...(failure.scope ? { scope: failure.scope } : {}),
+  };
+  return sendProblem(reply, problem);
+}
+
+/**
+ * A route's authorization check: anonymous callers must authenticate (401); a known caller
+ * without the scope gets 403 (RFC 9110 §15.5.4): insufficient_scope when a token narrowed what
+ * its owner may do, forbidden when the account's role itself does not allow it.
+ */
+export function authorize(principal: Principal, scope: string, roleScopes: (p: Principal) => string[]): void {
+  if (principal.anonymous) {
+    throw new AuthFailure(
+      'credentials_missing',
+      'this needs credentials and none were sent',
+      'log in with `certmaster login --server URL`, or send a token: `Authorization: Bearer TOKEN`',
+      'no credentials',
+    );
+  }
+  if (principal.scopes.includes(scope)) return;
+  const tokenBound =
+    principal.method === 'access_token' ||
+    principal.method === 'api_token' ||
+    principal.method === 'enrollment_token';
+  if (tokenBound && roleScopes(principal).includes(scope)) {
+    throw new AuthFailure(
+      'insufficient_scope',
+      `the token does not carry the scope "${scope}"`,
+      `get a token with that scope: \`certmaster token create --scope ${scope}\`, or log in again with it`,
+      `token lacks ${scope}; has ${principal.scopes.join(' ') || 'none'}`,
+      { scheme: 'bearer', scope },
+    );
+  }
+  throw new AuthFailure(
+    'forbidden',
+    `${principal.name} (${principal.roles.join(', ') || 'no role'}) may not do this; it needs "${scope}"`,
+    'ask an administrator for an account whose role allows it',
+    `role lacks ${scope}`,
+    { scope },
+  );
+}

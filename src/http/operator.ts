@@ -1,0 +1,302 @@
+/**
+ * The operator's API: list, approve, reject, revoke, clean, and who-am-i. Every route names the
+ * scope it needs; the auth hook has already said who is calling.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { AuthFailure } from '../auth/failure.js';
+import { PolicyFailure } from '../ra/failure.js';
+import type { RegistrationAuthority } from '../ra/service.js';
+import type { CertificateFilter, Store } from '../store/store.js';
+import type { RequestState } from '../types.js';
+import { certificateJson, requestJson } from '../views.js';
+import { problemSchema } from './problem.js';
+import { requireScope } from './scope-guard.js';
+
+const requestItem = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    state: { type: 'string' },
+    common_name: { type: 'string' },
+    dns_names: { type: 'array', items: { type: 'string' } },
+    ip_addresses: { type: 'array', items: { type: 'string' } },
+    key: { type: 'string' },
+    requester: { type: 'string' },
+    client_address: { type: 'string' },
+    created_at: { type: 'string' },
+    decided_by: { type: ['string', 'null'] },
+    rejection_reason: { type: ['string', 'null'] },
+    serial: { type: ['string', 'null'] },
+  },
+} as const;
+
+const certificateItem = {
+  type: 'object',
+  properties: {
+    serial: { type: 'string' },
+    common_name: { type: 'string' },
+    dns_names: { type: 'array', items: { type: 'string' } },
+    ip_addresses: { type: 'array', items: { type: 'string' } },
+    not_before: { type: 'string' },
+    not_after: { type: 'string' },
+    revoked_at: { type: ['string', 'null'] },
+    revocation_reason: { type: ['string', 'null'] },
+    request_id: { type: ['string', 'null'] },
+    certificate: { type: 'string' },
+  },
+} as const;
+
+const idParam = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 253 } },
+} as const;
+const serialParam = {
+  type: 'object',
+  required: ['serial'],
+  properties: { serial: { type: 'string', pattern: '^[0-9A-Fa-f:]{1,60}$' } },
+} as const;
+const errors = { '4xx': problemSchema, '5xx': problemSchema } as const;
+
+export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; store: Store }> = async (
+  app,
+  opts,
+) => {
+  const { ra, store } = opts;
+
+  app.get(
+    '/v1/whoami',
+    {
+      schema: {
+        summary: 'Who the server thinks you are',
+        tags: ['auth'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              method: { type: 'string' },
+              roles: { type: 'array', items: { type: 'string' } },
+              scopes: { type: 'array', items: { type: 'string' } },
+              token_id: { type: 'string' },
+              token_expires_at: { type: ['string', 'null'] },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const p = request.principal;
+      if (p.anonymous) {
+        throw new AuthFailure(
+          'credentials_missing',
+          'no credentials were sent',
+          'log in with `certmaster login --server URL`',
+          'whoami without credentials',
+        );
+      }
+      return {
+        name: p.name,
+        method: p.method,
+        roles: p.roles,
+        scopes: p.scopes,
+        ...(p.token
+          ? { token_id: p.token.id, token_expires_at: p.token.expiresAt?.toISOString() ?? null }
+          : {}),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/requests',
+    {
+      preHandler: requireScope('requests:read'),
+      schema: {
+        summary: 'List certificate requests',
+        tags: ['requests'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            state: { type: 'string', enum: ['pending', 'issued', 'rejected', 'all'] },
+            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { requests: { type: 'array', items: requestItem } } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { state?: RequestState | 'all'; limit?: number };
+      const state = q.state === 'all' ? undefined : (q.state ?? 'pending');
+      const list = await store.listRequests({
+        ...(state ? { state } : {}),
+        ...(q.limit ? { limit: q.limit } : {}),
+      });
+      return { requests: list.map(requestJson) };
+    },
+  );
+
+  app.post(
+    '/v1/requests/:id/approve',
+    {
+      preHandler: requireScope('requests:approve'),
+      schema: {
+        summary: 'Sign a pending request (by id or common name)',
+        tags: ['requests'],
+        params: idParam,
+        response: {
+          200: { type: 'object', properties: { request: requestItem, certificate: certificateItem } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const view = await ra.approve(id, request.principal.name);
+      return {
+        request: requestJson(view.request),
+        certificate: view.certificate
+          ? { ...certificateJson(view.certificate), certificate: view.certificate.certificatePem }
+          : undefined,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/requests/:id/reject',
+    {
+      preHandler: requireScope('requests:approve'),
+      schema: {
+        summary: 'Reject a pending request (by id or common name)',
+        tags: ['requests'],
+        params: idParam,
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { reason: { type: 'string', maxLength: 500 } },
+        },
+        response: { 200: { type: 'object', properties: { request: requestItem } }, ...errors },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const reason = (request.body as { reason?: string } | null)?.reason ?? null;
+      return { request: requestJson(await ra.reject(id, request.principal.name, reason)) };
+    },
+  );
+
+  app.get(
+    '/v1/certificates',
+    {
+      preHandler: requireScope('certificates:read'),
+      schema: {
+        summary: 'List certificates',
+        tags: ['certificates'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ['valid', 'revoked', 'all'] },
+            common_name: { type: 'string', maxLength: 253 },
+            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { certificates: { type: 'array', items: certificateItem } } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { status?: CertificateFilter; common_name?: string; limit?: number };
+      const list = await store.listCertificates({
+        status: q.status ?? 'all',
+        ...(q.common_name ? { commonName: q.common_name.toLowerCase() } : {}),
+        ...(q.limit ? { limit: q.limit } : {}),
+      });
+      return { certificates: list.map(certificateJson) };
+    },
+  );
+
+  app.get(
+    '/v1/certificates/:serial',
+    {
+      preHandler: requireScope('certificates:read'),
+      schema: {
+        summary: 'One certificate, with its PEM',
+        tags: ['certificates'],
+        params: serialParam,
+        response: { 200: certificateItem, ...errors },
+      },
+    },
+    async (request) => {
+      const { serial } = request.params as { serial: string };
+      const cert = await store.getCertificate(serial.replace(/:/g, '').toLowerCase());
+      if (!cert)
+        throw new PolicyFailure(
+          'not_found',
+          `no certificate has serial ${serial}`,
+          'list them with GET /v1/certificates',
+        );
+      return { ...certificateJson(cert), certificate: cert.certificatePem };
+    },
+  );
+
+  app.post(
+    '/v1/certificates/:serial/revoke',
+    {
+      preHandler: requireScope('certificates:revoke'),
+      schema: {
+        summary: 'Revoke a certificate',
+        tags: ['certificates'],
+        params: serialParam,
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { reason: { type: 'string', maxLength: 40 } },
+        },
+        response: { 200: certificateItem, ...errors },
+      },
+    },
+    async (request) => {
+      const { serial } = request.params as { serial: string };
+      const reason = (request.body as { reason?: string } | null)?.reason;
+      return certificateJson(await ra.revoke(serial, reason, request.principal.name));
+    },
+  );
+
+  app.delete(
+    '/v1/hosts/:name',
+    {
+      preHandler: requireScope('hosts:clean'),
+      schema: {
+        summary: 'Clean a host: remove its requests and revoke its certificates so it can enroll again',
+        tags: ['hosts'],
+        params: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 253 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              requests_removed: { type: 'integer' },
+              certificates_revoked: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const result = await ra.clean(name, request.principal.name);
+      return { requests_removed: result.requestsRemoved, certificates_revoked: result.certificatesRevoked };
+    },
+  );
+};

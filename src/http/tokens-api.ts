@@ -1,0 +1,221 @@
+/**
+ * /v1/tokens and /v1/users: API tokens act as the account that made them, with at most its scopes;
+ * enrollment tokens need the right to approve requests, since they let a host be signed unattended.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { AuthFailure } from '../auth/failure.js';
+import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
+import { PolicyFailure } from '../ra/failure.js';
+import type { AuthStore } from '../store/auth-store.js';
+import { tokenJson } from '../tokens-view.js';
+import type { Clock, Principal } from '../types.js';
+import { authorize } from './auth-refusal.js';
+import { problemSchema } from './problem.js';
+import { requireScope, roleScopes } from './scope-guard.js';
+
+const tokenItem = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string' },
+    owner: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string' } },
+    name_pattern: { type: ['string', 'null'] },
+    uses_left: { type: ['integer', 'null'] },
+    description: { type: 'string' },
+    created_at: { type: 'string' },
+    expires_at: { type: ['string', 'null'] },
+    last_used_at: { type: ['string', 'null'] },
+    revoked_at: { type: ['string', 'null'] },
+  },
+} as const;
+const errors = { '4xx': problemSchema, '5xx': problemSchema } as const;
+
+function mustBeSignedIn(p: Principal): void {
+  if (p.anonymous) {
+    throw new AuthFailure(
+      'credentials_missing',
+      'this needs credentials and none were sent',
+      'log in with `certmaster login --server URL`',
+      'no credentials',
+    );
+  }
+}
+
+export const tokensPlugin: FastifyPluginAsync<{
+  tokens: OpaqueTokens;
+  store: AuthStore;
+  clock: Clock;
+}> = async (app, opts) => {
+  const { tokens, store, clock } = opts;
+
+  app.post(
+    '/v1/tokens',
+    {
+      schema: {
+        summary:
+          'Create an API token (acting as you) or an enrollment token; the secret is in this answer only',
+        tags: ['tokens'],
+        body: {
+          type: 'object',
+          required: ['kind'],
+          additionalProperties: false,
+          properties: {
+            kind: { type: 'string', enum: ['api', 'enrollment'] },
+            scopes: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 40 } },
+            name_pattern: { type: 'string', maxLength: 253 },
+            uses: { type: 'integer', minimum: 1, maximum: 1000000 },
+            ttl_seconds: { type: 'integer', minimum: 1 },
+            description: { type: 'string', maxLength: 200 },
+          },
+        },
+        response: {
+          201: { type: 'object', properties: { token: { type: 'string' }, record: tokenItem } },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const p = request.principal;
+      mustBeSignedIn(p);
+      const body = request.body as {
+        kind: 'api' | 'enrollment';
+        scopes?: string[];
+        name_pattern?: string;
+        uses?: number;
+        ttl_seconds?: number;
+        description?: string;
+      };
+      if (body.kind === 'enrollment') authorize(p, 'requests:approve', roleScopes);
+      if (p.method === 'enrollment_token') authorize(p, 'tokens:manage', roleScopes);
+      const wanted = body.scopes ?? [];
+      const beyond = wanted.filter((s) => !p.scopes.includes(s));
+      if (body.kind === 'api' && beyond.length > 0) {
+        throw new AuthFailure(
+          'insufficient_scope',
+          `you cannot give a token scopes you do not have: ${beyond.join(', ')}`,
+          'ask only for scopes your account has (`certmaster whoami`)',
+          `token create beyond own scopes: ${beyond.join(' ')}`,
+          { scope: beyond[0] ?? '' },
+        );
+      }
+      try {
+        const created = await tokens.create({
+          kind: body.kind,
+          owner: p.name,
+          ...(body.kind === 'api' ? { scopes: wanted } : {}),
+          ...(body.name_pattern ? { namePattern: body.name_pattern } : {}),
+          ...(body.uses !== undefined ? { uses: body.uses } : {}),
+          ...(body.ttl_seconds !== undefined ? { ttlSeconds: body.ttl_seconds } : {}),
+          ...(body.description ? { description: body.description } : {}),
+        });
+        reply.header('cache-control', 'no-store');
+        return reply.code(201).send({ token: created.token, record: tokenJson(created.record) });
+      } catch (e) {
+        if (e instanceof TokenRequestError)
+          throw new PolicyFailure('invalid_argument', e.message, 'see `certmaster token create --help`');
+        throw e;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/tokens',
+    {
+      schema: {
+        summary: 'Your tokens (all tokens with tokens:manage); never their secrets',
+        tags: ['tokens'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { all: { type: 'boolean' } },
+        },
+        response: {
+          200: { type: 'object', properties: { tokens: { type: 'array', items: tokenItem } } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const p = request.principal;
+      mustBeSignedIn(p);
+      const { all } = request.query as { all?: boolean };
+      const everyone = p.scopes.includes('tokens:manage');
+      const list = await store.listTokens({
+        ...(everyone ? {} : { owner: p.name }),
+        includeRevoked: all === true,
+      });
+      return { tokens: list.map(tokenJson) };
+    },
+  );
+
+  app.delete(
+    '/v1/tokens/:id',
+    {
+      schema: {
+        summary: 'Revoke a token',
+        tags: ['tokens'],
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+        response: { 200: tokenItem, ...errors },
+      },
+    },
+    async (request) => {
+      const p = request.principal;
+      mustBeSignedIn(p);
+      const { id } = request.params as { id: string };
+      const existing = await store.getToken(id);
+      if (!existing || (existing.owner !== p.name && !p.scopes.includes('tokens:manage'))) {
+        throw new PolicyFailure(
+          'not_found',
+          `no token of yours has id ${id}`,
+          'list them with `certmaster token list`',
+        );
+      }
+      const revoked = await store.revokeToken(id, clock.now());
+      return tokenJson(revoked ?? existing);
+    },
+  );
+
+  app.get(
+    '/v1/users',
+    {
+      preHandler: requireScope('users:manage'),
+      schema: {
+        summary: 'Accounts',
+        tags: ['users'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              users: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' },
+                    role: { type: 'string' },
+                    disabled: { type: 'boolean' },
+                    digest: { type: 'boolean' },
+                    names: { type: 'array', items: { type: 'string' } },
+                    created_at: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async () => ({
+      users: (await store.listUsers()).map((u) => ({
+        name: u.name,
+        role: u.role,
+        disabled: u.disabled,
+        digest: u.digestSecrets !== null,
+        names: u.namePatterns,
+        created_at: u.createdAt.toISOString(),
+      })),
+    }),
+  );
+};

@@ -1,0 +1,100 @@
+/**
+ * One running certmaster server: the front door assembled over an opened data directory, and the
+ * Fastify app listening. Used by `certmaster serve` and by tests that need the whole server in process.
+ */
+import { createServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { CLI_CLIENT_ID } from '../client/api.js';
+import { buildApp } from '../http/app.js';
+import { type Clock, systemClock } from '../types.js';
+import { assembleFrontDoor, type FrontDoorParts } from './front-door.js';
+import { loadServerTls } from './load.js';
+import type { Instance } from './open.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  frontDoor: FrontDoorParts;
+  close(): Promise<void>;
+}
+
+/** A free port, so that the issuer URL (RFC 8414) names the real port even for --listen HOST:0. */
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port: 0 }, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startCertmasterServer(
+  instance: Instance,
+  options: { host: string; port: number; plainHttp?: boolean; logger?: Logger | false; clock?: Clock },
+): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const port = options.port === 0 ? await freePort(options.host) : options.port;
+  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${options.plainHttp ? 'http' : 'https'}://${shownHost}:${port}`;
+  const frontDoor = await assembleFrontDoor({
+    layout: instance.layout,
+    store: instance.store,
+    config: () => instance.config(),
+    clock,
+    issuer: url,
+  });
+  const { authenticator } = frontDoor;
+  // Replicas share signing keys through the store; re-read them so a rotation elsewhere is seen.
+  const keyReload = setInterval(() => void frontDoor.keyring.reload().catch(() => undefined), 30_000);
+  keyReload.unref();
+  const app = await buildApp({
+    ra: instance.ra,
+    store: instance.store,
+    ca: instance.ca,
+    anonymousRequests: () => instance.config().ra.anonymous_requests,
+    ready: async () => {
+      const health = await instance.store.health().catch(() => ({ ok: false, schemaVersion: 0 }));
+      return {
+        ok: health.ok,
+        checks: { store: health.ok ? 'ok' : 'unreachable', ca: 'loaded', signing_keys: 'loaded' },
+      };
+    },
+    logger: options.logger ?? false,
+    bodyLimit: instance.config().server.body_limit_bytes,
+    ...(options.plainHttp ? {} : { https: loadServerTls(instance.layout) }),
+    auth: authenticator,
+    oauth: {
+      keyring: frontDoor.keyring,
+      accessTokens: frontDoor.accessTokens,
+      refreshTokens: frontDoor.refreshTokens,
+      opaqueTokens: frontDoor.opaqueTokens,
+      store: instance.store,
+      clock,
+      issuer: url,
+      accessTokenTtlSeconds: instance.config().auth.access_token_ttl_seconds,
+      verifyPassword: async (username, password, address) => {
+        const user = await authenticator.verifyPassword(username, password, address, undefined);
+        return { name: user.name, role: user.role };
+      },
+      authenticateClient: (clientId, secret, address) =>
+        authenticator.verifyClient(clientId, secret, address),
+      firstPartyClientId: CLI_CLIENT_ID,
+      realm: instance.config().auth.realm,
+    },
+    tokens: { tokens: frontDoor.opaqueTokens, store: instance.store, clock },
+  });
+  await app.listen({ host: options.host, port });
+  return {
+    app,
+    url,
+    frontDoor,
+    close: async () => {
+      clearInterval(keyReload);
+      await app.close();
+    },
+  };
+}
