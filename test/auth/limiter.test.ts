@@ -2,16 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressKeyOf, FailureLimiter, type FailureLimiterOptions } from '../../src/auth/limiter.js';
 import type { Clock } from '../../src/types.js';
-
-class MovableClock implements Clock {
-  private ms = Date.parse('2025-01-01T00:00:00Z');
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advanceSeconds(s: number): void {
-    this.ms += s * 1000;
-  }
-}
+import { MovableClock } from '../helpers/clock.js';
 
 const A = '198.51.100.7';
 const B = '203.0.113.9';
@@ -42,7 +33,7 @@ describe('FailureLimiter', () => {
     for (let i = 0; i < 8; i++) {
       const wait = limiter.retryAfter(A, 'alice');
       waits.push(wait);
-      clock.advanceSeconds(wait);
+      clock.advance(wait);
       assert.equal(limiter.retryAfter(A, 'alice'), 0, 'the wait is over');
       limiter.recordFailure(A, 'alice');
     }
@@ -53,11 +44,11 @@ describe('FailureLimiter', () => {
     const { clock, limiter } = setup({ baseDelaySeconds: 10 });
     fail(limiter, 6, A, null);
     assert.equal(limiter.retryAfter(A, null), 20);
-    clock.advanceSeconds(12.5);
+    clock.advance(12.5);
     assert.equal(limiter.retryAfter(A, null), 8);
-    clock.advanceSeconds(7.4);
+    clock.advance(7.4);
     assert.equal(limiter.retryAfter(A, null), 1);
-    clock.advanceSeconds(0.1);
+    clock.advance(0.1);
     assert.equal(limiter.retryAfter(A, null), 0);
   });
 
@@ -65,23 +56,23 @@ describe('FailureLimiter', () => {
     const { clock, limiter } = setup();
     fail(limiter, 40, A, 'alice');
     assert.equal(limiter.retryAfter(A, 'alice'), 900);
-    clock.advanceSeconds(900);
+    clock.advance(900);
     assert.equal(limiter.retryAfter(A, 'alice'), 0);
   });
 
   it('forgets failures older than the window', () => {
     const { clock, limiter } = setup({ windowSeconds: 900 });
     fail(limiter, 3, A, 'alice');
-    clock.advanceSeconds(600);
+    clock.advance(600);
     fail(limiter, 2, A, 'alice');
     assert.equal(limiter.retryAfter(A, 'alice'), 1, '5 failures in the window');
-    clock.advanceSeconds(301);
+    clock.advance(301);
     assert.equal(limiter.retryAfter(A, 'alice'), 0, 'the first 3 are older than 900 s');
     fail(limiter, 2, A, 'alice');
     assert.equal(limiter.retryAfter(A, 'alice'), 0, '4 in the window');
     fail(limiter, 1, A, 'alice');
     assert.equal(limiter.retryAfter(A, 'alice'), 1, '5 in the window again');
-    clock.advanceSeconds(901);
+    clock.advance(901);
     assert.equal(limiter.retryAfter(A, 'alice'), 0);
     assert.equal(limiter.size, 0, 'forgotten keys are dropped');
   });

@@ -24,16 +24,7 @@ import { type OAuthDecision, oauthPlugin } from '../../src/http/oauth.js';
 import type { OAuthClientRecord } from '../../src/store/auth-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import type { Clock, Role } from '../../src/types.js';
-
-class MovableClock implements Clock {
-  constructor(private ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+import { MovableClock } from '../helpers/clock.js';
 
 const ISSUER = 'https://ca.example.test:8443';
 const TTL = 600;

@@ -4,16 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DigestNonces } from '../../../src/auth/schemes/digest-nonce.js';
 import type { Clock } from '../../../src/types.js';
-
-class MovableClock implements Clock {
-  constructor(private ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+import { MovableClock } from '../../helpers/clock.js';
 
 function setup(opts: { lifetimeSeconds?: number; maxTracked?: number } = {}) {
   const clock = new MovableClock(Date.UTC(2025, 0, 1));

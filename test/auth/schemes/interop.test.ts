@@ -26,6 +26,7 @@ import {
 } from '../../../src/auth/schemes/digest.js';
 import { DigestNonces } from '../../../src/auth/schemes/digest-nonce.js';
 import type { Clock } from '../../../src/types.js';
+import { MovableClock } from '../../helpers/clock.js';
 
 const run = promisify(execFile);
 const REALM = 'certmaster';
@@ -34,13 +35,6 @@ const USERS = new Map([
   ['jäsøn', 'Secret, or not?'],
   ['bob', 'pässwörd €:with colon'],
 ]);
-
-class MovableClock implements Clock {
-  ms = Date.UTC(2025, 0, 1);
-  now(): Date {
-    return new Date(this.ms);
-  }
-}
 
 interface Outcome {
   scheme: string;
@@ -320,7 +314,7 @@ describe('interop with the real curl', () => {
       afterChallenge: () => {
         if (moved) return;
         moved = true;
-        server.clock.ms += 301_000;
+        server.clock.advance(301);
       },
     });
     assert.equal(
@@ -342,7 +336,7 @@ describe('interop with the real curl', () => {
       afterChallenge: () => {
         if (moved) return;
         moved = true;
-        server.clock.ms += 301_000;
+        server.clock.advance(301);
       },
     });
     const { status, headers } = await curl(['--digest', '-u', 'alice:wrong'], server.url('/v1/whoami'));

@@ -16,16 +16,7 @@ import { AccessTokens, describeSeconds } from '../../../src/auth/tokens/access-t
 import { SigningKeyRing } from '../../../src/auth/tokens/keyring.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
 import type { Clock } from '../../../src/types.js';
-
-class MovableClock implements Clock {
-  constructor(private ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+import { MovableClock } from '../../helpers/clock.js';
 
 const ISSUER = 'https://ca.example.test:8443';
 const TTL = 600;

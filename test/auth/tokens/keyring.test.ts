@@ -12,16 +12,7 @@ import { SecretBox } from '../../../src/auth/secret-box.js';
 import { ROTATION_GRACE_SECONDS, SigningKeyRing } from '../../../src/auth/tokens/keyring.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
 import type { Clock } from '../../../src/types.js';
-
-class MovableClock implements Clock {
-  constructor(private ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+import { MovableClock } from '../../helpers/clock.js';
 
 const TTL = 600;
 let dir: string;

@@ -16,16 +16,7 @@ import {
 } from '../../../src/auth/tokens/opaque-tokens.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
 import type { Clock, Role } from '../../../src/types.js';
-
-class MovableClock implements Clock {
-  constructor(private ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+import { MovableClock } from '../../helpers/clock.js';
 
 /** The tokens never look at the password; any PHC string will do. */
 const SOME_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$c29tZWhhc2hzb21laGFzaHNvbWVoYXNoc29tZWhhc2g';

@@ -15,16 +15,7 @@ import { OAuthError } from '../../../src/auth/tokens/oauth-error.js';
 import { RefreshTokens } from '../../../src/auth/tokens/refresh-tokens.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
 import type { Clock } from '../../../src/types.js';
-
-class MovableClock implements Clock {
-  constructor(private ms: number) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+import { MovableClock } from '../../helpers/clock.js';
 
 const DAY = 86400;
 const CLI = 'certmaster-cli';
