@@ -5,6 +5,7 @@ import {
   openBackend,
   type RequestView,
   type TargetFlags,
+  targetOptions,
 } from './operator-backend.js';
 import { CliError, printJson, printTable, safe } from './output.js';
 
@@ -15,15 +16,6 @@ async function withBackend<T>(flags: TargetFlags, fn: (backend: OperatorBackend)
   } finally {
     await backend.close();
   }
-}
-
-/** --data for a local directory, or --server (+ login, --token or CERTMASTER_TOKEN) for a running server. */
-function target(cmd: Command): Command {
-  return cmd
-    .option('--data <dir>', 'local data directory')
-    .option('--server <url>', 'remote certmaster server (after `certmaster login`, or with --token)')
-    .option('--token <token>', 'API token for --server (default: CERTMASTER_TOKEN, else the login session)')
-    .option('--ca-file <file>', 'CA certificate to trust for --server when not logged in');
 }
 
 function requestRow(r: RequestView): string[] {
@@ -67,7 +59,7 @@ export function registerCa(program: Command): void {
       '\nA typical session:\n  certmaster ca list --data DIR              # what is waiting\n  certmaster ca sign web1.example.com --data DIR\n  certmaster ca revoke 5f3a... --reason keyCompromise --data DIR\n  certmaster ca clean web1.example.com --data DIR   # let the host enroll again\n\nRemotely, after `certmaster login --server URL`, replace --data DIR with --server URL.',
     );
 
-  target(ca.command('list'))
+  targetOptions(ca.command('list'))
     .description('list pending requests (default), signed or revoked certificates, or everything')
     .option('--pending', 'requests waiting for an operator (default)')
     .option('--signed', 'certificates that are valid (not revoked, not expired)')
@@ -98,7 +90,7 @@ export function registerCa(program: Command): void {
       }),
     );
 
-  target(ca.command('sign'))
+  targetOptions(ca.command('sign'))
     .description('sign a pending request, named by its id or its common name')
     .argument('<id-or-cn>')
     .option('--json', 'machine-readable output')
@@ -113,7 +105,7 @@ export function registerCa(program: Command): void {
       }),
     );
 
-  target(ca.command('reject'))
+  targetOptions(ca.command('reject'))
     .description('reject a pending request, named by its id or its common name')
     .argument('<id-or-cn>')
     .option('--reason <text>', 'why, shown to the host when it polls')
@@ -126,7 +118,7 @@ export function registerCa(program: Command): void {
       }),
     );
 
-  target(ca.command('revoke'))
+  targetOptions(ca.command('revoke'))
     .description('revoke a certificate by its serial (hex, as `ca list --signed` shows it)')
     .argument('<serial>')
     .option(
@@ -143,7 +135,7 @@ export function registerCa(program: Command): void {
       }),
     );
 
-  target(ca.command('clean'))
+  targetOptions(ca.command('clean'))
     .description("remove a host's requests and revoke its certificates so it can enroll again")
     .argument('<cn>')
     .action(async (cn: string, flags: TargetFlags) =>

@@ -2,6 +2,7 @@
  * What an operator command acts on: a local data directory, or a remote server through the SDK.
  * Both answer with the same JSON views, so output is identical either way.
  */
+import type { Command } from 'commander';
 import { ApiClient } from '../client/api.js';
 import { openInstance } from '../instance/open.js';
 import type { CertificateFilter } from '../store/store.js';
@@ -30,6 +31,15 @@ export interface TargetFlags {
 }
 
 const LOCAL_OPERATOR = 'local operator';
+
+/** --data for a local directory, or --server (+ login, --token or CERTMASTER_TOKEN) for a running server. */
+export function targetOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'local data directory')
+    .option('--server <url>', 'remote certmaster server (after `certmaster login`, or with --token)')
+    .option('--token <token>', 'API token for --server (default: CERTMASTER_TOKEN, else the login session)')
+    .option('--ca-file <file>', 'CA certificate to trust for --server when not logged in');
+}
 
 export async function openBackend(flags: TargetFlags): Promise<OperatorBackend> {
   if (flags.data && flags.server)

@@ -6,7 +6,7 @@ import { openInstance } from '../instance/open.js';
 import { parseDuration, type TokenView, tokenJson } from '../tokens-view.js';
 import { systemClock } from '../types.js';
 import { collect } from './init.js';
-import type { TargetFlags } from './operator-backend.js';
+import { type TargetFlags, targetOptions } from './operator-backend.js';
 import { CliError, printJson, printTable, safe } from './output.js';
 
 interface CreateFlags extends TargetFlags {
@@ -89,14 +89,6 @@ async function withTokens<T>(flags: TargetFlags, fn: (b: TokenBackend) => Promis
   } finally {
     await backend.close();
   }
-}
-
-function targetOptions(cmd: Command): Command {
-  return cmd
-    .option('--data <dir>', 'local data directory')
-    .option('--server <url>', 'remote server (after `certmaster login`, or with --token)')
-    .option('--token <token>', 'API token for --server')
-    .option('--ca-file <file>', 'CA certificate to trust for --server when not logged in');
 }
 
 export function registerToken(program: Command): void {
