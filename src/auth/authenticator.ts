@@ -67,7 +67,13 @@ export interface AuthenticatorDeps {
 
 const LOGIN_HINT = 'check the user name and password; run `certmaster login --server URL` to sign in again';
 
+/** How long a userhash index may be used, and how soon a miss may rebuild it (bounds the work a stranger can cause). */
+const USERHASH_INDEX_MAX_AGE_MS = 30_000;
+const USERHASH_INDEX_MIN_AGE_MS = 2_000;
+
 export class Authenticator {
+  private readonly userhashIndex = new Map<string, { builtAt: number; names: Map<string, string> }>();
+
   constructor(private readonly deps: AuthenticatorDeps) {}
 
   /** Missing credentials are not a failure here: the caller is anonymous until a route needs more. */
@@ -76,11 +82,17 @@ export class Authenticator {
     if (header === undefined || header.trim() === '') return { principal: ANONYMOUS, headers: {} };
     const parsed = parseAuthorization(header);
     if ('malformed' in parsed) {
+      // Basic and Bearer credentials are one token68 secret (RFC 7617 §2, RFC 6750 §2.1); when it does
+      // not parse, the parser's message may quote part of it as a "parameter name", so say only the shape.
+      const secretToken = parsed.scheme === 'basic' || parsed.scheme === 'bearer';
+      const why = secretToken
+        ? `${parsed.scheme === 'basic' ? 'Basic' : 'Bearer'} credentials must be a single token after the scheme name`
+        : parsed.malformed;
       throw new AuthFailure(
         'credentials_malformed',
-        `the Authorization header does not parse: ${parsed.malformed}`,
+        `the Authorization header does not parse: ${why}`,
         'send `Authorization: SCHEME credentials`, e.g. `Authorization: Bearer TOKEN`',
-        `unparsable Authorization header: ${parsed.malformed}`,
+        `unparsable Authorization header: ${why}`,
         schemeOf(parsed.scheme),
       );
     }
@@ -306,6 +318,7 @@ export class Authenticator {
       throw malformed('opaque is not the one this server sent');
     const nonceState = this.deps.nonces.check(resp.nonce);
     if (nonceState === 'invalid') throw invalid('digest nonce not issued by this server (bad MAC)');
+    this.throttle(input.address, null, 'digest');
     const user = await this.findDigestUser(resp.username, resp.userhash, resp.algorithm, settings.realm);
     const claimed = user?.name ?? (resp.userhash ? 'hashed user name' : resp.username);
     this.throttle(input.address, user?.name ?? resp.username, 'digest');
@@ -365,12 +378,24 @@ export class Authenticator {
     realm: string,
   ): Promise<UserRecord | null> {
     if (!userhash) return this.deps.store.getUser(username);
-    // RFC 7616 §3.4.4: the client sent H(username ":" realm); find the account whose hash it is.
+    // RFC 7616 §3.4.4: the client sent H(username ":" realm); find the account whose hash it is,
+    // through an index rebuilt at most every few seconds rather than a scan per request.
     const wanted = username.toLowerCase();
-    for (const user of await this.deps.store.listUsers()) {
-      if (user.digestSecrets && computeUserhash(alg, user.name, realm) === wanted) return user;
+    const key = `${alg}\n${realm}`;
+    const now = this.deps.clock.now().getTime();
+    let index = this.userhashIndex.get(key);
+    const stale = !index || now - index.builtAt > USERHASH_INDEX_MAX_AGE_MS;
+    const missRebuild = index && !index.names.has(wanted) && now - index.builtAt > USERHASH_INDEX_MIN_AGE_MS;
+    if (stale || missRebuild) {
+      const names = new Map<string, string>();
+      for (const user of await this.deps.store.listUsers()) {
+        if (user.digestSecrets) names.set(computeUserhash(alg, user.name, realm), user.name);
+      }
+      index = { builtAt: now, names };
+      this.userhashIndex.set(key, index);
     }
-    return null;
+    const name = index?.names.get(wanted);
+    return name ? this.deps.store.getUser(name) : null;
   }
 
   private async bearer(token68: string | null): Promise<AuthOutcome> {
@@ -411,11 +436,40 @@ function schemeOf(scheme: string | null): { scheme?: SchemeName } {
   return scheme === 'basic' || scheme === 'digest' || scheme === 'bearer' ? { scheme } : {};
 }
 
+/**
+ * Scheme names that may be repeated back: the IANA HTTP Authentication Scheme Registry, plus NTLM.
+ * Any other "scheme" is not echoed: `Authorization: TOKEN`, a token sent without "Bearer", makes the
+ * token itself the scheme name, and it must reach neither the answer nor the log.
+ */
+const KNOWN_SCHEMES = new Map(
+  [
+    'Basic',
+    'Bearer',
+    'Concealed',
+    'Digest',
+    'DPoP',
+    'GNAP',
+    'HOBA',
+    'Mutual',
+    'Negotiate',
+    'NTLM',
+    'OAuth',
+    'PrivateToken',
+    'SCRAM-SHA-1',
+    'SCRAM-SHA-256',
+    'vapid',
+  ].map((name) => [name.toLowerCase(), name]),
+);
+
 function unsupported(scheme: string, why?: string): AuthFailure {
-  const shown = scheme.slice(0, 40).replace(/[^\x21-\x7e]/g, '?');
+  const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
+  const shown = known ?? `an unregistered scheme of ${scheme.length} characters`;
   return new AuthFailure(
     'scheme_unsupported',
-    why ?? `this server does not accept the ${shown} authentication scheme`,
+    why ??
+      (known
+        ? `this server does not accept the ${known} authentication scheme`
+        : 'this server does not accept that authentication scheme; a token goes after "Bearer "'),
     'use one of the schemes listed in the WWW-Authenticate headers of this answer',
     why ? `${shown}: ${why}` : `scheme ${shown} not enabled`,
   );

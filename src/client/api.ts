@@ -79,11 +79,14 @@ export class ApiClient {
     ) {
       await this.refresh();
     }
+    const sent = this.session?.accessToken;
     try {
       return await this.once<T>(method, path, body);
     } catch (e) {
       if (e instanceof ServerRefusal && e.reason === 'token_expired' && this.session?.refreshToken) {
-        await this.refresh();
+        // A concurrent call may have refreshed while this one was in flight: its new token is the
+        // answer, and rotating again would spend a refresh token for nothing.
+        if (this.session.accessToken === sent) await this.refresh();
         return this.once<T>(method, path, body);
       }
       throw e;

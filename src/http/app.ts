@@ -13,7 +13,7 @@ import { PolicyFailure } from '../ra/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
 import type { AuthStore } from '../store/auth-store.js';
 import type { Store } from '../store/store.js';
-import { ANONYMOUS, type Clock, type Principal } from '../types.js';
+import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
 import { type Challenger, sendAuthFailure } from './auth-refusal.js';
 import { healthPlugin } from './health.js';
 import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
@@ -79,6 +79,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null as unknown as Principal);
   const plainHttp = !deps.https;
+  // Judge a token's remaining life by the clock that issued and verified it, not the wall clock.
+  const tokenClock = deps.oauth?.clock ?? deps.tokens?.clock ?? systemClock;
   const challenger: Challenger = {
     challenges: (failure, request) =>
       deps.auth
@@ -106,7 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const token = outcome.principal.token;
     if (token?.expiresAt) {
       // Tell clients to refresh before they meet a 401: in the last fifth of a token's lifetime.
-      const now = Date.now();
+      const now = tokenClock.now().getTime();
       const left = token.expiresAt.getTime() - now;
       const lifetime = token.expiresAt.getTime() - token.issuedAt.getTime();
       if (left > 0 && left <= lifetime / 5)

@@ -39,8 +39,13 @@ export function sendAuthFailure(
   const { status, title } = STATUS[failure.reason];
   // 401 must carry a challenge (RFC 9110 §15.5.2); 403 for a token's scope carries the Bearer
   // challenge with error="insufficient_scope" (RFC 6750 §3.1).
-  if (status === 401 || failure.reason === 'insufficient_scope') {
-    reply.header('www-authenticate', challenger.challenges(failure, request));
+  if (status === 401) reply.header('www-authenticate', challenger.challenges(failure, request));
+  if (failure.reason === 'insufficient_scope') {
+    // Another scheme would not help a token that lacks a scope: only the Bearer challenge says so.
+    reply.header(
+      'www-authenticate',
+      challenger.challenges(failure, request).filter((c) => /^bearer /i.test(c)),
+    );
   }
   if (failure.reason === 'too_many_attempts') {
     reply.header('retry-after', String(Math.max(1, Math.ceil(failure.retryAfterSeconds ?? 1))));

@@ -656,7 +656,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
       'scheme_unsupported',
       'introspection takes Bearer tokens or Basic client credentials',
       'use one of the schemes listed in the WWW-Authenticate headers of this answer',
-      `scheme ${String(scheme).slice(0, 40)} at introspection`,
+      `an unsupported scheme (${String(scheme).length} characters) at introspection`,
     );
   }
 

@@ -50,9 +50,37 @@ export function decodeOctetsAsUtf8(octets: string): string | null {
   }
 }
 
-/** A parameter name to mention in an error: the caller chose it, so keep it short (it is a token). */
+/**
+ * The auth-params any scheme we speak defines (RFC 7616 §3.4, RFC 6750 §3). Only these are named
+ * back in an error: a caller-chosen "name" may be a secret sent in the wrong place (a token
+ * followed by a comma parses as a parameter name), and errors reach logs and problem bodies.
+ */
+const KNOWN_PARAMS = new Set([
+  'username',
+  'username*',
+  'realm',
+  'uri',
+  'nonce',
+  'cnonce',
+  'nc',
+  'qop',
+  'response',
+  'algorithm',
+  'opaque',
+  'userhash',
+  'charset',
+  'domain',
+  'stale',
+  'error',
+  'error_description',
+  'error_uri',
+  'scope',
+]);
+
 function describeName(name: string): string {
-  return name.length <= 32 ? `"${name}"` : `"${name.slice(0, 32)}…"`;
+  return KNOWN_PARAMS.has(name.toLowerCase())
+    ? `"${name.toLowerCase()}"`
+    : `(an unknown one of ${name.length} characters)`;
 }
 
 class Cursor {
