@@ -257,10 +257,12 @@ export class Authenticator {
   private throttle(address: string, account: string | null, scheme: SchemeName | undefined): void {
     const wait = this.deps.limiter.retryAfter(address, account);
     if (wait > 0) {
+      const secs = Math.ceil(wait);
+      const inSecs = `${secs} second${secs === 1 ? '' : 's'}`;
       throw new AuthFailure(
         'too_many_attempts',
-        `too many failed attempts; try again in ${Math.ceil(wait)} seconds`,
-        `wait ${Math.ceil(wait)} seconds (see Retry-After) and check the credentials before trying again`,
+        `too many failed attempts; try again in ${inSecs}`,
+        `wait ${inSecs} (see Retry-After) and check the credentials before trying again`,
         `throttled ${address}${account ? ` for ${account}` : ''} for ${Math.ceil(wait)} s`,
         {
           retryAfterSeconds: wait,

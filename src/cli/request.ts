@@ -100,6 +100,7 @@ async function runRequest(flags: RequestFlags): Promise<number> {
   const transport = new Transport(flags.server, { ca: caPem });
   try {
     const csrPem = await keyAndCsr(flags, out);
+    if (flags.token === '') throw new CliError('--token is empty; leave it out for an anonymous request');
     const token = flags.token ?? process.env.CERTMASTER_TOKEN;
     const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     let answer = (await transport.json<RequestAnswer>('POST', '/v1/requests', { csr: csrPem }, auth)).data;

@@ -26,8 +26,14 @@ export function cli(
 }
 
 /** Runs the bin without blocking the event loop (for commands that wait on a server in this process). */
-export async function cliAsync(args: string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function cliAsync(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
