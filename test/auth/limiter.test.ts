@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressKeyOf, FailureLimiter, type FailureLimiterOptions } from '../../src/auth/limiter.js';
-import type { Clock } from '../../src/types.js';
 import { MovableClock } from '../helpers/clock.js';
 
 const A = '198.51.100.7';

@@ -7,7 +7,6 @@ import {
   PasswordHasher,
   type PasswordHasherOptions,
 } from '../../src/auth/passwords.js';
-import type { Clock } from '../../src/types.js';
 import { MovableClock } from '../helpers/clock.js';
 
 const SMALL: Argon2Params = { memoryKiB: 1024, iterations: 1, parallelism: 1 };

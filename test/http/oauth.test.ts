@@ -23,7 +23,7 @@ import { RefreshTokens } from '../../src/auth/tokens/refresh-tokens.js';
 import { type OAuthDecision, oauthPlugin } from '../../src/http/oauth.js';
 import type { OAuthClientRecord } from '../../src/store/auth-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
-import type { Clock, Role } from '../../src/types.js';
+import type { Role } from '../../src/types.js';
 import { MovableClock } from '../helpers/clock.js';
 
 const ISSUER = 'https://ca.example.test:8443';

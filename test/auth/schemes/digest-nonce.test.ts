@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DigestNonces } from '../../../src/auth/schemes/digest-nonce.js';
-import type { Clock } from '../../../src/types.js';
 import { MovableClock } from '../../helpers/clock.js';
 
 function setup(opts: { lifetimeSeconds?: number; maxTracked?: number } = {}) {

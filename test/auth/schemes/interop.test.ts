@@ -25,7 +25,6 @@ import {
   verifyDigestResponse,
 } from '../../../src/auth/schemes/digest.js';
 import { DigestNonces } from '../../../src/auth/schemes/digest-nonce.js';
-import type { Clock } from '../../../src/types.js';
 import { MovableClock } from '../../helpers/clock.js';
 
 const run = promisify(execFile);

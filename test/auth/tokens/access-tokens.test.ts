@@ -15,7 +15,6 @@ import { SecretBox } from '../../../src/auth/secret-box.js';
 import { AccessTokens, describeSeconds } from '../../../src/auth/tokens/access-tokens.js';
 import { SigningKeyRing } from '../../../src/auth/tokens/keyring.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
-import type { Clock } from '../../../src/types.js';
 import { MovableClock } from '../../helpers/clock.js';
 
 const ISSUER = 'https://ca.example.test:8443';

@@ -11,7 +11,6 @@ import { after, before, describe, test } from 'node:test';
 import { SecretBox } from '../../../src/auth/secret-box.js';
 import { ROTATION_GRACE_SECONDS, SigningKeyRing } from '../../../src/auth/tokens/keyring.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
-import type { Clock } from '../../../src/types.js';
 import { MovableClock } from '../../helpers/clock.js';
 
 const TTL = 600;

@@ -15,7 +15,7 @@ import {
   TokenRequestError,
 } from '../../../src/auth/tokens/opaque-tokens.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
-import type { Clock, Role } from '../../../src/types.js';
+import type { Role } from '../../../src/types.js';
 import { MovableClock } from '../../helpers/clock.js';
 
 /** The tokens never look at the password; any PHC string will do. */

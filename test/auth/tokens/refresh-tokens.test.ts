@@ -14,7 +14,6 @@ import { SigningKeyRing } from '../../../src/auth/tokens/keyring.js';
 import { OAuthError } from '../../../src/auth/tokens/oauth-error.js';
 import { RefreshTokens } from '../../../src/auth/tokens/refresh-tokens.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
-import type { Clock } from '../../../src/types.js';
 import { MovableClock } from '../../helpers/clock.js';
 
 const DAY = 86400;
