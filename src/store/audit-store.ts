@@ -1,0 +1,29 @@
+/** The store's interface for the audit log: append-only, hash-chained, prunable only behind a checkpoint. */
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+
+/** Computes a record's hash from its predecessor's hash, its sequence number and its content. */
+export type AuditHasher = (prevHash: string, seq: number, event: AuditEvent) => string;
+
+export interface AuditStore {
+  /**
+   * Appends events in order, durably, in one transaction: reads the chain head inside the
+   * transaction (so several processes writing to one database still form one chain), numbers the
+   * events after it, and links each with `hash`. Resolves with the stored records after commit;
+   * rejects (changing nothing) when the write fails.
+   */
+  appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]>;
+  /** Oldest first, unless `newestFirst`. */
+  queryAudit(filter: AuditFilter & { newestFirst?: boolean }): Promise<AuditRecord[]>;
+  /** The last record, or null when the log is empty. */
+  auditHead(): Promise<AuditRecord | null>;
+  /** Records with from <= seq <= to, oldest first, at most `limit` (verification walks in pages). */
+  auditRange(from: number, to: number, limit: number): Promise<AuditRecord[]>;
+  addAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
+  listAuditCheckpoints(): Promise<AuditCheckpoint[]>;
+  /**
+   * Deletes every record with seq <= checkpoint.seq and stores the checkpoint (whose hash is that
+   * last removed record's hash, so the next record's prevHash still links to it) in the same
+   * transaction. Returns how many records were removed.
+   */
+  pruneAudit(checkpoint: AuditCheckpoint): Promise<number>;
+}
