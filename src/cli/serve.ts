@@ -48,7 +48,7 @@ export function registerServe(program: Command): void {
       const server = await startCertmasterServer(instance, {
         host,
         port,
-        plainHttp: flags.insecureHttp === true,
+        plainHttp: flags.insecureHttp === true || instance.config().server.plain_http,
         logger,
       });
       process.stdout.write(

@@ -128,6 +128,10 @@ const serverShape = {
     checkListen,
   ),
   body_limit_bytes: integerSetting(1024, 10485760, 65536, 'Largest request body the server reads, in bytes.'),
+  plain_http: booleanSetting(
+    false,
+    'Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy); Basic is then refused except from loopback. --insecure-http does the same for one run.',
+  ),
 };
 
 const storeShape = {

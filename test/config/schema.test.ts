@@ -24,7 +24,7 @@ function configError(fn: () => unknown): ConfigError {
 describe('config schema', () => {
   it('gives every documented default', () => {
     assert.deepEqual(defaultConfig(), {
-      server: { listen: '127.0.0.1:8443', body_limit_bytes: 65536 },
+      server: { listen: '127.0.0.1:8443', body_limit_bytes: 65536, plain_http: false },
       store: { url: 'sqlite:certmaster.db' },
       ca: { leaf_validity_days: 90 },
       ra: {
@@ -56,7 +56,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 26);
+    assert.equal(SETTINGS.length, 27);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
