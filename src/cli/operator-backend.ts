@@ -8,6 +8,7 @@ import { openInstance } from '../instance/open.js';
 import type { CertificateFilter } from '../store/store.js';
 import type { RequestState } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
+import { localActor } from './local-actor.js';
 import { CliError } from './output.js';
 
 export type RequestView = ReturnType<typeof requestJson>;
@@ -29,8 +30,6 @@ export interface TargetFlags {
   token?: string;
   caFile?: string;
 }
-
-const LOCAL_OPERATOR = 'local operator';
 
 /** --data for a local directory, or --server (+ login, --token or CERTMASTER_TOKEN) for a running server. */
 export function targetOptions(cmd: Command): Command {
@@ -63,15 +62,15 @@ async function localBackend(data: string): Promise<OperatorBackend> {
     listRequests: async (state) => (await ra.listRequests(state)).map(requestJson),
     listCertificates: async (status) => (await store.listCertificates({ status })).map(certificateJson),
     approve: async (key) => {
-      const view = await ra.approve(key, LOCAL_OPERATOR);
+      const view = await ra.approve(key, localActor());
       return {
         request: requestJson(view.request),
         certificate: view.certificate && certificateJson(view.certificate),
       };
     },
-    reject: async (key, reason) => requestJson(await ra.reject(key, LOCAL_OPERATOR, reason)),
-    revoke: async (serial, reason) => certificateJson(await ra.revoke(serial, reason, LOCAL_OPERATOR)),
-    clean: (name) => ra.clean(name, LOCAL_OPERATOR),
+    reject: async (key, reason) => requestJson(await ra.reject(key, localActor(), reason)),
+    revoke: async (serial, reason) => certificateJson(await ra.revoke(serial, reason, localActor())),
+    clean: (name) => ra.clean(name, localActor()),
     close,
   };
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/event.js';
 import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
 import { AuthFailure } from '../auth/failure.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
@@ -14,7 +15,8 @@ import type { RegistrationAuthority } from '../ra/service.js';
 import type { AuthStore } from '../store/auth-store.js';
 import type { Store } from '../store/store.js';
 import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
-import { type Challenger, sendAuthFailure } from './auth-refusal.js';
+import { auditUnavailable, authenticatedEvent } from './audit-events.js';
+import { type Challenger, refusalEvent, sendAuthFailure } from './auth-refusal.js';
 import { healthPlugin } from './health.js';
 import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
 import { operatorPlugin } from './operator.js';
@@ -49,6 +51,9 @@ export interface AppDependencies {
   auth?: FrontDoor;
   /** The OAuth 2 authorization server (/oauth/*, /.well-known/*), when the front door is on. */
   oauth?: OAuthPluginOptions;
+  clock?: Clock;
+  /** Where every decision is recorded; without it nothing is (tests of one layer alone). */
+  audit?: AuditSink;
   /** /v1/tokens and /v1/users, when the front door is on. */
   tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock };
   logger?: Logger | false;
@@ -79,8 +84,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null as unknown as Principal);
   const plainHttp = !deps.https;
-  // Judge a token's remaining life by the clock that issued and verified it, not the wall clock.
-  const tokenClock = deps.oauth?.clock ?? deps.tokens?.clock ?? systemClock;
+  // One clock for token lifetimes and audit times: the one that issued and verified the tokens.
+  const clock = deps.clock ?? systemClock;
   const challenger: Challenger = {
     challenges: (failure, request) =>
       deps.auth
@@ -104,11 +109,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       plainHttp,
     });
     request.principal = outcome.principal;
+    if (deps.audit && !outcome.principal.anonymous) {
+      // Fail closed: a request whose authentication cannot be recorded goes no further.
+      await deps.audit.record(authenticatedEvent(request, clock.now()));
+    }
     for (const [name, value] of Object.entries(outcome.headers)) reply.header(name, value);
     const token = outcome.principal.token;
     if (token?.expiresAt) {
       // Tell clients to refresh before they meet a 401: in the last fifth of a token's lifetime.
-      const now = tokenClock.now().getTime();
+      const now = clock.now().getTime();
       const left = token.expiresAt.getTime() - now;
       const lifetime = token.expiresAt.getTime() - token.issuedAt.getTime();
       if (left > 0 && left <= lifetime / 5)
@@ -116,8 +125,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof AuthFailure) return sendAuthFailure(request, reply, error, challenger);
+  app.setErrorHandler(async (error, request, reply) => {
+    if (error instanceof AuthFailure) {
+      if (deps.audit) {
+        try {
+          await deps.audit.record(refusalEvent(request, error, clock.now()));
+        } catch {
+          return sendProblem(reply, auditUnavailable(request));
+        }
+      }
+      return sendAuthFailure(request, reply, error, challenger);
+    }
+    if ((error as Error).name === 'AuditUnavailableError')
+      return sendProblem(reply, auditUnavailable(request));
     if (error instanceof PolicyFailure) {
       return sendProblem(
         reply,

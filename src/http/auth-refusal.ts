@@ -3,6 +3,7 @@
  * Retry-After, and a problem+json body. The internal cause never leaves the server.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEvent } from '../audit/types.js';
 import { AuthFailure, type AuthReason } from '../auth/failure.js';
 import type { Principal } from '../types.js';
 import type { Problem } from './problem.js';
@@ -28,6 +29,33 @@ const STATUS: Record<AuthReason, { status: number; title: string }> = {
 export interface Challenger {
   /** One challenge per enabled scheme (RFC 9110 §11.6.1), shaped by the failure when there is one. */
   challenges(failure: AuthFailure, request: FastifyRequest): string[];
+}
+
+/**
+ * The audit record of a refusal, written before the answer leaves: the precise cause for operators,
+ * and what the caller was told. Never a secret (AuthFailure carries none).
+ */
+export function refusalEvent(request: FastifyRequest, failure: AuthFailure, at: Date): AuditEvent {
+  const { status } = STATUS[failure.reason];
+  const p = request.principal;
+  const authenticated = p !== null && p !== undefined && !p.anonymous;
+  return {
+    at,
+    requestId: request.id,
+    kind: status === 403 ? 'authz.refused' : 'auth.attempt',
+    phase: 'decision',
+    outcome: 'failure',
+    reason: failure.reason,
+    principal: authenticated ? p.name : null,
+    claimedName: failure.claimedName ?? null,
+    method: authenticated ? p.method : (failure.scheme ?? null),
+    credentialId: authenticated ? (p.token?.id ?? null) : null,
+    clientAddress: request.ip,
+    cause: failure.internalCause,
+    told: { status, detail: failure.detail, hint: failure.hint },
+    target: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+    details: failure.scope ? { scope: failure.scope } : {},
+  };
 }
 
 export function sendAuthFailure(

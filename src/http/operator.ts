@@ -9,6 +9,7 @@ import type { RegistrationAuthority } from '../ra/service.js';
 import type { CertificateFilter, Store } from '../store/store.js';
 import type { RequestState } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
+import { actorOf } from './actor.js';
 import { problemSchema } from './problem.js';
 import { requireScope } from './scope-guard.js';
 
@@ -156,7 +157,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const view = await ra.approve(id, request.principal.name);
+      const view = await ra.approve(id, actorOf(request));
       return {
         request: requestJson(view.request),
         certificate: view.certificate
@@ -185,7 +186,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
     async (request) => {
       const { id } = request.params as { id: string };
       const reason = (request.body as { reason?: string } | null)?.reason ?? null;
-      return { request: requestJson(await ra.reject(id, request.principal.name, reason)) };
+      return { request: requestJson(await ra.reject(id, actorOf(request), reason)) };
     },
   );
 
@@ -265,7 +266,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
     async (request) => {
       const { serial } = request.params as { serial: string };
       const reason = (request.body as { reason?: string } | null)?.reason;
-      return certificateJson(await ra.revoke(serial, reason, request.principal.name));
+      return certificateJson(await ra.revoke(serial, reason, actorOf(request)));
     },
   );
 
@@ -295,7 +296,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
     },
     async (request) => {
       const { name } = request.params as { name: string };
-      const result = await ra.clean(name, request.principal.name);
+      const result = await ra.clean(name, actorOf(request));
       return { requests_removed: result.requestsRemoved, certificates_revoked: result.certificatesRevoked };
     },
   );

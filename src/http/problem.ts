@@ -22,6 +22,7 @@ const STATUS: Record<string, { status: number; title: string }> = {
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   internal_error: { status: 500, title: 'Internal error' },
   ca_unavailable: { status: 503, title: 'The CA cannot issue certificates' },
+  audit_unavailable: { status: 503, title: 'The audit log is unavailable' },
   shutting_down: { status: 503, title: 'The server is shutting down' },
 };
 

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { AuthFailure } from '../auth/failure.js';
 import type { RegistrationAuthority, RequestView } from '../ra/service.js';
+import { actorOf } from './actor.js';
 import { authorize } from './auth-refusal.js';
 import { buildProblem, problemSchema, sendProblem } from './problem.js';
 import { roleScopes } from './scope-guard.js';
@@ -113,7 +114,7 @@ export const requestsPlugin: FastifyPluginAsync<{
       const view = await ra.submit({
         csrPem: csr,
         principal: request.principal,
-        clientAddress: request.ip,
+        actor: actorOf(request),
       });
       return send(reply, view, view.existing ? 200 : 201);
     },

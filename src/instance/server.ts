@@ -86,6 +86,7 @@ export async function startCertmasterServer(
       realm: instance.config().auth.realm,
     },
     tokens: { tokens: frontDoor.opaqueTokens, store: instance.store, clock },
+    clock,
   });
   await app.listen({ host: options.host, port });
   return {

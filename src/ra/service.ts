@@ -3,6 +3,8 @@
  * It takes its collaborators as narrow interfaces, so a test builds a real one over a real store.
  */
 import { randomBytes } from 'node:crypto';
+import { type Actor, type AuditSink, auditEvent } from '../audit/event.js';
+import type { AuditKind } from '../audit/types.js';
 import type { LeafRequest, SignedLeaf } from '../ca/authority.js';
 import { CsrError, parseCsr, pemToDer } from '../ca/csr.js';
 import {
@@ -47,7 +49,7 @@ export interface SubmitInput {
   csrPem: string;
   /** Who asks. Anonymous requests are signed only by the autosign policy or an operator. */
   principal: Principal;
-  clientAddress: string;
+  actor: Actor;
 }
 
 /** Spends one use of the enrollment token a principal authenticated with; false when none is left. */
@@ -74,14 +76,77 @@ export class RegistrationAuthority {
       clock: Clock;
       policy: () => RaPolicy;
       enrollment?: EnrollmentUses;
+      audit?: AuditSink;
     },
   ) {}
+
+  /**
+   * Records the action before it happens (if that record cannot be written, nothing happens: fail
+   * closed, as Vault does) and its outcome after, both under the caller's request id.
+   */
+  private async audited<T>(
+    kind: AuditKind,
+    actor: Actor,
+    target: string | null,
+    action: () => Promise<T>,
+    describe: (result: T) => { target?: string; details?: Record<string, unknown> },
+  ): Promise<T> {
+    const audit = this.deps.audit;
+    if (!audit) return action();
+    await audit.record(auditEvent(this.deps.clock.now(), actor, kind, 'request', 'success', { target }));
+    let result: T;
+    try {
+      result = await action();
+    } catch (e) {
+      if (e instanceof PolicyFailure) {
+        await audit.record(
+          auditEvent(this.deps.clock.now(), actor, kind, 'response', 'failure', {
+            target,
+            reason: e.reason,
+            cause: e.message,
+            told: { status: 0, detail: e.message, hint: e.hint },
+            details: e.problems.length > 0 ? { problems: e.problems } : {},
+          }),
+        );
+      }
+      throw e;
+    }
+    const facts = describe(result);
+    await audit.record(
+      auditEvent(this.deps.clock.now(), actor, kind, 'response', 'success', {
+        target: facts.target ?? target,
+        details: facts.details ?? {},
+      }),
+    );
+    return result;
+  }
 
   get retryAfterSeconds(): number {
     return this.deps.policy().pendingRetryAfterSeconds;
   }
 
-  async submit(input: SubmitInput): Promise<RequestView> {
+  submit(input: SubmitInput): Promise<RequestView> {
+    return this.audited(
+      'request.submit',
+      input.actor,
+      null,
+      () => this.submitUnaudited(input),
+      (view) => ({
+        target: view.request.commonName,
+        details: {
+          request_id: view.request.id,
+          state: view.request.state,
+          existing: view.existing,
+          names: [...view.request.dnsNames, ...view.request.ipAddresses],
+          ...(view.certificate
+            ? { serial: view.certificate.serial, decided_by: view.request.decidedBy }
+            : {}),
+        },
+      }),
+    );
+  }
+
+  private async submitUnaudited(input: SubmitInput): Promise<RequestView> {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
     const csr = readCsr(input.csrPem);
@@ -113,7 +178,7 @@ export class RegistrationAuthority {
       keyDescription: describeKey(csr),
       state: 'pending',
       requester: input.principal.name,
-      clientAddress: input.clientAddress,
+      clientAddress: input.actor.address ?? 'local',
       createdAt: now,
       updatedAt: now,
       decidedBy: null,
@@ -210,7 +275,20 @@ export class RegistrationAuthority {
   }
 
   /** Signs a pending request named by its id or by its common name. */
-  async approve(idOrName: string, decidedBy: string): Promise<RequestView> {
+  approve(idOrName: string, actor: Actor): Promise<RequestView> {
+    return this.audited(
+      'request.approve',
+      actor,
+      idOrName,
+      () => this.approveUnaudited(idOrName, actor.name),
+      (v) => ({
+        target: v.request.commonName,
+        details: { request_id: v.request.id, serial: v.certificate?.serial },
+      }),
+    );
+  }
+
+  private async approveUnaudited(idOrName: string, decidedBy: string): Promise<RequestView> {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
     const request = await this.findPending(idOrName);
@@ -233,7 +311,24 @@ export class RegistrationAuthority {
     }
   }
 
-  async reject(idOrName: string, decidedBy: string, reason: string | null): Promise<CertificateRequest> {
+  reject(idOrName: string, actor: Actor, reason: string | null): Promise<CertificateRequest> {
+    return this.audited(
+      'request.reject',
+      actor,
+      idOrName,
+      () => this.rejectUnaudited(idOrName, actor.name, reason),
+      (r) => ({
+        target: r.commonName,
+        details: { request_id: r.id, reason },
+      }),
+    );
+  }
+
+  private async rejectUnaudited(
+    idOrName: string,
+    decidedBy: string,
+    reason: string | null,
+  ): Promise<CertificateRequest> {
     const request = await this.findPending(idOrName);
     const event = {
       commonName: request.commonName,
@@ -249,7 +344,24 @@ export class RegistrationAuthority {
     return updated;
   }
 
-  async revoke(serialText: string, reasonText: string | undefined, by: string): Promise<IssuedCertificate> {
+  revoke(serialText: string, reasonText: string | undefined, actor: Actor): Promise<IssuedCertificate> {
+    return this.audited(
+      'certificate.revoke',
+      actor,
+      serialText,
+      () => this.revokeUnaudited(serialText, reasonText, actor.name),
+      (c) => ({
+        target: c.serial,
+        details: { common_name: c.commonName, reason: c.revocationReason },
+      }),
+    );
+  }
+
+  private async revokeUnaudited(
+    serialText: string,
+    reasonText: string | undefined,
+    by: string,
+  ): Promise<IssuedCertificate> {
     const serial = normalizeSerial(serialText);
     const reason: RevocationReason | null =
       reasonText === undefined ? 'unspecified' : parseRevocationReason(reasonText);
@@ -285,7 +397,22 @@ export class RegistrationAuthority {
     return revoked;
   }
 
-  async clean(
+  clean(
+    commonName: string,
+    actor: Actor,
+  ): Promise<{ requestsRemoved: number; certificatesRevoked: string[] }> {
+    return this.audited(
+      'host.clean',
+      actor,
+      commonName,
+      () => this.cleanUnaudited(commonName, actor.name),
+      (r) => ({
+        details: { requests_removed: r.requestsRemoved, certificates_revoked: r.certificatesRevoked },
+      }),
+    );
+  }
+
+  private async cleanUnaudited(
     commonName: string,
     by: string,
   ): Promise<{ requestsRemoved: number; certificatesRevoked: string[] }> {

@@ -1,0 +1,142 @@
+/** `certmaster explain`: why a request was refused, or why a host has no certificate, and what to do. */
+import type { Command } from 'commander';
+import { ApiClient } from '../client/api.js';
+import { loadConfig } from '../config/file.js';
+import { isInitialized } from '../instance/init.js';
+import { dataLayout, resolveStoreUrl } from '../instance/layout.js';
+import { DataDirError } from '../instance/load.js';
+import {
+  auditRecordsFromJson,
+  type CommandContext,
+  explainHost,
+  explainRequest,
+  hostDiagnosisJson,
+  printable,
+  type RequestStory,
+  renderHostDiagnosis,
+  renderRequestStory,
+  requestStory,
+  requestStoryJson,
+} from '../ops/explain.js';
+import { type CertmasterStore, openStore } from '../store/open.js';
+import { systemClock } from '../types.js';
+import { type TargetFlags, targetOptions } from './operator-backend.js';
+import { CliError, printJson } from './output.js';
+
+interface ExplainFlags extends TargetFlags {
+  host?: string;
+  json?: boolean;
+}
+
+/** Request ids are short printable tokens; anything else cannot be one. */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** The store of a local data directory, without loading the CA key: explaining needs no signing. */
+async function openLocalStore(data: string): Promise<CertmasterStore> {
+  const layout = dataLayout(data);
+  if (!isInitialized(layout.root)) {
+    throw new DataDirError(
+      `${layout.root} is not an initialised certmaster data directory; give the server's --data DIR`,
+    );
+  }
+  return openStore(resolveStoreUrl(loadConfig(layout.config).store.url, layout.root));
+}
+
+async function remoteStory(
+  flags: ExplainFlags,
+  id: string,
+  ctx: CommandContext,
+): Promise<RequestStory | null> {
+  const api = ApiClient.open(flags.server ?? '', {
+    ...(flags.token ? { token: flags.token } : {}),
+    ...(flags.caFile ? { caFile: flags.caFile } : {}),
+  });
+  let body: unknown;
+  try {
+    body = await api.call<unknown>('GET', `/v1/audit?request_id=${encodeURIComponent(id)}`);
+  } finally {
+    api.close();
+  }
+  try {
+    return requestStory(id, auditRecordsFromJson(body), ctx);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+async function explainOne(id: string, flags: ExplainFlags, ctx: CommandContext): Promise<void> {
+  if (!REQUEST_ID.test(id)) {
+    throw new CliError(
+      `"${printable(id, 60)}" is not a request id; copy it from the X-Request-Id header or the request_id of the refusal`,
+    );
+  }
+  let story: RequestStory | null;
+  if (flags.data) {
+    const store = await openLocalStore(flags.data);
+    try {
+      story = await explainRequest(store, id, ctx);
+    } finally {
+      await store.close();
+    }
+  } else {
+    story = await remoteStory(flags, id, ctx);
+  }
+  if (story === null) {
+    throw new CliError(
+      `no audit record has request id ${id}: check the id (from X-Request-Id or the problem's request_id) and that this is the server that answered`,
+    );
+  }
+  if (flags.json) printJson(requestStoryJson(story));
+  else process.stdout.write(renderRequestStory(story));
+}
+
+async function explainHostCommand(name: string, flags: ExplainFlags, ctx: CommandContext): Promise<void> {
+  if (!flags.data) {
+    throw new CliError('--host reads the data directory: give --data DIR (on the server, or a replica)');
+  }
+  if (name.length === 0 || name.length > 253) throw new CliError('--host takes a host name (a common name)');
+  const store = await openLocalStore(flags.data);
+  try {
+    const diagnosis = await explainHost(store, name.toLowerCase(), ctx, systemClock);
+    if (flags.json) printJson(hostDiagnosisJson(diagnosis));
+    else process.stdout.write(renderHostDiagnosis(diagnosis));
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerExplain(program: Command): void {
+  targetOptions(program.command('explain'))
+    .description(
+      'tell the whole story of a refused request (by its request id), or why a host has no certificate',
+    )
+    .argument('[request-id]', 'the X-Request-Id of the answer (also the request_id of a refusal)')
+    .option('--host <name>', "why can't this host get or renew a certificate? (needs --data)")
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `
+A caller is told only what it may know ("the user name or password is not right"); the audit log
+keeps the precise cause. explain reads it and says who the caller claimed to be, which credential
+it sent and from where, why it was refused, what it was told, and what to do about it.
+
+Examples:
+  certmaster explain 01J9Z3K4QW8V6 --data /var/lib/certmaster
+  certmaster explain 01J9Z3K4QW8V6 --server https://ca.example.com:8443      # after certmaster login
+  certmaster explain --host web1.example.com --data /var/lib/certmaster
+
+Exit status: 0 when the story was told, 1 when no record has that id.`,
+    )
+    .action(async (id: string | undefined, flags: ExplainFlags) => {
+      if (flags.data && flags.server) throw new CliError('give either --data DIR or --server URL, not both');
+      if (!flags.data && !flags.server) {
+        throw new CliError('say where the audit log is: --data DIR (local) or --server URL (remote)');
+      }
+      if ((id === undefined) === (flags.host === undefined)) {
+        throw new CliError('give either a request id or --host NAME');
+      }
+      const ctx: CommandContext = { dataDir: flags.data ?? null, server: flags.server ?? null };
+      if (flags.host !== undefined) await explainHostCommand(flags.host, flags, ctx);
+      else if (id !== undefined) await explainOne(id, flags, ctx);
+    });
+}
