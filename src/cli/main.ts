@@ -7,9 +7,11 @@ import { ServerRefusal, TransportError } from '../client/transport.js';
 import { ConfigError } from '../config/schema.js';
 import { DataDirError } from '../instance/load.js';
 import { PolicyFailure } from '../ra/failure.js';
+import { registerAudit } from './audit.js';
 import { registerCa } from './ca.js';
 import { registerClient } from './client.js';
 import { registerConfig } from './config.js';
+import { registerExpiring } from './expiring.js';
 import { registerInit } from './init.js';
 import { CliError } from './output.js';
 import { registerRequest } from './request.js';
@@ -48,6 +50,8 @@ registerSession(program);
 registerUser(program);
 registerToken(program);
 registerClient(program);
+registerAudit(program);
+registerExpiring(program);
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`certmaster: ${message.replace(/\s*\n\s*/g, ' ')}\n`);

@@ -10,14 +10,18 @@ import type { AuditSink } from '../audit/event.js';
 import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
 import { AuthFailure } from '../auth/failure.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
+import type { Metrics } from '../ops/metrics.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
+import type { AuditStore } from '../store/audit-store.js';
 import type { AuthStore } from '../store/auth-store.js';
 import type { Store } from '../store/store.js';
 import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
+import { auditPlugin } from './audit-api.js';
 import { auditUnavailable, authenticatedEvent } from './audit-events.js';
 import { type Challenger, refusalEvent, sendAuthFailure } from './auth-refusal.js';
 import { healthPlugin } from './health.js';
+import { metricsPlugin, refusalHook, requestDurationHook } from './metrics.js';
 import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
 import { operatorPlugin } from './operator.js';
 import { pkiPlugin } from './pki.js';
@@ -52,10 +56,15 @@ export interface AppDependencies {
   /** The OAuth 2 authorization server (/oauth/*, /.well-known/*), when the front door is on. */
   oauth?: OAuthPluginOptions;
   clock?: Clock;
+  /** Prometheus metrics (/metrics, latency and refusal counters), when on. */
+  metrics?: Metrics;
+  metricsAccess?: () => string;
   /** Where every decision is recorded; without it nothing is (tests of one layer alone). */
   audit?: AuditSink;
+  /** GET /v1/audit over this store, when auditing is on. */
+  auditStore?: AuditStore;
   /** /v1/tokens and /v1/users, when the front door is on. */
-  tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock };
+  tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock; audit?: AuditSink };
   logger?: Logger | false;
   bodyLimit: number;
   https?: { key: string; cert: string };
@@ -124,6 +133,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         reply.header('certmaster-token-expires-in', String(Math.floor(left / 1000)));
     }
   });
+
+  if (deps.metrics) {
+    app.addHook('onSend', refusalHook(deps.metrics));
+    app.addHook('onResponse', requestDurationHook(deps.metrics));
+  }
 
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof AuthFailure) {
@@ -223,9 +237,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   await app.register(healthPlugin, { ready: deps.ready });
+  if (deps.metrics) {
+    await app.register(metricsPlugin, {
+      metrics: deps.metrics,
+      access: deps.metricsAccess ?? (() => 'loopback'),
+    });
+  }
   await app.register(pkiPlugin, { ca: deps.ca });
   if (deps.oauth) await app.register(oauthPlugin, deps.oauth);
   if (deps.tokens) await app.register(tokensPlugin, deps.tokens);
+  if (deps.auditStore) await app.register(auditPlugin, { store: deps.auditStore });
   await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
   await app.register(requestsPlugin, {
     ra: deps.ra,

@@ -2,13 +2,15 @@
  * /v1/tokens and /v1/users: API tokens act as the account that made them, with at most its scopes;
  * enrollment tokens need the right to approve requests, since they let a host be signed unattended.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { type AuditSink, auditEvent } from '../audit/event.js';
 import { AuthFailure } from '../auth/failure.js';
 import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { AuthStore } from '../store/auth-store.js';
 import { tokenJson } from '../tokens-view.js';
 import type { Clock, Principal } from '../types.js';
+import { actorOf } from './actor.js';
 import { authorize } from './auth-refusal.js';
 import { problemSchema } from './problem.js';
 import { requireScope, roleScopes } from './scope-guard.js';
@@ -46,8 +48,23 @@ export const tokensPlugin: FastifyPluginAsync<{
   tokens: OpaqueTokens;
   store: AuthStore;
   clock: Clock;
+  audit?: AuditSink;
 }> = async (app, opts) => {
   const { tokens, store, clock } = opts;
+  /** Token changes are audited before the answer leaves (the token exists either way; fail closed on the answer). */
+  const record = async (
+    request: FastifyRequest,
+    action: string,
+    target: string,
+    details: Record<string, unknown>,
+  ) => {
+    await opts.audit?.record(
+      auditEvent(clock.now(), actorOf(request), 'token.change', 'decision', 'success', {
+        target,
+        details: { action, ...details },
+      }),
+    );
+  };
 
   app.post(
     '/v1/tokens',
@@ -108,6 +125,11 @@ export const tokensPlugin: FastifyPluginAsync<{
           ...(body.uses !== undefined ? { uses: body.uses } : {}),
           ...(body.ttl_seconds !== undefined ? { ttlSeconds: body.ttl_seconds } : {}),
           ...(body.description ? { description: body.description } : {}),
+        });
+        await record(request, 'create', created.record.id, {
+          kind: created.record.kind,
+          scopes: created.record.scopes,
+          name_pattern: created.record.namePattern,
         });
         reply.header('cache-control', 'no-store');
         return reply.code(201).send({ token: created.token, record: tokenJson(created.record) });
@@ -171,6 +193,7 @@ export const tokensPlugin: FastifyPluginAsync<{
           'list them with `certmaster token list`',
         );
       }
+      await record(request, 'revoke', id, { owner: existing.owner });
       const revoked = await store.revokeToken(id, clock.now());
       return tokenJson(revoked ?? existing);
     },

@@ -15,6 +15,8 @@ export interface DataLayout {
   secretsDir: string;
   /** The key that seals digest secrets and JWT signing keys at rest (0600). */
   authKey: string;
+  /** Ed25519 key that signs audit checkpoints (0600). */
+  auditKey: string;
   /** Written last by init: its presence means the directory is complete. */
   initialized: string;
 }
@@ -32,6 +34,7 @@ export function dataLayout(dir: string): DataLayout {
     serverKey: join(root, 'server', 'server.key'),
     secretsDir: join(root, 'secrets'),
     authKey: join(root, 'secrets', 'auth.key'),
+    auditKey: join(root, 'secrets', 'audit.key'),
     initialized: join(root, '.initialized'),
   };
 }

@@ -3,6 +3,8 @@
  * every local operator command, so both act through the same RA.
  */
 import { resolve } from 'node:path';
+import { loadOrCreateAuditKey } from '../audit/checkpoint.js';
+import { AuditLog, type Auditor, NoopAuditSink } from '../audit/log.js';
 import { consumeEnrollmentUse } from '../auth/tokens/opaque-tokens.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { loadConfig } from '../config/file.js';
@@ -12,6 +14,7 @@ import { type RaPolicy, RegistrationAuthority } from '../ra/service.js';
 import { TriggerRunner } from '../ra/triggers.js';
 import { type CertmasterStore, openStore } from '../store/open.js';
 import { type Clock, systemClock } from '../types.js';
+import { ensurePrivateDir } from './files.js';
 import { isInitialized } from './init.js';
 import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
 import { DataDirError, loadCertificateAuthority } from './load.js';
@@ -24,6 +27,10 @@ export interface Instance {
   store: CertmasterStore;
   ca: CertificateAuthority;
   ra: RegistrationAuthority;
+  /** Every decision, hash-chained; `record` fails closed. */
+  audit: AuditLog;
+  /** What the layers write to: the audit log, or a no-op sink for the audit-cost benchmark only. */
+  auditSink: Auditor;
   close(): Promise<void>;
 }
 
@@ -41,7 +48,11 @@ export function policyFrom(config: Config): RaPolicy {
 
 export async function openInstance(
   dataDir: string,
-  options: { clock?: Clock; storeUrl?: string; logger?: { warn(obj: object, msg: string): void } } = {},
+  options: {
+    clock?: Clock;
+    storeUrl?: string;
+    logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  } = {},
 ): Promise<Instance> {
   const layout = dataLayout(dataDir);
   if (!isInitialized(layout.root)) {
@@ -55,6 +66,15 @@ export async function openInstance(
   const store = await openStore(resolveStoreUrl(options.storeUrl ?? config.store.url, layout.root));
   const clock = options.clock ?? systemClock;
   let triggers = makeTriggers(layout.root, config, options.logger);
+  ensurePrivateDir(layout.secretsDir);
+  const audit = new AuditLog({
+    store,
+    clock,
+    signer: loadOrCreateAuditKey(layout.auditKey),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  // Bench-only: measures what auditing costs by replacing the writer with a sink that keeps nothing.
+  const auditSink: Auditor = process.env.CERTMASTER_BENCH_AUDIT_SINK === 'noop' ? new NoopAuditSink() : audit;
   const ra = new RegistrationAuthority({
     store,
     signer: ca,
@@ -62,6 +82,7 @@ export async function openInstance(
     clock,
     policy: () => policy,
     enrollment: { consume: (principal) => consumeEnrollmentUse(store, principal, clock) },
+    audit: auditSink,
   });
   return {
     layout,
@@ -77,7 +98,12 @@ export async function openInstance(
     store,
     ca,
     ra,
-    close: () => store.close(),
+    audit,
+    auditSink,
+    close: async () => {
+      await audit.close();
+      await store.close();
+    },
   };
 }
 

@@ -7,6 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CLI_CLIENT_ID } from '../client/api.js';
 import { buildApp } from '../http/app.js';
+import { oauthDecisionEvent } from '../http/audit-events.js';
+import { countExpiringCertificates, instanceExpirySources, listExpiring } from '../ops/expiry.js';
+import { Metrics } from '../ops/metrics.js';
+import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
 import { type Clock, systemClock } from '../types.js';
 import { assembleFrontDoor, type FrontDoorParts } from './front-door.js';
 import { loadServerTls } from './load.js';
@@ -16,6 +20,7 @@ export interface RunningServer {
   app: FastifyInstance;
   url: string;
   frontDoor: FrontDoorParts;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -51,7 +56,33 @@ export async function startCertmasterServer(
   // Replicas share signing keys through the store; re-read them so a rotation elsewhere is seen.
   const keyReload = setInterval(() => void frontDoor.keyring.reload().catch(() => undefined), 30_000);
   keyReload.unref();
+  const expirySources = instanceExpirySources(instance);
+  const metrics = new Metrics({
+    clock,
+    sources: {
+      countPending: async () =>
+        (await instance.store.listRequests({ state: 'pending', limit: 10_000 })).length,
+      countExpiringCertificates: (windows) => countExpiringCertificates(expirySources, clock.now(), windows),
+      caNotAfter: () => instance.ca.notAfter,
+      serverCertificateNotAfter: () => expirySources.serverCertificate?.()?.notAfter ?? null,
+    },
+  });
+  instance.ra.observe(metrics);
+  const webhookSettings = loadWebhookSettings(instance.config().webhooks, instance.layout.root);
+  const notifier =
+    webhookSettings &&
+    new ExpiryNotifier({
+      settings: webhookSettings,
+      clock,
+      list: (now, withinSeconds) => listExpiring(expirySources, { now, withinSeconds }),
+      intervalMs: instance.config().webhooks.check_interval_seconds * 1000,
+      maxAttempts: instance.config().webhooks.max_attempts,
+      ...(options.logger ? { logger: options.logger } : {}),
+      onDelivery: (o) => metrics.webhookDelivery(o),
+    });
   const app = await buildApp({
+    metrics,
+    metricsAccess: () => instance.config().metrics.access,
     ra: instance.ra,
     store: instance.store,
     ca: instance.ca,
@@ -84,17 +115,25 @@ export async function startCertmasterServer(
         authenticator.verifyClient(clientId, secret, address),
       firstPartyClientId: CLI_CLIENT_ID,
       realm: instance.config().auth.realm,
+      onDecision: async (d) => {
+        await instance.auditSink.record(oauthDecisionEvent(d, clock.now()));
+      },
     },
-    tokens: { tokens: frontDoor.opaqueTokens, store: instance.store, clock },
+    tokens: { tokens: frontDoor.opaqueTokens, store: instance.store, clock, audit: instance.auditSink },
     clock,
+    audit: instance.auditSink,
+    auditStore: instance.store,
   });
   await app.listen({ host: options.host, port });
+  notifier?.start();
   return {
     app,
     url,
     frontDoor,
+    metrics,
     close: async () => {
       clearInterval(keyReload);
+      notifier?.stop();
       await app.close();
     },
   };

@@ -67,7 +67,19 @@ export interface RequestView {
 const MAX_SERIAL_DRAWS = 4;
 const ACCEPTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
+/** Told of every issuance and revocation (metrics); never asked anything. */
+export interface RaObserver {
+  issued(via: 'autosign' | 'operator' | 'identity'): void;
+  revoked(reason: string): void;
+}
+
 export class RegistrationAuthority {
+  private observer: RaObserver | undefined;
+
+  observe(observer: RaObserver): void {
+    this.observer = observer;
+  }
+
   constructor(
     private readonly deps: {
       store: Store;
@@ -221,7 +233,13 @@ export class RegistrationAuthority {
     for (let draw = 1; ; draw++) {
       const certificate = autosign ? this.sign(request, csr.spki, policy, now) : null;
       const toStore: CertificateRequest = certificate
-        ? { ...request, state: 'issued', decidedBy: 'autosign', serial: certificate.serial }
+        ? {
+            ...request,
+            state: 'issued',
+            // Signed under the caller's own identity policy, or by the site-wide autosign policy.
+            decidedBy: identity === 'sign' ? `identity:${input.principal.name}` : 'autosign',
+            serial: certificate.serial,
+          }
         : request;
       try {
         const outcome = await store.submitRequest(toStore, certificate, {
@@ -232,6 +250,7 @@ export class RegistrationAuthority {
           case 'created':
             await this.deps.triggers.run({ event: 'request', phase: 'post', ...event });
             if (certificate) {
+              this.observer?.issued(identity === 'sign' ? 'identity' : 'autosign');
               await this.deps.triggers.run({
                 event: 'sign',
                 phase: 'post',
@@ -303,6 +322,7 @@ export class RegistrationAuthority {
         const updated = await store.approveRequest(request.id, certificate, decidedBy, now);
         if (!updated) throw notPending(idOrName);
         await this.deps.triggers.run({ event: 'sign', phase: 'post', ...event, serial: certificate.serial });
+        this.observer?.issued('operator');
         return { request: updated, certificate, existing: false };
       } catch (e) {
         if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
@@ -388,6 +408,7 @@ export class RegistrationAuthority {
     };
     await this.veto({ event: 'revoke', phase: 'pre', ...event });
     const revoked = await this.deps.store.revokeCertificate(serial, reason, this.deps.clock.now());
+    if (revoked) this.observer?.revoked(revoked.revocationReason ?? reason);
     if (!revoked)
       throw notFound(
         `no certificate has serial ${serial}`,
@@ -428,6 +449,7 @@ export class RegistrationAuthority {
     const event = { commonName: name, requester: by };
     await this.veto({ event: 'clean', phase: 'pre', ...event });
     const result = await this.deps.store.cleanHost(name, this.deps.clock.now());
+    for (const _ of result.certificatesRevoked) this.observer?.revoked('cessationOfOperation');
     await this.deps.triggers.run({ event: 'clean', phase: 'post', ...event });
     return result;
   }

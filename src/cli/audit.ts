@@ -1,0 +1,205 @@
+/** `certmaster audit`: read, follow, verify and prune the audit log, locally or (reading) remotely. */
+import type { Command } from 'commander';
+import type { AuditFilter } from '../audit/types.js';
+import { ApiClient } from '../client/api.js';
+import { openInstance } from '../instance/open.js';
+import { type AuditRecordJson, auditRecordJson, auditRecordsFromJson, printable } from '../ops/explain.js';
+import { parseDuration } from '../tokens-view.js';
+import { type TargetFlags, targetOptions } from './operator-backend.js';
+import { CliError, printJson } from './output.js';
+
+interface ListFlags extends TargetFlags {
+  since?: string;
+  until?: string;
+  principal?: string;
+  outcome?: 'success' | 'failure';
+  reason?: string;
+  requestId?: string;
+  kind?: string;
+  target?: string;
+  limit: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+/** "2026-11-29", an ISO time, or a duration ago such as "15m", "24h", "7d". */
+export function parseWhen(text: string, flag: string): Date {
+  const ago = parseDuration(text);
+  if (ago !== null) return new Date(Date.now() - ago * 1000);
+  const t = Date.parse(text);
+  if (Number.isNaN(t))
+    throw new CliError(
+      `${flag} "${text}" is neither a date (2026-11-29, 2026-11-29T10:00:00Z) nor a duration ago (15m, 24h, 7d)`,
+    );
+  return new Date(t);
+}
+
+function line(r: AuditRecordJson): string {
+  const who = r.principal ?? (r.claimed_name ? `claimed ${r.claimed_name}` : '-');
+  const what = [r.kind, r.phase, r.outcome, r.reason ?? ''].filter(Boolean).join(' ');
+  const extra = [r.target ? `on ${r.target}` : '', r.cause ? `cause: ${r.cause}` : '']
+    .filter(Boolean)
+    .join('; ');
+  return printable(
+    `${r.at}  #${r.seq}  ${r.request_id}  ${what}  by ${who}${r.client_address ? ` from ${r.client_address}` : ''}${r.method ? ` via ${r.method}` : ''}${extra ? `  ${extra}` : ''}`,
+    600,
+  );
+}
+
+function filterOf(flags: ListFlags): AuditFilter {
+  if (flags.outcome && flags.outcome !== 'success' && flags.outcome !== 'failure')
+    throw new CliError('--outcome is success or failure');
+  const limit = Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10000)
+    throw new CliError('--limit is a whole number from 1 to 10000');
+  return {
+    ...(flags.since ? { since: parseWhen(flags.since, '--since') } : {}),
+    ...(flags.until ? { until: parseWhen(flags.until, '--until') } : {}),
+    ...(flags.principal ? { principal: flags.principal } : {}),
+    ...(flags.outcome ? { outcome: flags.outcome } : {}),
+    ...(flags.reason ? { reason: flags.reason } : {}),
+    ...(flags.requestId ? { requestId: flags.requestId } : {}),
+    ...(flags.kind ? { kind: flags.kind as AuditFilter['kind'] & string } : {}),
+    ...(flags.target ? { target: flags.target } : {}),
+    limit,
+  } as AuditFilter;
+}
+
+function query(filter: AuditFilter): string {
+  const q = new URLSearchParams();
+  if (filter.since) q.set('since', filter.since.toISOString());
+  if (filter.until) q.set('until', filter.until.toISOString());
+  for (const [k, v] of [
+    ['principal', filter.principal],
+    ['outcome', filter.outcome],
+    ['reason', filter.reason],
+    ['request_id', filter.requestId],
+    ['kind', filter.kind],
+    ['target', filter.target],
+  ] as const) {
+    if (v) q.set(k, v);
+  }
+  if (filter.afterSeq !== undefined) q.set('after_seq', String(filter.afterSeq));
+  if (filter.limit) q.set('limit', String(filter.limit));
+  return q.toString();
+}
+
+export function registerAudit(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('the audit log: every authentication, refusal and action, with its internal cause')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  certmaster audit --data DIR --since 1h --outcome failure
+  certmaster audit --server URL --principal alice --json      # needs the auditor role
+  certmaster audit --data DIR --follow                        # new records as they come
+  certmaster audit verify --data DIR                          # check the hash chain
+  certmaster audit prune --before 2026-01-01 --data DIR       # a signed checkpoint replaces them
+  certmaster explain REQUEST_ID --data DIR                    # the story of one request`,
+    );
+
+  targetOptions(audit.command('list', { isDefault: true }))
+    .description('list records (oldest first), filtered')
+    .option('--since <when>', 'from this time: a date, an ISO time, or a duration ago (1h, 7d)')
+    .option('--until <when>', 'up to this time')
+    .option('--principal <name>', 'who was authenticated')
+    .option('--outcome <outcome>', 'success or failure')
+    .option('--reason <code>', 'a reason code such as credentials_invalid')
+    .option('--request-id <id>', 'one request')
+    .option('--kind <kind>', 'auth.attempt, authz.refused, request.submit, request.approve, ...')
+    .option('--target <what>', 'a host name, serial, account or token id acted on')
+    .option('--limit <n>', 'at most this many records', '1000')
+    .option('--follow', 'keep printing new records until interrupted')
+    .option('--json', 'machine-readable output (one JSON object per line with --follow)')
+    .action(async (flags: ListFlags) => {
+      const filter = filterOf(flags);
+      const show = (records: AuditRecordJson[], first: boolean) => {
+        if (flags.json && !flags.follow) printJson(records);
+        else for (const r of records) process.stdout.write(`${flags.json ? JSON.stringify(r) : line(r)}\n`);
+        if (first && records.length === 0 && !flags.json && !flags.follow)
+          process.stdout.write('No audit records match.\n');
+      };
+      let fetch: (f: AuditFilter) => Promise<AuditRecordJson[]>;
+      let close: () => Promise<void>;
+      if (flags.data && flags.server) throw new CliError('give either --data DIR or --server URL, not both');
+      if (flags.data) {
+        const instance = await openInstance(flags.data);
+        fetch = async (f) => (await instance.store.queryAudit(f)).map(auditRecordJson);
+        close = () => instance.close();
+      } else if (flags.server) {
+        const api = ApiClient.open(flags.server, {
+          ...(flags.token ? { token: flags.token } : {}),
+          ...(flags.caFile ? { caFile: flags.caFile } : {}),
+        });
+        fetch = async (f) =>
+          auditRecordsFromJson(await api.call<unknown>('GET', `/v1/audit?${query(f)}`)).map(auditRecordJson);
+        close = async () => api.close();
+      } else throw new CliError('say where: --data DIR or --server URL');
+      try {
+        let records = await fetch(filter);
+        show(records, true);
+        if (!flags.follow) return;
+        let last = records.at(-1)?.seq ?? (await fetch({ ...filter, limit: 1 })).at(-1)?.seq ?? 0;
+        let stop = false;
+        process.once('SIGINT', () => {
+          stop = true;
+        });
+        while (!stop) {
+          await new Promise((r) => setTimeout(r, 1000));
+          records = await fetch({ ...filter, afterSeq: last });
+          show(records, false);
+          last = records.at(-1)?.seq ?? last;
+        }
+      } finally {
+        await close();
+      }
+    });
+
+  audit
+    .command('verify')
+    .description('check the hash chain and the signed checkpoints; names the first broken record')
+    .requiredOption('--data <dir>', 'data directory')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { data: string; json?: boolean }) => {
+      const instance = await openInstance(flags.data);
+      try {
+        const result = await instance.audit.verify();
+        if (flags.json) printJson(result);
+        if (result.ok) {
+          if (!flags.json)
+            process.stdout.write(
+              `Audit log intact: ${result.records} records, ${result.checkpoints} signed checkpoints.\n`,
+            );
+          return;
+        }
+        throw new CliError(`audit log BROKEN at record #${result.firstBrokenSeq}: ${result.why}`);
+      } finally {
+        await instance.close();
+      }
+    });
+
+  audit
+    .command('prune')
+    .description('remove records older than a date; a signed checkpoint keeps the chain verifiable')
+    .requiredOption(
+      '--before <date>',
+      'remove records older than this (a date, or a duration ago such as 90d)',
+    )
+    .requiredOption('--data <dir>', 'data directory')
+    .action(async (flags: { before: string; data: string }) => {
+      const before = parseWhen(flags.before, '--before');
+      const instance = await openInstance(flags.data);
+      try {
+        const { removed, checkpoint } = await instance.audit.prune(before);
+        process.stdout.write(
+          removed === 0
+            ? `Nothing older than ${before.toISOString()}.\n`
+            : `Removed ${removed} records up to #${checkpoint?.seq}; signed checkpoint ${checkpoint?.hash.slice(0, 16)}… vouches for them.\n`,
+        );
+      } finally {
+        await instance.close();
+      }
+    });
+}

@@ -1,0 +1,76 @@
+/** GET /v1/audit: the audit log for auditors, filtered; what `certmaster audit` and `explain --server` read. */
+import type { FastifyPluginAsync } from 'fastify';
+import { AUDIT_KINDS, type AuditFilter, type AuditKind } from '../audit/types.js';
+import { auditRecordJson } from '../ops/explain.js';
+import type { AuditStore } from '../store/audit-store.js';
+import { problemSchema } from './problem.js';
+import { requireScope } from './scope-guard.js';
+
+interface AuditQuery {
+  since?: string;
+  until?: string;
+  principal?: string;
+  outcome?: 'success' | 'failure';
+  reason?: string;
+  request_id?: string;
+  kind?: AuditKind;
+  target?: string;
+  after_seq?: number;
+  limit?: number;
+  order?: 'oldest' | 'newest';
+}
+
+export const auditPlugin: FastifyPluginAsync<{ store: AuditStore }> = async (app, opts) => {
+  app.get(
+    '/v1/audit',
+    {
+      preHandler: requireScope('audit:read'),
+      schema: {
+        summary: 'Audit records: every authentication, refusal and action, with its internal cause',
+        tags: ['audit'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            since: { type: 'string', format: 'date-time' },
+            until: { type: 'string', format: 'date-time' },
+            principal: { type: 'string', maxLength: 256 },
+            outcome: { type: 'string', enum: ['success', 'failure'] },
+            reason: { type: 'string', maxLength: 64 },
+            request_id: { type: 'string', maxLength: 64 },
+            kind: { type: 'string', enum: [...AUDIT_KINDS] },
+            target: { type: 'string', maxLength: 300 },
+            after_seq: { type: 'integer', minimum: 0 },
+            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+            order: { type: 'string', enum: ['oldest', 'newest'] },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { records: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+          },
+          '4xx': problemSchema,
+          '5xx': problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as AuditQuery;
+      const filter: AuditFilter & { newestFirst?: boolean } = {
+        ...(q.since ? { since: new Date(q.since) } : {}),
+        ...(q.until ? { until: new Date(q.until) } : {}),
+        ...(q.principal ? { principal: q.principal } : {}),
+        ...(q.outcome ? { outcome: q.outcome } : {}),
+        ...(q.reason ? { reason: q.reason } : {}),
+        ...(q.request_id ? { requestId: q.request_id } : {}),
+        ...(q.kind ? { kind: q.kind } : {}),
+        ...(q.target ? { target: q.target } : {}),
+        ...(q.after_seq !== undefined ? { afterSeq: q.after_seq } : {}),
+        limit: q.limit ?? 1000,
+        newestFirst: q.order === 'newest',
+      };
+      return { records: (await opts.store.queryAudit(filter)).map(auditRecordJson) };
+    },
+  );
+};
