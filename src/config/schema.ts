@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseThresholds, parseWebhookUrls } from '../ops/webhooks.js';
 import { AUTOSIGN_ALLOWED, parseAutosign } from '../ra/autosign.js';
 import { isNameProblem, quoteForDisplay, validateDnsName } from '../ra/names.js';
 
@@ -270,6 +271,62 @@ const authShape = {
   ),
 };
 
+const METRICS_ACCESS = ['loopback', 'scope', 'open'];
+
+const metricsShape = {
+  access: stringSetting(
+    'loopback',
+    'loopback, scope or open',
+    'Who may read /metrics: loopback (callers on this host only; behind a reverse proxy on the same host that is everyone, so use scope), scope (credentials with audit:read), or open (anyone).',
+    (value) => (METRICS_ACCESS.includes(value) ? null : `must be one of ${METRICS_ACCESS.join(', ')}`),
+  ),
+};
+
+/** A check from a parser that throws an Error saying what is wrong. */
+function checkBy(parse: (value: string) => unknown): (value: string) => string | null {
+  return (value) => {
+    try {
+      parse(value);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+}
+
+const webhooksShape = {
+  urls: stringSetting(
+    '',
+    'comma-separated https:// or http:// URLs, at most 10; empty for none',
+    'Where expiry events are POSTed as JSON signed with Certmaster-Signature: sha256=HMAC; empty turns them off.',
+    checkBy(parseWebhookUrls),
+  ),
+  secret_file: stringSetting(
+    'secrets/webhook.key',
+    'a file path (relative to the data directory)',
+    'File holding the HMAC-SHA256 key that signs webhook bodies (at least 16 bytes; `openssl rand -hex 32`).',
+    checkRelativeOrAbsolutePath,
+  ),
+  thresholds_days: stringSetting(
+    '30,7,1',
+    'comma-separated whole numbers of days from 1 to 3650, such as 30,7,1',
+    'Days before expiry at which a webhook event is sent, once per item and threshold.',
+    checkBy(parseThresholds),
+  ),
+  check_interval_seconds: integerSetting(
+    60,
+    86400,
+    3600,
+    'How often the server looks for things about to expire, in seconds.',
+  ),
+  max_attempts: integerSetting(
+    1,
+    20,
+    8,
+    'Attempts per webhook delivery (retried with backoff from 1 s to 5 min on network errors and 5xx).',
+  ),
+};
+
 const SHAPES = {
   server: serverShape,
   store: storeShape,
@@ -277,6 +334,8 @@ const SHAPES = {
   ra: raShape,
   triggers: triggersShape,
   auth: authShape,
+  metrics: metricsShape,
+  webhooks: webhooksShape,
 };
 
 export const ConfigSchema = z.strictObject({
@@ -286,6 +345,8 @@ export const ConfigSchema = z.strictObject({
   ra: z.strictObject(raShape).prefault({}),
   triggers: z.strictObject(triggersShape).prefault({}),
   auth: z.strictObject(authShape).prefault({}),
+  metrics: z.strictObject(metricsShape).prefault({}),
+  webhooks: z.strictObject(webhooksShape).prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -52,11 +52,19 @@ describe('config schema', () => {
         throttle_free_failures: 5,
         throttle_max_delay_seconds: 900,
       },
+      metrics: { access: 'loopback' },
+      webhooks: {
+        urls: '',
+        secret_file: 'secrets/webhook.key',
+        thresholds_days: '30,7,1',
+        check_interval_seconds: 3600,
+        max_attempts: 8,
+      },
     });
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 27);
+    assert.equal(SETTINGS.length, 33);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
@@ -123,6 +131,20 @@ describe('config schema', () => {
       'ra.autosign = "web.*.example.com": "web.*.example.com" has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"',
     ],
     [{ ra: 5 }, 'ra: must be a table of settings ([ra])'],
+    [{ metrics: { access: 'public' } }, 'metrics.access = "public": must be one of loopback, scope, open'],
+    [
+      { webhooks: { urls: 'https://hooks.example.com/a, ftp://x/' } },
+      'webhooks.urls = "https://hooks.example.com/a, ftp://x/": "ftp://x/" must start with https:// or http://',
+    ],
+    [
+      { webhooks: { thresholds_days: '30,7,7' } },
+      'webhooks.thresholds_days = "30,7,7": names a threshold twice',
+    ],
+    [
+      { webhooks: { thresholds_days: '30,0' } },
+      'webhooks.thresholds_days = "30,0": each threshold must be from 1 to 3650 days',
+    ],
+    [{ webhooks: { max_attempts: 21 } }, 'webhooks.max_attempts = 21: must be between 1 and 20'],
   ];
   for (const [input, message] of badValues) {
     it(`refuses ${JSON.stringify(input)}`, () => {
@@ -146,6 +168,11 @@ describe('config schema', () => {
     assert.deepEqual(parseListenAddress('[::1]:8443'), { host: '::1', port: 8443 });
     assert.deepEqual(parseListenAddress('0.0.0.0:443'), { host: '0.0.0.0', port: 443 });
     assert.deepEqual(parseListenAddress('LocalHost:8443'), { host: 'localhost', port: 8443 });
+    assert.equal(
+      parseConfig({ webhooks: { urls: 'https://hooks.example.com/cm,http://127.0.0.1:9000/x' } }).webhooks
+        .urls,
+      'https://hooks.example.com/cm,http://127.0.0.1:9000/x',
+    );
     assert.equal(
       parseConfig({ store: { url: 'sqlite:/var/lib/certmaster/db.sqlite' } }).store.url,
       'sqlite:/var/lib/certmaster/db.sqlite',
@@ -175,7 +202,7 @@ describe('config schema', () => {
     const far = configError(() => parseConfig({ ra: { colour: 'blue' } }));
     assert.match(
       far.message,
-      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds$/,
+      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds, .*webhooks.max_attempts$/,
     );
     assert.equal(closestSettingKey('zzzzzzzz'), undefined);
   });
