@@ -1,10 +1,13 @@
 /**
- * The whole store: the certificate `Store` of kysely-store.ts plus the `AuthStore`, over one Kysely
- * connection (pool) and one write executor, so identity writes join the same SQLite group commit and
- * are durable before they resolve.
+ * The whole store: the certificate `Store` of kysely-store.ts plus the `AuthStore` and the `AuditStore`,
+ * over one Kysely connection (pool) and one write executor, so identity writes and audit records join
+ * the same SQLite group commit and are durable before they resolve.
  */
 import type { Kysely } from 'kysely';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
 import type { Clock } from '../types.js';
+import { type AuditDialect, KyselyAuditStore } from './audit-kysely-store.js';
+import type { AuditHasher, AuditStore } from './audit-store.js';
 import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './auth-queries.js';
 import { rowToClient, rowToRefreshToken, rowToSigningKey, rowToToken, rowToUser } from './auth-schema.js';
 import type {
@@ -22,18 +25,20 @@ import { KyselyStore } from './kysely-store.js';
 import { fromOptionalMillis, type StoreDatabase, toMillis } from './schema.js';
 import type { WriteExecutor } from './write-operations.js';
 
-export class KyselyCertmasterStore extends KyselyStore implements AuthStore {
+export class KyselyCertmasterStore extends KyselyStore implements AuthStore, AuditStore {
   readonly #db: Kysely<StoreDatabase>;
   readonly #writer: WriteExecutor;
   readonly #clock: Clock;
   readonly #q: AuthQueries;
+  readonly #audit: KyselyAuditStore;
 
-  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock) {
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, dialect: AuditDialect) {
     super(db, writer, clock);
     this.#db = db;
     this.#writer = writer;
     this.#clock = clock;
     this.#q = createAuthQueries(db);
+    this.#audit = new KyselyAuditStore(db, writer, dialect);
   }
 
   createUser(user: UserRecord): Promise<void> {
@@ -203,5 +208,33 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore {
     return this.#writer.execute((ctx) =>
       authOperations.retireSigningKey(ctx, this.#q, kid, retiredAt, removeAfter),
     );
+  }
+
+  appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {
+    return this.#audit.appendAudit(events, hash);
+  }
+
+  queryAudit(filter: AuditFilter & { newestFirst?: boolean }): Promise<AuditRecord[]> {
+    return this.#audit.queryAudit(filter);
+  }
+
+  auditHead(): Promise<AuditRecord | null> {
+    return this.#audit.auditHead();
+  }
+
+  auditRange(from: number, to: number, limit: number): Promise<AuditRecord[]> {
+    return this.#audit.auditRange(from, to, limit);
+  }
+
+  addAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    return this.#audit.addAuditCheckpoint(checkpoint);
+  }
+
+  listAuditCheckpoints(): Promise<AuditCheckpoint[]> {
+    return this.#audit.listAuditCheckpoints();
+  }
+
+  pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
+    return this.#audit.pruneAudit(checkpoint);
   }
 }

@@ -3,6 +3,7 @@
  * apply; the number before the underscore is the schema version. Never edit a released migration: add one.
  */
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { createAuditTables } from './audit-migration.js';
 import { createAuthTables } from './auth-migration.js';
 
 export const MIGRATION_TABLE = 'certmaster_migration';
@@ -77,6 +78,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
     },
   },
   '0002_auth': { up: createAuthTables },
+  '0003_audit': { up: createAuditTables },
 };
 
 function versionOf(migrationName: string): number {

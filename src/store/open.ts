@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type Clock, systemClock } from '../types.js';
+import type { AuditStore } from './audit-store.js';
 import type { AuthStore } from './auth-store.js';
 import { KyselyCertmasterStore } from './kysely-certmaster-store.js';
 import { migrateToLatest } from './migrations.js';
@@ -17,8 +18,11 @@ import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './
 import { SqliteGroupCommitWriter } from './sqlite-writer.js';
 import type { Store } from './store.js';
 
-/** What `openStore` returns: certificates and requests, and the identities and credentials of the auth layer. */
-export type CertmasterStore = Store & AuthStore;
+/**
+ * What `openStore` returns: certificates and requests, the identities and credentials of the auth
+ * layer, and the audit log.
+ */
+export type CertmasterStore = Store & AuthStore & AuditStore;
 
 export interface OpenStoreOptions {
   /**
@@ -76,7 +80,7 @@ async function openSqliteStore(path: string, clock: Clock): Promise<CertmasterSt
     }
     throw error;
   }
-  return new KyselyCertmasterStore(kysely, new SqliteGroupCommitWriter(kysely, database), clock);
+  return new KyselyCertmasterStore(kysely, new SqliteGroupCommitWriter(kysely, database), clock, 'sqlite');
 }
 
 async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterStore> {
@@ -91,5 +95,5 @@ async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterS
     await kysely.destroy();
     throw error;
   }
-  return new KyselyCertmasterStore(kysely, new PostgresTransactionWriter(kysely), clock);
+  return new KyselyCertmasterStore(kysely, new PostgresTransactionWriter(kysely), clock, 'postgres');
 }

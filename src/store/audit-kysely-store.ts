@@ -1,0 +1,150 @@
+/**
+ * The `AuditStore` over Kysely, for both dialects. Appends go through the store's `WriteExecutor`, so
+ * on SQLite they share the group commit (one fsync) with every other write of the moment, and resolve
+ * only after that commit.
+ */
+import type { Kysely } from 'kysely';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+import { type AuditQueries, createAuditQueries } from './audit-queries.js';
+import {
+  type AuditDatabase,
+  type AuditTables,
+  rowToAuditCheckpoint,
+  rowToAuditRecord,
+} from './audit-schema.js';
+import type { AuditHasher, AuditStore } from './audit-store.js';
+import type { ChainLock } from './audit-write-operations.js';
+import * as auditOperations from './audit-write-operations.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './kysely-store.js';
+import type { StoreDatabase } from './schema.js';
+import { toMillis } from './schema.js';
+import type { WriteExecutor } from './write-operations.js';
+
+export type AuditDialect = 'sqlite' | 'postgres';
+
+/**
+ * First key of the chain's advisory lock: not the namespace of the common-name locks (postgres-writer.ts),
+ * so no host name can ever share the chain's lock.
+ */
+const CHAIN_LOCK_NAMESPACE = 0x636d61; // "cma"
+const CHAIN_LOCK_KEY = 1;
+
+function limitOf(limit: number | undefined, what: string): number {
+  if (limit === undefined) {
+    return DEFAULT_LIST_LIMIT;
+  }
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`${what} must be a positive integer, got ${limit}`);
+  }
+  return Math.min(limit, MAX_LIST_LIMIT);
+}
+
+function checkSeq(value: number, what: string): number {
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError(`${what} must be an integer, got ${value}`);
+  }
+  return value;
+}
+
+export class KyselyAuditStore implements AuditStore {
+  readonly #db: Kysely<AuditDatabase>;
+  readonly #writer: WriteExecutor;
+  readonly #q: AuditQueries;
+  readonly #lockChain: ChainLock;
+  readonly #multiRowInsert: boolean;
+
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, dialect: AuditDialect) {
+    this.#db = db.withTables<AuditTables>();
+    this.#writer = writer;
+    this.#q = createAuditQueries(this.#db);
+    // SQLite's group commit already holds the database's only write lock (BEGIN IMMEDIATE); a single
+    // row insert is a prepared statement there, cheaper than a growing multi-row one.
+    this.#multiRowInsert = dialect === 'postgres';
+    this.#lockChain =
+      dialect === 'postgres'
+        ? async (ctx) => {
+            await ctx.run(this.#q.lockChain.bind({ namespace: CHAIN_LOCK_NAMESPACE, key: CHAIN_LOCK_KEY }));
+          }
+        : async () => {};
+  }
+
+  appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {
+    if (events.length === 0) {
+      return Promise.resolve([]);
+    }
+    return this.#writer.execute((ctx) =>
+      auditOperations.appendAudit(ctx, this.#q, this.#lockChain, this.#multiRowInsert, events, hash),
+    );
+  }
+
+  /**
+   * `since` is inclusive and `until` exclusive, so consecutive ranges neither overlap nor leave gaps.
+   * At most 1000 records unless `limit` says otherwise, and never more than 10,000.
+   */
+  async queryAudit(filter: AuditFilter & { newestFirst?: boolean }): Promise<AuditRecord[]> {
+    let query = this.#db.selectFrom('audit_events').selectAll();
+    if (filter.since !== undefined) {
+      query = query.where('at', '>=', toMillis(filter.since));
+    }
+    if (filter.until !== undefined) {
+      query = query.where('at', '<', toMillis(filter.until));
+    }
+    if (filter.principal !== undefined) {
+      query = query.where('principal', '=', filter.principal);
+    }
+    if (filter.requestId !== undefined) {
+      query = query.where('request_id', '=', filter.requestId);
+    }
+    if (filter.outcome !== undefined) {
+      query = query.where('outcome', '=', filter.outcome);
+    }
+    if (filter.reason !== undefined) {
+      query = query.where('reason', '=', filter.reason);
+    }
+    if (filter.kind !== undefined) {
+      query = query.where('kind', '=', filter.kind);
+    }
+    if (filter.afterSeq !== undefined) {
+      query = query.where('seq', '>', checkSeq(filter.afterSeq, 'afterSeq'));
+    }
+    if (filter.target !== undefined) {
+      query = query.where('target', '=', filter.target);
+    }
+    const rows = await query
+      .orderBy('seq', filter.newestFirst === true ? 'desc' : 'asc')
+      .limit(limitOf(filter.limit, 'the audit query limit'))
+      .execute();
+    return rows.map(rowToAuditRecord);
+  }
+
+  async auditHead(): Promise<AuditRecord | null> {
+    const { rows } = await this.#db.executeQuery(this.#q.headRecord.bind({}));
+    return rows[0] === undefined ? null : rowToAuditRecord(rows[0]);
+  }
+
+  async auditRange(from: number, to: number, limit: number): Promise<AuditRecord[]> {
+    const query = this.#q.range.bind({
+      from: checkSeq(from, 'from'),
+      to: checkSeq(to, 'to'),
+      limit: limitOf(limit, 'the audit range limit'),
+    });
+    const { rows } = await this.#db.executeQuery(query);
+    return rows.map(rowToAuditRecord);
+  }
+
+  addAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    return this.#writer.execute((ctx) => auditOperations.addAuditCheckpoint(ctx, this.#q, checkpoint));
+  }
+
+  /** Oldest first; at most MAX_AUDIT_CHECKPOINTS (pruning removes those of pruned records). */
+  async listAuditCheckpoints(): Promise<AuditCheckpoint[]> {
+    const { rows } = await this.#db.executeQuery(this.#q.allCheckpoints.bind({}));
+    return rows.map(rowToAuditCheckpoint);
+  }
+
+  pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
+    return this.#writer.execute((ctx) =>
+      auditOperations.pruneAudit(ctx, this.#q, this.#lockChain, checkpoint),
+    );
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The audit log's writes, for both dialects. Each runs inside the transaction (or group-commit
+ * savepoint) a `WriteExecutor` gives it, so an append joins the same SQLite commit as the writes around
+ * it. The chain head is read inside that transaction, after taking the chain's lock (SQLite's BEGIN
+ * IMMEDIATE; a PostgreSQL advisory lock), so every process writing to one database extends one chain.
+ */
+import type { CompiledQuery, QueryResult } from 'kysely';
+import { GENESIS_HASH } from '../audit/chain.js';
+import type { AuditCheckpoint, AuditEvent, AuditRecord } from '../audit/types.js';
+import type { AuditQueries } from './audit-queries.js';
+import { type AuditEventRow, auditCheckpointToRow, encodeAuditEvent, toSeq } from './audit-schema.js';
+import type { AuditHasher } from './audit-store.js';
+import type { WriteContext } from './write-operations.js';
+
+/** How the chain is serialised across processes within a write transaction. */
+export type ChainLock = (ctx: WriteContext) => Promise<void>;
+
+/** Rows per INSERT when inserting many at once: 18 parameters each, well under PostgreSQL's 65535. */
+const ROWS_PER_INSERT = 1000;
+
+/** More than a few seconds of a busy server's decisions in one transaction would hold the lock too long. */
+export const MAX_AUDIT_APPEND = 10_000;
+
+async function firstRow<R>(ctx: WriteContext, query: CompiledQuery<R>): Promise<R | undefined> {
+  const result: QueryResult<R> = await ctx.run(query);
+  return result.rows[0];
+}
+
+/** The last link of the chain: the newest record, else the newest prune checkpoint, else genesis. */
+async function chainHead(ctx: WriteContext, q: AuditQueries): Promise<{ seq: number; hash: string }> {
+  const head = (await firstRow(ctx, q.headLink.bind({}))) ?? (await firstRow(ctx, q.prunedHeadLink.bind({})));
+  return head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: toSeq(head.seq), hash: head.hash };
+}
+
+export async function appendAudit(
+  ctx: WriteContext,
+  q: AuditQueries,
+  lockChain: ChainLock,
+  multiRowInsert: boolean,
+  events: readonly AuditEvent[],
+  hash: AuditHasher,
+): Promise<AuditRecord[]> {
+  if (events.length > MAX_AUDIT_APPEND) {
+    throw new RangeError(`at most ${MAX_AUDIT_APPEND} audit events are appended at once`);
+  }
+  // Encode everything before touching the database: a bad event fails the append without a write.
+  const encoded = events.map(encodeAuditEvent);
+  await lockChain(ctx);
+  let { seq, hash: prevHash } = await chainHead(ctx, q);
+  const rows: AuditEventRow[] = [];
+  const records: AuditRecord[] = [];
+  for (const { row, stored } of encoded) {
+    seq++;
+    // Hash the event as it will read back from its row, so the stored record verifies exactly.
+    const recordHash = hash(prevHash, seq, stored);
+    rows.push({ ...row, seq, prev_hash: prevHash, hash: recordHash });
+    records.push({ ...stored, seq, prevHash, hash: recordHash });
+    prevHash = recordHash;
+  }
+  if (multiRowInsert) {
+    for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+      await ctx.run(q.insertEvents(rows.slice(start, start + ROWS_PER_INSERT)));
+    }
+  } else {
+    for (const row of rows) {
+      await ctx.run(q.insertEvent.bind(row));
+    }
+  }
+  return records;
+}
+
+async function assertNamesRecord(
+  ctx: WriteContext,
+  q: AuditQueries,
+  checkpoint: AuditCheckpoint,
+): Promise<void> {
+  const record = await firstRow(ctx, q.hashAt.bind({ seq: checkpoint.seq }));
+  if (record === undefined) {
+    throw new Error(`the audit checkpoint names record ${checkpoint.seq}, which is not in the log`);
+  }
+  if (record.hash !== checkpoint.hash) {
+    throw new Error(`the audit checkpoint's hash is not that of record ${checkpoint.seq}`);
+  }
+}
+
+export async function addAuditCheckpoint(
+  ctx: WriteContext,
+  q: AuditQueries,
+  checkpoint: AuditCheckpoint,
+): Promise<void> {
+  const row = auditCheckpointToRow(checkpoint);
+  await assertNamesRecord(ctx, q, checkpoint);
+  await ctx.run(q.insertCheckpoint.bind(row));
+}
+
+/**
+ * Removes the records up to the checkpoint's seq and the checkpoints of those records, and stores the
+ * checkpoint that replaces them, all in one transaction. Only behind a checkpoint of a record still
+ * present, with exactly that record's hash: the chain's start must stay verifiable.
+ */
+export async function pruneAudit(
+  ctx: WriteContext,
+  q: AuditQueries,
+  lockChain: ChainLock,
+  checkpoint: AuditCheckpoint,
+): Promise<number> {
+  const row = auditCheckpointToRow(checkpoint);
+  if (checkpoint.prunedBefore !== checkpoint.seq + 1) {
+    throw new RangeError('a prune checkpoint of record N says that records before N + 1 were pruned');
+  }
+  await lockChain(ctx);
+  await assertNamesRecord(ctx, q, checkpoint);
+  await ctx.run(q.insertCheckpoint.bind(row));
+  await ctx.run(q.deleteCheckpointsBefore.bind({ seq: checkpoint.seq }));
+  const deleted = await ctx.run(q.deleteEventsThrough.bind({ seq: checkpoint.seq }));
+  return Number(deleted.numAffectedRows ?? 0n);
+}
