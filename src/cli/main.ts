@@ -11,7 +11,9 @@ import { registerAudit } from './audit.js';
 import { registerCa } from './ca.js';
 import { registerClient } from './client.js';
 import { registerConfig } from './config.js';
+import { registerDoctor } from './doctor.js';
 import { registerExpiring } from './expiring.js';
+import { registerExplain } from './explain.js';
 import { registerInit } from './init.js';
 import { CliError } from './output.js';
 import { registerRequest } from './request.js';
@@ -52,6 +54,8 @@ registerToken(program);
 registerClient(program);
 registerAudit(program);
 registerExpiring(program);
+registerExplain(program);
+registerDoctor(program);
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`certmaster: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
