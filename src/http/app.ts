@@ -59,6 +59,11 @@ export interface AppDependencies {
   /** Prometheus metrics (/metrics, latency and refusal counters), when on. */
   metrics?: Metrics;
   metricsAccess?: () => string;
+  /**
+   * Bench-only: /__bench/bare (200) and /__bench/bare-401 (a fixed 401), which skip auth and audit,
+   * so the benchmark can compare an authenticated route with a bare one on the same server.
+   */
+  benchRoutes?: boolean;
   /** Where every decision is recorded; without it nothing is (tests of one layer alone). */
   audit?: AuditSink;
   /** GET /v1/audit over this store, when auditing is on. */
@@ -106,7 +111,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id);
     // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3): a client's Basic
     // header there holds a client secret, not a user's password.
-    if (!deps.auth || request.url.startsWith('/oauth/') || request.url.startsWith('/.well-known/')) {
+    if (
+      !deps.auth ||
+      request.url.startsWith('/oauth/') ||
+      request.url.startsWith('/.well-known/') ||
+      (deps.benchRoutes === true && request.url.startsWith('/__bench/'))
+    ) {
       request.principal = ANONYMOUS;
       return;
     }
@@ -253,6 +263,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     caPem: deps.ca.certificatePem,
     anonymousRequests: deps.anonymousRequests,
   });
+  if (deps.benchRoutes) {
+    app.get('/__bench/bare', { schema: { hide: true } }, async () => ({ ok: true }));
+    app.get('/__bench/bare-401', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="certmaster"')
+        .type('application/problem+json')
+        .send({ type: 'about:blank', title: 'Unauthorized', status: 401 }),
+    );
+  }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

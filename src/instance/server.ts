@@ -81,6 +81,7 @@ export async function startCertmasterServer(
       onDelivery: (o) => metrics.webhookDelivery(o),
     });
   const app = await buildApp({
+    benchRoutes: process.env.CERTMASTER_BENCH_ROUTES === '1',
     metrics,
     metricsAccess: () => instance.config().metrics.access,
     ra: instance.ra,
