@@ -90,9 +90,25 @@ export async function startCertmasterServer(
     anonymousRequests: () => instance.config().ra.anonymous_requests,
     ready: async () => {
       const health = await instance.store.health().catch(() => ({ ok: false, schemaVersion: 0 }));
+      let signing = true;
+      try {
+        frontDoor.keyring.signingKey();
+      } catch {
+        signing = false;
+      }
+      // The audit table must answer: without it every action would be refused (fail closed).
+      const audit = await instance.store.auditHead().then(
+        () => true,
+        () => false,
+      );
       return {
-        ok: health.ok,
-        checks: { store: health.ok ? 'ok' : 'unreachable', ca: 'loaded', signing_keys: 'loaded' },
+        ok: health.ok && signing && audit,
+        checks: {
+          store: health.ok ? 'ok' : 'unreachable',
+          ca: 'loaded',
+          signing_keys: signing ? 'loaded' : 'none usable',
+          audit: audit ? 'ok' : 'unreadable',
+        },
       };
     },
     logger: options.logger ?? false,
