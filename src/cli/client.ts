@@ -6,7 +6,7 @@ import { isScope, scopesOfRole } from '../auth/scopes.js';
 import { ROLES, type Role } from '../types.js';
 import { collect } from './init.js';
 import { CliError, printJson, printTable, safe } from './output.js';
-import { withAccounts } from './user.js';
+import { recordLocalChange, withAccounts } from './user.js';
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 
@@ -40,7 +40,7 @@ Example:
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
     .action(async (clientId: string, flags: { role: Role; scope: string[]; data: string; json?: boolean }) =>
-      withAccounts(flags.data, async (deps) => {
+      withAccounts(flags.data, async (deps, instance) => {
         if (!CLIENT_ID.test(clientId))
           throw new CliError(
             `"${clientId.slice(0, 80)}" is not a valid client id: 3 to 64 letters, digits, ".", "_" or "-"`,
@@ -58,6 +58,10 @@ Example:
             throw new CliError(`the ${flags.role} role does not have the scope ${s}`);
         }
         const secret = randomBytes(32).toString('base64url');
+        await recordLocalChange(instance, 'user.change', 'client create', clientId, {
+          role: flags.role,
+          scopes,
+        });
         await deps.store.createClient({
           clientId,
           secretHash: await deps.hasher.hash(secret),
@@ -81,7 +85,7 @@ Example:
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
     .action(async (flags: { data: string; json?: boolean }) =>
-      withAccounts(flags.data, async (deps) => {
+      withAccounts(flags.data, async (deps, instance) => {
         const clients = (await deps.store.listClients()).map((c) => ({
           client_id: c.clientId,
           role: c.role,
@@ -110,7 +114,8 @@ Example:
     .argument('<client-id>')
     .requiredOption('--data <dir>', 'data directory')
     .action(async (clientId: string, flags: { data: string }) =>
-      withAccounts(flags.data, async (deps) => {
+      withAccounts(flags.data, async (deps, instance) => {
+        await recordLocalChange(instance, 'user.change', 'client remove', clientId);
         if (!(await deps.store.removeClient(clientId)))
           throw new CliError(`there is no client "${clientId}"`);
         process.stdout.write(`Removed client ${clientId}\n`);

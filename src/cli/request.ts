@@ -14,6 +14,7 @@ import { makeCsr, makeKeyAndCsr } from '../client/csr.js';
 import { ServerRefusal, Transport } from '../client/transport.js';
 import { fetchServedCa } from '../client/trust.js';
 import { ensurePrivateDir, writeFileDurable } from '../instance/files.js';
+import { expiryWarning } from '../ops/expiry.js';
 import { KEY_TYPES, type KeyType } from '../types.js';
 import { collect } from './init.js';
 import { CliError } from './output.js';
@@ -96,6 +97,7 @@ async function runRequest(flags: RequestFlags): Promise<number> {
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
     throw new CliError(`--wait must be a number of seconds, not "${flags.wait}"`);
   ensurePrivateDir(out);
+  warnIfExpiring(join(out, 'cert.pem'));
   const caPem = await establishTrust(flags, out);
   const transport = new Transport(flags.server, { ca: caPem });
   try {
@@ -233,4 +235,23 @@ function writeIssued(answer: RequestAnswer, out: string, caPem: string): void {
     throw new CliError('the issued certificate was not signed by the pinned CA; refusing to write it');
   writeFileDurable(join(out, 'cert.pem'), answer.certificate, 0o644);
   writeFileDurable(join(out, 'chain.pem'), answer.chain ?? answer.certificate + caPem, 0o644);
+}
+
+/** Says so when the certificate already in --out is close to expiry (or past it). */
+function warnIfExpiring(path: string): void {
+  if (!existsSync(path)) return;
+  try {
+    const cert = new X509Certificate(readFileSync(path));
+    const name = /CN=([^\n,]+)/.exec(cert.subject)?.[1] ?? path;
+    const warning = expiryWarning(
+      'certificate',
+      name,
+      new Date(cert.validTo),
+      new Date(),
+      new Date(cert.validFrom),
+    );
+    if (warning) process.stderr.write(`certmaster: ${warning}\n`);
+  } catch {
+    // An unreadable old certificate is replaced by this run anyway.
+  }
 }

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import pino from 'pino';
+import { auditEvent } from '../audit/event.js';
 import { isEmptyDir } from '../instance/init.js';
 import { openInstance } from '../instance/open.js';
 import { startCertmasterServer } from '../instance/server.js';
 import { addInitOptions, type InitFlags, runInit } from './init.js';
+import { localActor } from './local-actor.js';
 import { CliError } from './output.js';
 
 interface ServeFlags extends InitFlags {
@@ -68,12 +70,25 @@ export function registerServe(program: Command): void {
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGHUP', () => {
+        const actor = { ...localActor(), name: 'SIGHUP' };
+        let outcome: 'success' | 'failure' = 'success';
+        let cause: string | null = null;
         try {
           instance.reloadConfig();
           logger.info('configuration reloaded');
         } catch (e) {
-          logger.error({ err: (e as Error).message }, 'configuration not reloaded; the running one stays');
+          outcome = 'failure';
+          cause = (e as Error).message;
+          logger.error({ err: cause }, 'configuration not reloaded; the running one stays');
         }
+        instance.auditSink
+          .record(
+            auditEvent(new Date(), actor, 'config.reload', 'decision', outcome, {
+              target: 'certmaster.toml',
+              cause,
+            }),
+          )
+          .catch((e: unknown) => logger.error({ err: (e as Error).message }, 'config reload not audited'));
       });
     });
 }

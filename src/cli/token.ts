@@ -8,6 +8,7 @@ import { systemClock } from '../types.js';
 import { collect } from './init.js';
 import { type TargetFlags, targetOptions } from './operator-backend.js';
 import { CliError, printJson, printTable, safe } from './output.js';
+import { recordLocalChange } from './user.js';
 
 interface CreateFlags extends TargetFlags {
   scope: string[];
@@ -42,6 +43,11 @@ async function openTokenBackend(flags: TargetFlags): Promise<TokenBackend> {
     const tokens = new OpaqueTokens({ store: instance.store, clock: systemClock });
     return {
       create: async (body, owner) => {
+        await recordLocalChange(instance, 'token.change', 'create', body.kind, {
+          owner,
+          scopes: body.scopes ?? [],
+          name_pattern: body.name_pattern ?? null,
+        });
         const created = await tokens.create({
           kind: body.kind,
           owner,
@@ -55,6 +61,7 @@ async function openTokenBackend(flags: TargetFlags): Promise<TokenBackend> {
       },
       list: async (all) => (await instance.store.listTokens({ includeRevoked: all })).map(tokenJson),
       revoke: async (id) => {
+        await recordLocalChange(instance, 'token.change', 'revoke', id);
         const r = await instance.store.revokeToken(id, systemClock.now());
         return r && tokenJson(r);
       },

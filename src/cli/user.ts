@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { auditEvent } from '../audit/event.js';
 import { type AccountDeps, AccountError, createAccount, setPassword } from '../auth/accounts.js';
 import { PasswordPolicyError } from '../auth/password-policy.js';
 import { PasswordHasher } from '../auth/passwords.js';
@@ -9,6 +10,7 @@ import { openSecretBox } from '../instance/front-door.js';
 import { type Instance, openInstance } from '../instance/open.js';
 import { DuplicateError } from '../store/auth-store.js';
 import { ROLES, type Role, systemClock } from '../types.js';
+import { localActor } from './local-actor.js';
 import { CliError, printJson, printTable, safe } from './output.js';
 import { readSecretFile } from './secret-input.js';
 
@@ -32,6 +34,22 @@ export function accountDeps(instance: Instance): AccountDeps {
 /** A generated password: 20 random bytes as base64url, well past every length rule. */
 export function generatePassword(): string {
   return randomBytes(20).toString('base64url');
+}
+
+/** Records a local account or token change in the audit log (before the command reports success). */
+export async function recordLocalChange(
+  instance: Instance,
+  kind: 'user.change' | 'token.change',
+  action: string,
+  target: string,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await instance.auditSink.record(
+    auditEvent(new Date(), localActor(), kind, 'decision', 'success', {
+      target,
+      details: { action, ...details },
+    }),
+  );
 }
 
 export async function withAccounts<T>(
@@ -93,7 +111,7 @@ Examples:
       'host accounts: comma-separated names it may get certificates for (default: its own name)',
     )
     .action(async (name: string, flags: AddFlags) =>
-      withAccounts(flags.data, async (deps) => {
+      withAccounts(flags.data, async (deps, instance) => {
         const generated = flags.passwordFile ? null : generatePassword();
         const password = flags.passwordFile
           ? readSecretFile(flags.passwordFile, 'password')
@@ -102,6 +120,10 @@ Examples:
           ?.split(',')
           .map((n) => n.trim().toLowerCase())
           .filter(Boolean);
+        await recordLocalChange(instance, 'user.change', 'create', name, {
+          role: flags.role,
+          digest: flags.digest === true,
+        });
         const created = await createAccount(deps, {
           name,
           role: flags.role,
@@ -122,7 +144,7 @@ Examples:
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
     .action(async (flags: { data: string; json?: boolean }) =>
-      withAccounts(flags.data, async (deps) => {
+      withAccounts(flags.data, async (deps, instance) => {
         const users = await deps.store.listUsers();
         const rows = users.map((u) => ({
           name: u.name,
@@ -157,11 +179,12 @@ Examples:
     .option('--password-file <file>', 'read the new password from this file')
     .option('--digest', 'store digest secrets too (they are kept when the account had them)')
     .action(async (name: string, flags: { data: string; passwordFile?: string; digest?: boolean }) =>
-      withAccounts(flags.data, async (deps) => {
+      withAccounts(flags.data, async (deps, instance) => {
         const generated = flags.passwordFile ? null : generatePassword();
         const password = flags.passwordFile
           ? readSecretFile(flags.passwordFile, 'password')
           : (generated as string);
+        await recordLocalChange(instance, 'user.change', 'passwd', name);
         await setPassword(deps, name, password, flags.digest ? { digest: true } : {});
         process.stdout.write(`Password of ${name} changed\n`);
         if (generated) process.stdout.write(`Password (shown once, store it now): ${generated}\n`);
@@ -182,7 +205,8 @@ Examples:
       .argument('<name>')
       .requiredOption('--data <dir>', 'data directory')
       .action(async (name: string, flags: { data: string }) =>
-        withAccounts(flags.data, async (deps) => {
+        withAccounts(flags.data, async (deps, instance) => {
+          await recordLocalChange(instance, 'user.change', verb, name);
           const updated = await deps.store.updateUser(name, { disabled }, deps.clock.now());
           if (!updated) throw new CliError(`there is no account named "${name}"`);
           process.stdout.write(`${disabled ? 'Disabled' : 'Enabled'} ${name}\n`);
@@ -196,7 +220,8 @@ Examples:
     .argument('<name>')
     .requiredOption('--data <dir>', 'data directory')
     .action(async (name: string, flags: { data: string }) =>
-      withAccounts(flags.data, async (deps) => {
+      withAccounts(flags.data, async (deps, instance) => {
+        await recordLocalChange(instance, 'user.change', 'remove', name);
         if (!(await deps.store.removeUser(name))) throw new CliError(`there is no account named "${name}"`);
         process.stdout.write(`Removed ${name}\n`);
       }),

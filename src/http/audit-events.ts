@@ -4,6 +4,39 @@ import type { AuditEvent } from '../audit/types.js';
 import type { OAuthDecision } from './oauth.js';
 import { buildProblem, type Problem } from './problem.js';
 
+/**
+ * Longest route target recorded. An unmatched URL is whatever the caller sent (up to the 16 KiB header
+ * bound), beyond what an audit field stores (4096): unbounded, its record would be refused and the
+ * request answered 503 (a refusal) or 500 (a sign-in) as if the log were down.
+ */
+const MAX_TARGET_CHARS = 300;
+/** Account names have at most 64 characters; readers of GET /v1/audit accept claimed names of 512. */
+const MAX_CLAIMED_NAME_CHARS = 256;
+/** Causes are short by construction, but some quote what the caller sent (an unknown user name). */
+const MAX_CAUSE_CHARS = 1024;
+
+/** `text` cut to `max` characters, marked with "…" when cut, never splitting a surrogate pair. */
+export function bounded(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}
+
+/** The route asked for: its pattern when one matched, else the path the caller sent, bounded. */
+export function routeTarget(request: FastifyRequest): string {
+  return bounded(
+    `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+    MAX_TARGET_CHARS,
+  );
+}
+
+export function boundedClaimedName(name: string | undefined): string | null {
+  return name === undefined ? null : bounded(name, MAX_CLAIMED_NAME_CHARS);
+}
+
+export function boundedCause(cause: string): string {
+  return bounded(cause, MAX_CAUSE_CHARS);
+}
+
 export function authenticatedEvent(request: FastifyRequest, at: Date): AuditEvent {
   const p = request.principal;
   return {
@@ -20,7 +53,7 @@ export function authenticatedEvent(request: FastifyRequest, at: Date): AuditEven
     clientAddress: request.ip,
     cause: null,
     told: null,
-    target: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+    target: routeTarget(request),
     details: {},
   };
 }

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEvent } from '../audit/types.js';
 import { AuthFailure, type AuthReason } from '../auth/failure.js';
 import type { Principal } from '../types.js';
+import { boundedCause, boundedClaimedName, routeTarget } from './audit-events.js';
 import type { Problem } from './problem.js';
 import { sendProblem } from './problem.js';
 
@@ -47,13 +48,14 @@ export function refusalEvent(request: FastifyRequest, failure: AuthFailure, at: 
     outcome: 'failure',
     reason: failure.reason,
     principal: authenticated ? p.name : null,
-    claimedName: failure.claimedName ?? null,
+    claimedName: boundedClaimedName(failure.claimedName),
     method: authenticated ? p.method : (failure.scheme ?? null),
     credentialId: authenticated ? (p.token?.id ?? null) : null,
     clientAddress: request.ip,
-    cause: failure.internalCause,
+    cause: boundedCause(failure.internalCause),
     told: { status, detail: failure.detail, hint: failure.hint },
-    target: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+    // What the caller sent is bounded: a record too long to store would turn this 401 into a 503.
+    target: routeTarget(request),
     details: failure.scope ? { scope: failure.scope } : {},
   };
 }

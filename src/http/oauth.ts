@@ -57,6 +57,13 @@ export interface OAuthPluginOptions {
   firstPartyClientId: string;
   /** The realm of WWW-Authenticate challenges; default "certmaster". */
   realm?: string;
+  /** Called (and awaited) just before a refresh token is spent; throwing stops the rotation. */
+  beforeRotation?: (info: {
+    requestId: string;
+    subject: string;
+    clientId: string;
+    familyId: string;
+  }) => Promise<void>;
   /** Every grant and refusal, with the precise cause, for the audit log. */
   onDecision?: (decision: OAuthDecision) => void | Promise<void>;
 }
@@ -175,6 +182,16 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof OAuthError) return sendOAuthError(request, reply, error);
+    if ((error as Error).name === 'AuditUnavailableError') {
+      // Fail closed: nothing was granted because it could not be recorded.
+      return reply.code(503).headers(NO_STORE).send({
+        error: 'temporarily_unavailable',
+        error_description: 'the audit log cannot be written, so nothing was granted',
+        reason: 'audit_unavailable',
+        hint: 'try again shortly; your refresh token (if any) is still valid',
+        request_id: request.id,
+      });
+    }
     const err = error as { code?: string; statusCode?: number; validation?: unknown; message: string };
     if (err.validation || (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)) {
       const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
@@ -453,6 +470,14 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     let granted: { scopes: string[]; role: Role } | undefined;
     const rotated = await opts.refreshTokens.rotate(presented, client.clientId, async (record) => {
       granted = await refreshAuthorization(record, params.scope);
+      // Recorded before the old token is spent: if the audit log is down the client keeps a
+      // working refresh token, and its retry is not mistaken for reuse.
+      await opts.beforeRotation?.({
+        requestId: request.id,
+        subject: record.subject,
+        clientId: record.clientId,
+        familyId: record.familyId,
+      });
     });
     if (granted === undefined) throw new Error('refresh authorization did not run');
     const access = await opts.accessTokens.issue({

@@ -132,6 +132,25 @@ export async function startCertmasterServer(
         authenticator.verifyClient(clientId, secret, address),
       firstPartyClientId: CLI_CLIENT_ID,
       realm: instance.config().auth.realm,
+      beforeRotation: async (info) => {
+        await instance.auditSink.record({
+          at: clock.now(),
+          requestId: info.requestId,
+          kind: 'oauth.grant',
+          phase: 'request',
+          outcome: 'success',
+          reason: null,
+          principal: info.subject,
+          claimedName: null,
+          method: 'oauth:refresh_token',
+          credentialId: info.familyId,
+          clientAddress: null,
+          cause: null,
+          told: null,
+          target: info.clientId,
+          details: { family_id: info.familyId },
+        });
+      },
       onDecision: async (d) => {
         await instance.auditSink.record(oauthDecisionEvent(d, clock.now()));
       },
