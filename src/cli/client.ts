@@ -85,7 +85,7 @@ Example:
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
     .action(async (flags: { data: string; json?: boolean }) =>
-      withAccounts(flags.data, async (deps, instance) => {
+      withAccounts(flags.data, async (deps) => {
         const clients = (await deps.store.listClients()).map((c) => ({
           client_id: c.clientId,
           role: c.role,

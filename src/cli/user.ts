@@ -144,7 +144,7 @@ Examples:
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
     .action(async (flags: { data: string; json?: boolean }) =>
-      withAccounts(flags.data, async (deps, instance) => {
+      withAccounts(flags.data, async (deps) => {
         const users = await deps.store.listUsers();
         const rows = users.map((u) => ({
           name: u.name,
