@@ -156,12 +156,17 @@ export class Authenticator {
     scheme: SchemeName | undefined,
   ): Promise<UserRecord> {
     const { limiter, store, hasher } = this.deps;
-    this.throttle(address, userId, scheme);
     const user = await store.getUser(userId);
+    // A repeat of a password verified moments ago is not a guess; anything else counts as one
+    // while it is being checked, so parallel guesses cannot outrun the throttle.
+    const repeat = user !== null && hasher.isCachedSuccess(user.passwordHash, password);
+    if (!repeat) this.throttle(address, userId, scheme);
+    const end = repeat ? () => undefined : limiter.begin(address, userId);
     let result: { ok: boolean; needsRehash: boolean };
     try {
       result = await hasher.verify(user?.passwordHash ?? null, password);
     } catch (e) {
+      end();
       if (e instanceof HasherBusyError) {
         throw new AuthFailure(
           'too_many_attempts',
@@ -177,6 +182,7 @@ export class Authenticator {
       }
       throw e;
     }
+    end();
     if (!user || !result.ok) {
       limiter.recordFailure(address, userId);
       throw new AuthFailure(
@@ -209,22 +215,27 @@ export class Authenticator {
 
   /** A confidential client's secret (client_credentials), checked like a password. */
   async verifyClient(clientId: string, secret: string, address: string): Promise<OAuthClientRecord> {
-    this.throttle(address, `client:${clientId}`, 'basic');
     const client = await this.deps.store.getClient(clientId);
-    const result = await this.deps.hasher.verify(client?.secretHash ?? null, secret).catch((e: unknown) => {
-      if (e instanceof HasherBusyError) {
-        throw new AuthFailure(
-          'too_many_attempts',
-          'the server is busy checking secrets',
-          'try again in a second',
-          'hasher queue full',
-          {
-            retryAfterSeconds: 1,
-          },
-        );
-      }
-      throw e;
-    });
+    const repeat = client !== null && this.deps.hasher.isCachedSuccess(client.secretHash, secret);
+    if (!repeat) this.throttle(address, `client:${clientId}`, 'basic');
+    const end = repeat ? () => undefined : this.deps.limiter.begin(address, `client:${clientId}`);
+    const result = await this.deps.hasher
+      .verify(client?.secretHash ?? null, secret)
+      .finally(end)
+      .catch((e: unknown) => {
+        if (e instanceof HasherBusyError) {
+          throw new AuthFailure(
+            'too_many_attempts',
+            'the server is busy checking secrets',
+            'try again in a second',
+            'hasher queue full',
+            {
+              retryAfterSeconds: 1,
+            },
+          );
+        }
+        throw e;
+      });
     if (!client || !result.ok) {
       this.deps.limiter.recordFailure(address, `client:${clientId}`);
       throw new AuthFailure(

@@ -57,6 +57,12 @@ export class FailureLimiter {
   private readonly doublings: number;
   /** Key -> times of its latest failures (ms, ascending). Map order: least recently failed first. */
   private readonly failures = new Map<string, number[]>();
+  /**
+   * Key -> attempts being verified right now. They count as failures until they end: otherwise a
+   * client with many requests in flight gets many guesses through before the first failure is
+   * recorded (argon2 takes tens of milliseconds).
+   */
+  private readonly inflight = new Map<string, number>();
 
   constructor(opts: FailureLimiterOptions) {
     this.clock = opts.clock;
@@ -93,6 +99,27 @@ export class FailureLimiter {
     if (account !== null) this.add(pairKey(account, addressKey), this.freeFailures, now);
   }
 
+  /**
+   * Marks an attempt as being verified; call the returned function when it ends (success or
+   * failure is recorded separately). Bounded by the number of requests the server holds.
+   */
+  begin(address: string, account: string | null): () => void {
+    const addressKey = addressKeyOf(address);
+    const keys =
+      account === null ? [`addr ${addressKey}`] : [`addr ${addressKey}`, pairKey(account, addressKey)];
+    for (const key of keys) this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      for (const key of keys) {
+        const left = (this.inflight.get(key) ?? 1) - 1;
+        if (left <= 0) this.inflight.delete(key);
+        else this.inflight.set(key, left);
+      }
+    };
+  }
+
   /** Clears the (account, address) pair only: the address may still be guessing other accounts. */
   recordSuccess(address: string, account: string): void {
     this.failures.delete(pairKey(account, addressKeyOf(address)));
@@ -105,6 +132,10 @@ export class FailureLimiter {
 
   private waitMs(key: string, freeFailures: number, now: number): number {
     const times = this.recent(key, now);
+    const pending = this.inflight.get(key) ?? 0;
+    const failed = times?.length ?? 0;
+    // Attempts still being verified may all fail: once they would use up the free ones, wait.
+    if (failed < freeFailures && failed + pending >= freeFailures) return this.baseDelayMs;
     if (times === undefined || times.length < freeFailures) return 0;
     const last = times[times.length - 1];
     if (last === undefined) return 0;

@@ -105,6 +105,15 @@ export class PasswordHasher {
     return { ok: true, needsRehash: this.needsRehash(storedHash) };
   }
 
+  /**
+   * True when this exact password was verified against this hash recently (the cache would answer
+   * without argon2). Synchronous, so a caller can tell a cheap repeat from a real guess.
+   */
+  isCachedSuccess(storedHash: string, password: string): boolean {
+    if (password.length > MAX_PASSWORD_INPUT_UNITS) return false;
+    return this.cached(this.cacheKey(storedHash, normalizePassword(password)));
+  }
+
   /** True when the PHC string is not argon2id v19 with the current parameters (or does not parse). */
   needsRehash(storedHash: string): boolean {
     let parsed: ReturnType<typeof parseOptions>;

@@ -173,3 +173,29 @@ describe('FailureLimiter', () => {
     assert.throws(() => new FailureLimiter({ clock, addressFreeFailures: 1e6 }), RangeError);
   });
 });
+
+describe('attempts in flight', () => {
+  it('count as failures until they end, so parallel guesses cannot outrun the throttle', () => {
+    const clock = new MovableClock();
+    const limiter = new FailureLimiter({ clock, freeFailures: 3 });
+    const ends: Array<() => void> = [];
+    let admitted = 0;
+    for (let i = 0; i < 10; i++) {
+      if (limiter.retryAfter('198.51.100.1', 'admin') === 0) {
+        admitted++;
+        ends.push(limiter.begin('198.51.100.1', 'admin'));
+      }
+    }
+    assert.equal(admitted, 3, 'only the free attempts are let through at once');
+    for (const end of ends) {
+      end();
+      end();
+    }
+    assert.equal(
+      limiter.retryAfter('198.51.100.1', 'admin'),
+      0,
+      'ended without a recorded failure: free again',
+    );
+    assert.equal(limiter.retryAfter('203.0.113.5', 'admin'), 0, 'another address is never held up');
+  });
+});
