@@ -7,7 +7,7 @@
  * kept in sync (NTP), and tokens carry no `nbf` unless the issuer asks for one, so a replica
  * running slightly behind never refuses a fresh token.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { AuthStore } from '../../store/auth-store.js';
 import { type Clock, type Principal, ROLES, type Role } from '../../types.js';
@@ -71,7 +71,12 @@ export interface AccessTokenOptions {
 /** Thrown inside jose's key lookup; turned into token_invalid with the kid as the internal cause. */
 class UnknownKeyError extends Error {}
 
+/** Verified tokens remembered (by SHA-256 of the token, never the token itself). */
+const VERIFIED_CACHE_ENTRIES = 10_000;
+
 export class AccessTokens {
+  private readonly verified = new Map<string, AccessTokenClaims>();
+
   constructor(private readonly opts: AccessTokenOptions) {}
 
   /** The `iss` of every token this issues and the only one it accepts. */
@@ -140,6 +145,14 @@ export class AccessTokens {
       );
     }
     const now = this.opts.clock.now();
+    // A signature verified once stays verified: skip the Ed25519 check (the dearest part of a
+    // Bearer request) while the token is inside its validity; times are re-checked on every use,
+    // and revocation is checked by the caller every time. A signing key leaves the JWKS only after
+    // every token it signed has expired, so a cached signature never outlives its key.
+    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const seconds = now.getTime() / 1000;
+    const hit = this.verified.get(cacheKey);
+    if (hit && seconds < hit.exp && (hit.nbf === undefined || seconds >= hit.nbf)) return hit;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(
@@ -164,7 +177,13 @@ export class AccessTokens {
     } catch (error) {
       throw verificationFailure(error, now);
     }
-    return claimsOf(payload);
+    const claims = claimsOf(payload);
+    if (this.verified.size >= VERIFIED_CACHE_ENTRIES) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(cacheKey, claims);
+    return claims;
   }
 }
 

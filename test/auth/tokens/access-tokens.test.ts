@@ -118,6 +118,15 @@ describe('AccessTokens', () => {
     assert.equal(failure.claimedName, 'alice');
   });
 
+  test('a token verified (and remembered) before it was revoked is refused after', async () => {
+    const issued = await issueFor();
+    assert.equal((await tokens.verify(issued.token)).name, 'alice');
+    await store.revokeAccessToken(issued.jti, issued.expiresAt, clock.now());
+    assert.equal((await refusal(issued.token)).reason, 'token_revoked');
+    const tampered = `${issued.token.slice(0, -2)}${issued.token.endsWith('AA') ? 'BB' : 'AA'}`;
+    assert.equal((await refusal(tampered)).reason, 'token_invalid', 'the cache is keyed by the whole token');
+  });
+
   test('a token whose nbf is ahead of the clock is not yet valid, and says by how much', async () => {
     const issued = await tokens.issue({
       subject: 'alice',
