@@ -10,24 +10,12 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
-  randomBytes,
   sign,
   verify,
 } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createKeyFileOnce, errnoText, isErrno } from '../util/key-file.js';
 import type { AuditCheckpoint } from './types.js';
 
 export interface AuditSigningKey {
@@ -79,7 +67,7 @@ export function loadOrCreateAuditKey(path: string): AuditSigningKey {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('ed25519');
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
-  if (createKeyFile(path, Buffer.from(pem))) {
+  if (createKeyFileOnce(path, Buffer.from(pem))) {
     return auditSigningKey(privateKey);
   }
   // Another process created it first: use theirs, so both sign with the same key.
@@ -200,62 +188,4 @@ function readKeyFile(path: string): AuditSigningKey | undefined {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Writes the key under a temporary name, syncs it, then links it to `path`, which publishes it
- * without replacing: when two processes start at once, one key wins and both use it. Returns false
- * when `path` appeared meanwhile.
- */
-function createKeyFile(path: string, data: Buffer): boolean {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    try {
-      writeSync(fd, data, 0, data.length, 0);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-      data.fill(0);
-    }
-    try {
-      linkSync(temp, path);
-    } catch (error) {
-      if (isErrno(error, 'EEXIST')) {
-        return false;
-      }
-      // File systems without hard links: rename is still atomic, only not exclusive.
-      if (!isErrno(error, 'EPERM') && !isErrno(error, 'ENOTSUP') && !isErrno(error, 'EOPNOTSUPP')) {
-        throw error;
-      }
-      renameSync(temp, path);
-    }
-    syncDirectory(dir);
-    return true;
-  } finally {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // Already renamed: nothing left behind.
-    }
-  }
-}
-
-/** Makes the new directory entry durable, so a crash cannot lose a key that has already signed. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
-}
-
-function errnoText(error: unknown): string {
-  return error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
 }

@@ -11,19 +11,8 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { createKeyFileOnce, errnoText, isErrno } from '../util/key-file.js';
 
 const KEY_BYTES = 32;
 /** NIST SP 800-38D §8.2.2: a random 96-bit IV per message. */
@@ -58,7 +47,7 @@ export class SecretBox {
     const existing = readKeyFile(path);
     if (existing !== undefined) return new SecretBox(existing);
     const key = randomBytes(KEY_BYTES);
-    if (createKeyFile(path, key)) return new SecretBox(key);
+    if (createKeyFileOnce(path, key)) return new SecretBox(key);
     // Another process created it first: use theirs, so both seal with the same key.
     const theirs = readKeyFile(path);
     if (theirs === undefined) {
@@ -163,58 +152,4 @@ function readKeyFile(path: string): Buffer | undefined {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Writes the key under a temporary name, syncs it, then publishes it under `path`. The link
- * publishes without replacing: if two processes start at once, one key wins and both use it (a
- * rename would let the second silently replace a key the first may already have used).
- * Returns false when `path` appeared meanwhile.
- */
-function createKeyFile(path: string, key: Buffer): boolean {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    try {
-      writeSync(fd, key, 0, KEY_BYTES, 0);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(temp, path);
-    } catch (err) {
-      if (isErrno(err, 'EEXIST')) return false;
-      // File systems without hard links: rename is still atomic, only not exclusive.
-      if (!isErrno(err, 'EPERM') && !isErrno(err, 'ENOTSUP') && !isErrno(err, 'EOPNOTSUPP')) throw err;
-      renameSync(temp, path);
-    }
-    syncDirectory(dir);
-    return true;
-  } finally {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // Already renamed, or never linked: nothing left behind.
-    }
-  }
-}
-
-/** Makes the new directory entry durable, so a crash cannot lose a key already used to seal. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function isErrno(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
-}
-
-function errnoText(err: unknown): string {
-  return err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
 }
