@@ -119,6 +119,12 @@ export class TriggerRunner {
     this.absentUntil.delete(phaseDir);
     // Plain code-unit order, so the order does not depend on the locale.
     const candidates = names.filter((name) => !name.startsWith('.')).sort();
+    // An empty directory (as init leaves them) is remembered like an absent one: the request path
+    // asks four times per certificate, and a trigger added later still runs within absentCacheMs.
+    if (candidates.length === 0) {
+      if (this.absentCacheMs > 0) this.absentUntil.set(phaseDir, Date.now() + this.absentCacheMs);
+      return { ok: true, files: [] };
+    }
     const files: string[] = [];
     for (const name of candidates) {
       if (await isExecutableFile(join(phaseDir, name))) files.push(name);
