@@ -1,0 +1,311 @@
+/**
+ * `npm run bench`: certmaster's end-to-end issuance rate (HTTPS, CSR checks, signing, durable SQLite commit)
+ * at concurrency 1 and 32, against the raw one-core signing rate of node:crypto and against `cfssl serve`,
+ * in one run, with the ratios the issue sets as targets.
+ *
+ *   npm run bench -- [--seconds 5] [--warmup-seconds 1] [--profile DIR] [--skip-cfssl] [--skip-auth]
+ *
+ * After the issuance figures it runs the front-door and audit suite (bench/auth-suite.ts).
+ *
+ * --profile DIR runs the certmaster server under `node --cpu-prof` and prints where its time went; the
+ * figures of such a run include the profiler's overhead.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatAuthSuite, runAuthSuite } from './auth-suite.js';
+import { startCertmaster } from './certmaster-server.js';
+import { findOnPath, startCfssl } from './cfssl-server.js';
+import type { LoadResult, Target } from './load.js';
+import { cpuSnapshot, otherShare } from './machine.js';
+import { ProcessGroup, type Started, stop } from './processes.js';
+import { formatSummary, summarizeProfiles } from './profile-summary.js';
+import { measureRawSigning, type RawSignResult } from './raw-sign.js';
+
+interface Options {
+  seconds: number;
+  warmupSeconds: number;
+  profileDir: string | null;
+  skipCfssl: boolean;
+  skipAuth: boolean;
+}
+
+/** A figure, with the share of all CPU time that processes other than the benchmark's took meanwhile. */
+type Measured<T> = T & { othersCpu: number | null };
+
+interface Results {
+  raw: Measured<RawSignResult>;
+  certmaster: { c1: Measured<LoadResult>; c32: Measured<LoadResult> };
+  cfssl: { c16: Measured<LoadResult>; c32: Measured<LoadResult> } | null;
+}
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const LOAD_SCRIPT = join(REPO, 'bench', 'load.ts');
+const RAW_SIGN_SECONDS = 2;
+/** Generous: covers making the CSRs, the warm-up and the timed phase of one load run. */
+const LOAD_SLACK_MS = 60_000;
+const STOP_GRACE_MS = 15_000;
+const TARGET_VS_CFSSL = 1;
+const TARGET_VS_RAW_SIGN = 0.25;
+/** Above this share of CPU time taken by other processes, a figure is flagged as disturbed. */
+const DISTURBED = 0.1;
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: 'string' },
+      'warmup-seconds': { type: 'string' },
+      profile: { type: 'string' },
+      'skip-cfssl': { type: 'boolean' },
+      'skip-auth': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const seconds = Number(values.seconds ?? 5);
+  const warmupSeconds = Number(values['warmup-seconds'] ?? 1);
+  if (!(seconds >= 1 && seconds <= 30)) throw new Error('--seconds must be from 1 to 30');
+  if (!(warmupSeconds >= 0.2 && warmupSeconds <= 10))
+    throw new Error('--warmup-seconds must be from 0.2 to 10');
+  return {
+    seconds,
+    warmupSeconds,
+    // A fresh directory inside the one given, so that only this run's profiles are summed.
+    profileDir: values.profile ? freshDirectory(resolve(values.profile)) : null,
+    skipCfssl: values['skip-cfssl'] ?? false,
+    skipAuth: values['skip-auth'] ?? false,
+  };
+}
+
+function freshDirectory(parent: string): string {
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, 'certmaster-serve-'));
+}
+
+function isLoadResult(value: unknown): value is LoadResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return typeof r.perSecond === 'number' && typeof r.issued === 'number' && typeof r.verified === 'number';
+}
+
+class Bench {
+  readonly #processes = new ProcessGroup();
+  readonly #tempDirs: string[] = [];
+
+  constructor(readonly options: Options) {}
+
+  tempDir(name: string): string {
+    const dir = mkdtempSync(join(tmpdir(), `certmaster-bench-${name}-`));
+    this.#tempDirs.push(dir);
+    return dir;
+  }
+
+  async load(target: Target, server: Started, url: string, caFile: string, concurrency: number) {
+    const { seconds, warmupSeconds } = this.options;
+    const args = [
+      ...['--import', 'tsx', LOAD_SCRIPT, '--target', target, '--url', url, '--ca-file', caFile],
+      ...['--concurrency', String(concurrency), '--seconds', String(seconds)],
+      ...['--warmup-seconds', String(warmupSeconds)],
+    ];
+    const timeoutMs = (seconds + warmupSeconds) * 1000 + LOAD_SLACK_MS;
+    const pids = server.child.pid === undefined ? [] : [server.child.pid];
+    const before = cpuSnapshot(pids);
+    const stdout = await this.#processes.run(process.execPath, args, { cwd: REPO, timeoutMs });
+    const othersCpu = otherShare(before, cpuSnapshot(pids));
+    const line = stdout.trim().split('\n').pop() ?? '';
+    const parsed: unknown = JSON.parse(line);
+    if (!isLoadResult(parsed)) throw new Error(`the load generator printed no result: ${line.slice(0, 200)}`);
+    const measured: Measured<LoadResult> = { ...parsed, othersCpu };
+    report(`${target} c${concurrency}`, measured);
+    return measured;
+  }
+
+  async certmaster(): Promise<Results['certmaster']> {
+    if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) {
+      throw new Error('dist/ is missing: build the server first with `npx tsc -p tsconfig.build.json`');
+    }
+    const { profileDir } = this.options;
+    const server = await startCertmaster(this.#processes, {
+      repo: REPO,
+      dataDir: join(this.tempDir('certmaster'), 'data'),
+      profileDir,
+    });
+    const c1 = await this.load('certmaster', server.started, server.url, server.caFile, 1);
+    const c32 = await this.load('certmaster', server.started, server.url, server.caFile, 32);
+    await stopServer(server.started, 'certmaster');
+    return { c1, c32 };
+  }
+
+  async cfssl(): Promise<Results['cfssl']> {
+    const cfssl = findOnPath('cfssl');
+    const openssl = findOnPath('openssl');
+    if (this.options.skipCfssl || !cfssl || !openssl) {
+      const why = this.options.skipCfssl
+        ? '--skip-cfssl'
+        : !cfssl
+          ? 'cfssl is not on PATH'
+          : 'openssl is not on PATH';
+      console.log(`cfssl: skipped (${why}); to compare, install it: apt-get install golang-cfssl`);
+      return null;
+    }
+    const server = await startCfssl(this.#processes, { cfssl, openssl, dir: this.tempDir('cfssl') });
+    const c16 = await this.load('cfssl', server.started, server.url, server.caFile, 16);
+    const c32 = await this.load('cfssl', server.started, server.url, server.caFile, 32);
+    await stopServer(server.started, 'cfssl');
+    return { c16, c32 };
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.#processes.stopAll(STOP_GRACE_MS);
+    for (const dir of this.#tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function stopServer(started: Started, name: string): Promise<void> {
+  await stop(started.child, STOP_GRACE_MS);
+  const code = await started.exited;
+  // certmaster drains and exits 0 on SIGTERM; cfssl just dies of it.
+  if (code !== 0 && code !== 'SIGTERM') {
+    console.log(`warning: ${name} ended with ${code}:\n${started.output().slice(-1000)}`);
+  }
+}
+
+const percent = (share: number | null): string => (share === null ? 'n/a' : `${Math.round(share * 100)}%`);
+
+function report(name: string, r: Measured<LoadResult>): void {
+  console.log(
+    `${name}: ${r.perSecond} certificates/s (${r.issued} in ${r.seconds} s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; ${r.verified} sampled certificates verified; other processes took ${percent(r.othersCpu)} of the CPUs)`,
+  );
+  if (r.failed > 0 || r.warmup.failed > 0) {
+    console.log(
+      `  warning: ${r.failed + r.warmup.failed} answers without a certificate: ${r.failures.join(' | ')}`,
+    );
+  }
+}
+
+const pad = (text: string, width: number): string => text.padEnd(width);
+const padLeft = (text: string, width: number): string => text.padStart(width);
+
+function table(results: Results): string {
+  const { raw, certmaster, cfssl } = results;
+  const rows: Array<[string, Measured<{ perSecond: number }>, string]> = [
+    ['raw node:crypto ECDSA P-256 sign, 1 core', raw, `${raw.signatures} signatures in ${raw.seconds} s`],
+    ['certmaster c1 (HTTPS, SQLite synchronous=FULL)', certmaster.c1, detail(certmaster.c1)],
+    ['certmaster c32', certmaster.c32, detail(certmaster.c32)],
+  ];
+  if (cfssl) {
+    rows.push(['cfssl serve c16 (plain HTTP, in memory)', cfssl.c16, detail(cfssl.c16)]);
+    rows.push(['cfssl serve c32', cfssl.c32, detail(cfssl.c32)]);
+  }
+  const lines = [
+    `${pad('', 48)}${padLeft('per second', 11)}${padLeft('others', 8)}`,
+    ...rows.map(
+      ([name, r, more]) =>
+        `${pad(name, 48)}${padLeft(String(r.perSecond), 11)}${padLeft(percent(r.othersCpu), 8)}   ${more}`,
+    ),
+    '',
+    `${pad('ratio', 48)}${padLeft('value', 11)}   target     met`,
+  ];
+  const c32 = certmaster.c32.perSecond;
+  const ratios: Array<[string, number | null, number]> = [
+    ['certmaster c32 / cfssl c16', cfssl ? c32 / cfssl.c16.perSecond : null, TARGET_VS_CFSSL],
+    ['certmaster c32 / cfssl c32', cfssl ? c32 / cfssl.c32.perSecond : null, TARGET_VS_CFSSL],
+    ['certmaster c32 / raw one-core sign', c32 / raw.perSecond, TARGET_VS_RAW_SIGN],
+  ];
+  for (const [name, value, target] of ratios) {
+    const shown = value === null ? 'n/a' : value.toFixed(3);
+    const met = value === null ? 'n/a (no cfssl)' : value >= target ? 'yes' : 'NO';
+    lines.push(`${pad(name, 48)}${padLeft(shown, 11)}   >= ${pad(String(target), 6)} ${met}`);
+  }
+  const worst = Math.max(...rows.map(([, r]) => r.othersCpu ?? 0));
+  if (worst > DISTURBED) {
+    lines.push(
+      '',
+      `warning: other processes took up to ${percent(worst)} of the CPUs during a phase ("others"); those figures are low. Run again on a quiet machine.`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The share of the CPUs other processes took over one second (Linux), or else the load average per CPU. */
+async function othersNow(): Promise<number> {
+  const before = cpuSnapshot([]);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return otherShare(before, cpuSnapshot([])) ?? (loadavg()[0] ?? 0) / availableParallelism();
+}
+
+function detail(r: LoadResult): string {
+  return `${r.issued} issued in ${r.seconds} s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const bench = new Bench(options);
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    console.log(`\n${signal}: stopping every process the benchmark started`);
+    void bench.cleanUp().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `certmaster issuance benchmark, ${new Date().toISOString()}: ${availableParallelism()} CPUs (${cpu}), Node ${process.version}, ${process.platform} ${process.arch}`,
+  );
+  console.log(`timed phases of ${options.seconds} s after ${options.warmupSeconds} s of warm-up`);
+  const busy = await othersNow();
+  // Every figure here is CPU-bound: another busy process on a 2-core machine halves them.
+  if (busy > DISTURBED) {
+    console.log(
+      `warning: other processes took ${percent(busy)} of the CPUs before the run; they lower every figure`,
+    );
+  }
+  console.log('');
+  try {
+    const before = cpuSnapshot([]);
+    const signing = measureRawSigning(RAW_SIGN_SECONDS);
+    const raw = { ...signing, othersCpu: otherShare(before, cpuSnapshot([])) };
+    console.log(
+      `raw node:crypto sign (ECDSA P-256, SHA-256, 400 octets, 1 core): ${raw.perSecond} signatures/s (other processes took ${percent(raw.othersCpu)} of the CPUs)`,
+    );
+    const certmaster = await bench.certmaster();
+    const cfssl = await bench.cfssl();
+    const results: Results = { raw, certmaster, cfssl };
+    console.log(`\n${table(results)}`);
+    if (!options.skipAuth) {
+      console.log('\nFront door and audit (bench/auth-suite.ts):');
+      const auth = await runAuthSuite({
+        seconds: Math.min(options.seconds, 3),
+        warmupSeconds: options.warmupSeconds,
+      });
+      console.log(formatAuthSuite(auth));
+    }
+    if (options.profileDir) {
+      console.log(
+        `\nThe figures above were measured under the CPU profiler. Profile: ${options.profileDir}\n`,
+      );
+      const summary = summarizeProfiles(options.profileDir, 15);
+      const { c1, c32 } = certmaster;
+      const served = c1.issued + c1.warmup.issued + c32.issued + c32.warmup.issued;
+      console.log(formatSummary(summary));
+      const servingMs = summary.busyMs - summary.startUpMs;
+      console.log(
+        `\nServer main thread: ${(servingMs / served).toFixed(2)} ms busy per certificate (${served} certificates, warm-ups included, start-up excluded)`,
+      );
+    }
+  } finally {
+    await bench.cleanUp();
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exitCode = 1;
+}
