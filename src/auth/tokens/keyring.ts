@@ -7,7 +7,11 @@
  * the retired key for up to one reload interval (30 s), which is why `removeAfter` adds 60 s to the
  * access-token lifetime; and a replica that meets a kid it does not know reloads before refusing.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+
+/** PKCS#8 header of an Ed25519 private key (RFC 8410 §7): the 32-octet seed follows. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
 import { calculateJwkThumbprint } from 'jose';
 import type { AuthStore, SigningKeyRecord } from '../../store/auth-store.js';
 import type { Clock } from '../../types.js';
@@ -155,13 +159,16 @@ export class SigningKeyRing {
   }
 
   async #createKey(): Promise<string> {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const jwk = publicKey.export({ format: 'jwk' });
+    // The key is built from 32 random octets rather than generateKeyPairSync: on Node 20, exporting a
+    // freshly generated key as JWK can deadlock when a GC finalises its key-generation job during the
+    // export (seen in the benchmark's key making). An Ed25519 private key is just its seed (RFC 8410).
+    const der = Buffer.concat([ED25519_PKCS8_PREFIX, randomBytes(32)]);
+    const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
     if (typeof jwk.x !== 'string') throw new Error('Ed25519 public key export lacks x');
     const publicJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x };
     // RFC 7638 thumbprint: the kid names the key itself, so replicas can never mint clashing kids.
     const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
-    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
     const now = this.clock.now();
     try {
       await this.store.addSigningKey({
