@@ -31,6 +31,7 @@ const SKEW_WORTH_MENTIONING_S = 30;
 export class ApiClient {
   private session: StoredSession | null;
   private refreshing: Promise<void> | null = null;
+  private warnedExpiry = false;
   private readonly transport: Transport;
 
   private constructor(
@@ -107,6 +108,14 @@ export class ApiClient {
     } catch {
       throw new TransportError(`${method} ${path}: HTTP ${answer.status} with a body that is not JSON`);
     }
+    const expiresIn = answer.headers['certmaster-token-expires-in'];
+    if (this.staticToken && typeof expiresIn === 'string' && !this.warnedExpiry) {
+      // The server says so in a token's last fifth of life; a static token is not refreshed for us.
+      this.warnedExpiry = true;
+      process.stderr.write(
+        `certmaster: warning: the token in use expires in ${humanSeconds(Number(expiresIn))}; create a new one with \`certmaster token create\`\n`,
+      );
+    }
     if (answer.status < 400) return data as T;
     const refusal = new ServerRefusal(answer.status, data as Record<string, string>);
     const reason = refusal.reason;
@@ -171,6 +180,14 @@ export class ApiClient {
     };
     saveSession(this.origin, this.session);
   }
+}
+
+function humanSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'moments';
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
 }
 
 /** Positive when the server's clock is ahead of ours. */
