@@ -63,35 +63,14 @@ export type AuditTables = {
 /** The store's tables with the audit tables added (schema.ts predates them). */
 export type AuditDatabase = StoreDatabase & AuditTables;
 
-export interface AuditEventRow {
-  seq: number;
-  at: number;
-  request_id: string;
-  kind: string;
-  phase: string;
-  outcome: string;
-  reason: string | null;
-  principal: string | null;
-  claimed_name: string | null;
-  method: string | null;
-  credential_id: string | null;
-  client_address: string | null;
-  cause: string | null;
-  told: string | null;
-  target: string | null;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
+/** Rows as written, and as read once the integers are normalised (pg returns BIGINT as a string). */
+export type AuditEventRow = Omit<AuditEventsTable, 'seq' | 'at'> & { seq: number; at: number };
 
-export interface AuditCheckpointRow {
+export type AuditCheckpointRow = Omit<AuditCheckpointsTable, 'seq' | 'at' | 'pruned_before'> & {
   seq: number;
-  hash: string;
   at: number;
-  signature: string;
   pruned_before: number | null;
-  key_id: string;
-}
+};
 
 /** Request ids, names, reasons and causes are short; a longer one is a bug, not an event. */
 export const MAX_AUDIT_TEXT_LENGTH = 4096;
