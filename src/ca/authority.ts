@@ -4,8 +4,10 @@
  */
 import 'reflect-metadata';
 import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
+import { type CrlContents, signCrl } from './crl.js';
 import { CertificateIssuer, type LeafProfile, randomSerial } from './issuer.js';
 import { derToPem } from './pem.js';
+import { type PublicUrls, publicUrlExtensions } from './public-urls.js';
 
 export interface LeafRequest {
   commonName: string;
@@ -38,6 +40,7 @@ export class CertificateAuthority {
   readonly fingerprintSha256: string;
   readonly notAfter: Date;
   private readonly issuer: CertificateIssuer;
+  private urlExtensions: readonly Buffer[] = [];
 
   constructor(certificateDer: Buffer, privateKey: KeyObject) {
     this.certificateDer = certificateDer;
@@ -71,8 +74,22 @@ export class CertificateAuthority {
       notBefore,
       notAfter,
       profile: req.profile ?? { serverAuth: true, clientAuth: true },
+      extraExtensions: req.profile?.ocspSigning ? [] : this.urlExtensions,
     });
     return { serial: serial.toString('hex'), der, pem: derToPem(der, 'CERTIFICATE'), notBefore, notAfter };
+  }
+
+  /**
+   * Where relying parties find the CRL, OCSP and this certificate; put in every leaf issued from now on
+   * (CRL distribution points and authority information access), or nothing when null.
+   */
+  setPublicUrls(urls: PublicUrls | null): void {
+    this.urlExtensions = urls === null ? [] : publicUrlExtensions(urls);
+  }
+
+  /** Signs a CRL for this CA (RFC 5280 §5). */
+  signCrl(contents: CrlContents): Buffer {
+    return signCrl(this.issuer, contents);
   }
 }
 

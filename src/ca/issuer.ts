@@ -37,6 +37,8 @@ export type SigningKeyKind = 'ec-p256' | 'ec-p384' | 'ed25519' | 'rsa';
 export interface LeafProfile {
   serverAuth: boolean;
   clientAuth: boolean;
+  /** A delegated OCSP responder (RFC 6960 §4.2.2.2): id-kp-OCSPSigning and id-pkix-ocsp-nocheck, alone. */
+  ocspSigning?: boolean;
 }
 
 export interface LeafSpec {
@@ -52,6 +54,8 @@ export interface LeafSpec {
   notBefore: Date;
   notAfter: Date;
   profile: LeafProfile;
+  /** Further extensions, DER-encoded Extension structures (CRL distribution points, AIA). */
+  extraExtensions?: readonly Buffer[];
 }
 
 const MAX_SERIAL_OCTETS = 20;
@@ -76,7 +80,11 @@ const EXT_KEY_USAGE = {
   server: extension(oid(OID.extKeyUsage), false, sequence(oid(OID.serverAuth))),
   client: extension(oid(OID.extKeyUsage), false, sequence(oid(OID.clientAuth))),
   both: extension(oid(OID.extKeyUsage), false, sequence(oid(OID.serverAuth), oid(OID.clientAuth))),
+  ocsp: extension(oid(OID.extKeyUsage), false, sequence(oid(OID.ocspSigning))),
 };
+// RFC 6960 §4.2.2.2.1: a client need not check the revocation of the responder's certificate (the
+// responder could not answer for itself); its value is NULL.
+const OCSP_NOCHECK = extension(oid(OID.ocspNocheck), false, nullValue());
 
 interface SigningScheme {
   kind: SigningKeyKind;
@@ -174,8 +182,12 @@ export class CertificateIssuer {
   readonly keyKind: SigningKeyKind;
   private readonly hash: string | null;
   private readonly signingKey: KeyObject | { key: KeyObject; dsaEncoding: 'der' };
-  private readonly signatureAlgorithm: Buffer;
-  private readonly issuerName: Buffer;
+  /** The CA's AlgorithmIdentifier, DER. */
+  readonly signatureAlgorithm: Buffer;
+  /** The CA certificate's subject Name, DER: the issuer of everything it signs. */
+  readonly issuerName: Buffer;
+  /** The CA key's identifier, as put in the authority key identifier extension. */
+  readonly keyIdentifier: Buffer;
   private readonly authorityKeyIdentifier: Buffer;
 
   constructor(caCertificateDer: Buffer, caPrivateKey: KeyObject) {
@@ -193,6 +205,7 @@ export class CertificateIssuer {
       caPrivateKey.asymmetricKeyType === 'ec' ? { key: caPrivateKey, dsaEncoding: 'der' } : caPrivateKey;
     this.signatureAlgorithm = scheme.algorithmIdentifier;
     this.issuerName = ca.subject;
+    this.keyIdentifier = ca.keyIdentifier;
     this.authorityKeyIdentifier = extension(
       oid(OID.authorityKeyIdentifier),
       false,
@@ -212,18 +225,22 @@ export class CertificateIssuer {
     }
     if (!(spec.notAfter.getTime() > spec.notBefore.getTime()))
       throw new Error('notAfter must be after notBefore');
-    if (!spec.profile.serverAuth && !spec.profile.clientAuth)
+    if (!spec.profile.serverAuth && !spec.profile.clientAuth && !spec.profile.ocspSigning)
       throw new Error('the profile allows no key usage');
+    if (spec.profile.ocspSigning && (spec.profile.serverAuth || spec.profile.clientAuth))
+      throw new Error('an OCSP signing certificate has no other extended key usage');
 
     const subjectKey = readSubjectKey(spec.spki, readWhole(spec.spki, TAG.sequence, 'SubjectPublicKeyInfo'));
     const extensions = [
       BASIC_CONSTRAINTS,
       subjectKey.algorithm.equals(RSA_ENCRYPTION) ? KEY_USAGE_RSA : KEY_USAGE,
-      spec.profile.serverAuth && spec.profile.clientAuth
-        ? EXT_KEY_USAGE.both
-        : spec.profile.serverAuth
-          ? EXT_KEY_USAGE.server
-          : EXT_KEY_USAGE.client,
+      spec.profile.ocspSigning
+        ? EXT_KEY_USAGE.ocsp
+        : spec.profile.serverAuth && spec.profile.clientAuth
+          ? EXT_KEY_USAGE.both
+          : spec.profile.serverAuth
+            ? EXT_KEY_USAGE.server
+            : EXT_KEY_USAGE.client,
       extension(
         SUBJECT_KEY_IDENTIFIER,
         false,
@@ -241,6 +258,8 @@ export class CertificateIssuer {
       ];
       extensions.push(extension(SUBJECT_ALT_NAME, false, sequence(...names)));
     }
+    if (spec.profile.ocspSigning) extensions.push(OCSP_NOCHECK);
+    extensions.push(...(spec.extraExtensions ?? []));
     const tbs = sequence(
       VERSION_3,
       serial,
@@ -251,8 +270,12 @@ export class CertificateIssuer {
       spec.spki,
       explicit(3, sequence(...extensions)),
     );
-    const signature = sign(this.hash, tbs, this.signingKey);
-    return sequence(tbs, this.signatureAlgorithm, bitString(signature));
+    return sequence(tbs, this.signatureAlgorithm, bitString(this.signWithCaKey(tbs)));
+  }
+
+  /** Signs DER the CA vouches for (a certificate's or a CRL's to-be-signed part) with the CA key. */
+  signWithCaKey(tbs: Buffer): Buffer {
+    return sign(this.hash, tbs, this.signingKey);
   }
 }
 

@@ -30,4 +30,6 @@ export const OID = {
 
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
+  ocspNocheck: '1.3.6.1.5.5.7.48.1.5',
 } as const;

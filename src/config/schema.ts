@@ -85,6 +85,24 @@ function checkListen(value: string): string | null {
   }
 }
 
+function checkOptionalListen(value: string): string | null {
+  return value === '' ? null : checkListen(value);
+}
+
+function checkPublicUrl(value: string): string | null {
+  if (value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an http:// or https:// URL, such as https://ca.example.com:8443';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must start with http:// or https://';
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '')
+    return 'must have no query, fragment or credentials';
+  return null;
+}
+
 function checkStoreUrl(value: string): string | null {
   if (/^sqlite:/i.test(value)) {
     const path = value.slice('sqlite:'.length);
@@ -133,6 +151,12 @@ const serverShape = {
     false,
     'Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy); Basic is then refused except from loopback. --insecure-http does the same for one run.',
   ),
+  public_http_listen: stringSetting(
+    '',
+    'empty (off), or HOST:PORT such as 0.0.0.0:8080',
+    'A second, plain-HTTP listener for relying parties that serves only /ca.pem, /ca.crt, /crl, /crl.pem and /ocsp; the URLs put in certificates use it when set.',
+    checkOptionalListen,
+  ),
 };
 
 const storeShape = {
@@ -150,6 +174,24 @@ const caShape = {
     3650,
     90,
     "Lifetime of issued certificates, in days; never beyond the CA certificate's own notAfter.",
+  ),
+  public_url: stringSetting(
+    '',
+    'empty (off), or an http:// or https:// URL such as https://ca.example.com:8443',
+    'How relying parties reach this server: when set, issued certificates carry CRL distribution point and AIA (OCSP, caIssuers) URLs under it (over http:// on the server.public_http_listen port when that is set).',
+    checkPublicUrl,
+  ),
+  crl_next_update_hours: integerSetting(
+    1,
+    168,
+    24,
+    "Hours between a CRL's thisUpdate and nextUpdate; a new CRL is built halfway, and at once after a revocation.",
+  ),
+  ocsp_next_update_minutes: integerSetting(
+    1,
+    10080,
+    60,
+    "Minutes between an OCSP response's thisUpdate and nextUpdate (and the HTTP max-age of a GET answer).",
   ),
 };
 

@@ -27,6 +27,7 @@ import { operatorPlugin } from './operator.js';
 import { pkiPlugin } from './pki.js';
 import { buildProblem, sendProblem } from './problem.js';
 import { requestsPlugin } from './requests.js';
+import { type RevocationRoutesOptions, revocationPlugin } from './revocation.js';
 import { tokensPlugin } from './tokens-api.js';
 
 declare module 'fastify' {
@@ -70,6 +71,8 @@ export interface AppDependencies {
   auditStore?: AuditStore;
   /** /v1/tokens and /v1/users, when the front door is on. */
   tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock; audit?: AuditSink };
+  /** /crl, /crl.pem, /ca.crt and /ocsp, when the CA's revocation services are running. */
+  revocation?: RevocationRoutesOptions;
   logger?: Logger | false;
   bodyLimit: number;
   https?: { key: string; cert: string };
@@ -254,6 +257,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
   await app.register(pkiPlugin, { ca: deps.ca });
+  if (deps.revocation) await app.register(revocationPlugin, deps.revocation);
   if (deps.oauth) await app.register(oauthPlugin, deps.oauth);
   if (deps.tokens) await app.register(tokensPlugin, deps.tokens);
   if (deps.auditStore) await app.register(auditPlugin, { store: deps.auditStore });

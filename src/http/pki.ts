@@ -3,6 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 
 export const pkiPlugin: FastifyPluginAsync<{
   ca: { certificatePem: string; certificateDer: Buffer };
+  /** Only /ca.pem: the plain-HTTP public listener serves no /v1 route. */
+  publicOnly?: boolean;
 }> = async (app, opts) => {
   const { certificatePem } = opts.ca;
   app.get(
@@ -14,6 +16,7 @@ export const pkiPlugin: FastifyPluginAsync<{
         .header('cache-control', 'public, max-age=300')
         .send(certificatePem),
   );
+  if (opts.publicOnly) return;
   app.get(
     '/v1/ca',
     {

@@ -9,6 +9,9 @@ export interface DataLayout {
   caDir: string;
   caCertificate: string;
   caKey: string;
+  /** The delegated OCSP responder's certificate and key (0600), issued and rotated by the CA. */
+  ocspCertificate: string;
+  ocspKey: string;
   serverDir: string;
   serverCertificate: string;
   serverKey: string;
@@ -29,6 +32,8 @@ export function dataLayout(dir: string): DataLayout {
     caDir: join(root, 'ca'),
     caCertificate: join(root, 'ca', 'ca.pem'),
     caKey: join(root, 'ca', 'ca.key'),
+    ocspCertificate: join(root, 'ca', 'ocsp.pem'),
+    ocspKey: join(root, 'ca', 'ocsp.key'),
     serverDir: join(root, 'server'),
     serverCertificate: join(root, 'server', 'server.pem'),
     serverKey: join(root, 'server', 'server.key'),

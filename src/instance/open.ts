@@ -18,6 +18,7 @@ import { ensurePrivateDir } from './files.js';
 import { isInitialized } from './init.js';
 import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
 import { DataDirError, loadCertificateAuthority } from './load.js';
+import { publicUrlsFrom } from './revocation.js';
 
 export interface Instance {
   layout: DataLayout;
@@ -63,6 +64,7 @@ export async function openInstance(
   let config = loadConfig(layout.config);
   let policy = policyFrom(config);
   const ca = loadCertificateAuthority(layout);
+  ca.setPublicUrls(publicUrlsFrom(config));
   const store = await openStore(resolveStoreUrl(options.storeUrl ?? config.store.url, layout.root));
   const clock = options.clock ?? systemClock;
   let triggers = makeTriggers(layout.root, config, options.logger);
@@ -93,6 +95,7 @@ export async function openInstance(
       config = next;
       policy = nextPolicy;
       triggers = makeTriggers(layout.root, next, options.logger);
+      ca.setPublicUrls(publicUrlsFrom(next));
       return next;
     },
     store,

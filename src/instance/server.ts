@@ -6,8 +6,10 @@ import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CLI_CLIENT_ID } from '../client/api.js';
+import { parseListenAddress } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
 import { oauthDecisionEvent } from '../http/audit-events.js';
+import { buildPublicApp } from '../http/public-app.js';
 import { countExpiringCertificates, instanceExpirySources, listExpiring } from '../ops/expiry.js';
 import { Metrics } from '../ops/metrics.js';
 import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
@@ -15,14 +17,21 @@ import { type Clock, systemClock } from '../types.js';
 import { assembleFrontDoor, type FrontDoorParts } from './front-door.js';
 import { loadServerTls } from './load.js';
 import type { Instance } from './open.js';
+import { createRevocationServices, type RevocationServices } from './revocation.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   frontDoor: FrontDoorParts;
   metrics: Metrics;
+  revocation: RevocationServices;
+  /** The plain-HTTP listener for relying parties, when `server.public_http_listen` is set. */
+  publicUrl: string | null;
   close(): Promise<void>;
 }
+
+/** How often the CRL publisher checks whether its CRL is stale (one aggregate read). */
+const CRL_CHECK_INTERVAL_MS = 60_000;
 
 /** A free port, so that the issuer URL (RFC 8414) names the real port even for --listen HOST:0. */
 async function freePort(host: string): Promise<number> {
@@ -80,7 +89,23 @@ export async function startCertmasterServer(
       ...(options.logger ? { logger: options.logger } : {}),
       onDelivery: (o) => metrics.webhookDelivery(o),
     });
+  const revocation = createRevocationServices({
+    layout: instance.layout,
+    ca: instance.ca,
+    store: instance.store,
+    clock,
+    config: () => instance.config(),
+  });
+  // Issued (or rotated) now rather than on the first OCSP request, so a bad CA directory fails the start.
+  revocation.ocspSigner.current();
+  const revocationRoutes = {
+    crl: revocation.crl,
+    ocsp: revocation.ocsp,
+    caCertificateDer: instance.ca.certificateDer,
+    clock,
+  };
   const app = await buildApp({
+    revocation: revocationRoutes,
     benchRoutes: process.env.CERTMASTER_BENCH_ROUTES === '1',
     metrics,
     metricsAccess: () => instance.config().metrics.access,
@@ -161,15 +186,38 @@ export async function startCertmasterServer(
     auditStore: instance.store,
   });
   await app.listen({ host: options.host, port });
+  let publicApp: Awaited<ReturnType<typeof buildPublicApp>> | null = null;
+  let publicUrl: string | null = null;
+  const publicListen = instance.config().server.public_http_listen;
+  if (publicListen !== '') {
+    const address = parseListenAddress(publicListen);
+    publicApp = await buildPublicApp({ ca: instance.ca, revocation: revocationRoutes });
+    try {
+      await publicApp.listen({ host: address.host, port: address.port });
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    const bound = publicApp.server.address();
+    const boundPort = typeof bound === 'object' && bound ? bound.port : address.port;
+    publicUrl = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${boundPort}`;
+  }
+  revocation.crl.start(CRL_CHECK_INTERVAL_MS, (error) =>
+    options.logger ? options.logger.warn({ err: error }, 'could not refresh the CRL') : undefined,
+  );
   notifier?.start();
   return {
     app,
     url,
     frontDoor,
     metrics,
+    revocation,
+    publicUrl,
     close: async () => {
       clearInterval(keyReload);
+      revocation.crl.stop();
       notifier?.stop();
+      await publicApp?.close();
       await app.close();
     },
   };

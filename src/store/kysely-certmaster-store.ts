@@ -22,15 +22,18 @@ import type {
 import * as authOperations from './auth-write-operations.js';
 import { TOUCH_INTERVAL_MS } from './auth-write-operations.js';
 import { KyselyStore } from './kysely-store.js';
+import { KyselyRevocationStore } from './revocation-kysely-store.js';
+import type { RevocationStore, RevokedEntry, StoredCrl } from './revocation-store.js';
 import { fromOptionalMillis, type StoreDatabase, toMillis } from './schema.js';
 import type { WriteExecutor } from './write-operations.js';
 
-export class KyselyCertmasterStore extends KyselyStore implements AuthStore, AuditStore {
+export class KyselyCertmasterStore extends KyselyStore implements AuthStore, AuditStore, RevocationStore {
   readonly #db: Kysely<StoreDatabase>;
   readonly #writer: WriteExecutor;
   readonly #clock: Clock;
   readonly #q: AuthQueries;
   readonly #audit: KyselyAuditStore;
+  readonly #revocation: KyselyRevocationStore;
 
   constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, dialect: AuditDialect) {
     super(db, writer, clock);
@@ -39,6 +42,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     this.#clock = clock;
     this.#q = createAuthQueries(db);
     this.#audit = new KyselyAuditStore(db, writer, dialect);
+    this.#revocation = new KyselyRevocationStore(db, writer);
   }
 
   createUser(user: UserRecord): Promise<void> {
@@ -236,5 +240,21 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
 
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
     return this.#audit.pruneAudit(checkpoint);
+  }
+
+  revocationMark(): Promise<string> {
+    return this.#revocation.revocationMark();
+  }
+
+  listRevokedUnexpired(now: Date): Promise<RevokedEntry[]> {
+    return this.#revocation.listRevokedUnexpired(now);
+  }
+
+  latestCrl(): Promise<StoredCrl | null> {
+    return this.#revocation.latestCrl();
+  }
+
+  publishCrl(crl: StoredCrl): Promise<boolean> {
+    return this.#revocation.publishCrl(crl);
   }
 }

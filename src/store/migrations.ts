@@ -5,6 +5,7 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { createAuditTables } from './audit-migration.js';
 import { createAuthTables } from './auth-migration.js';
+import { createRevocationTables } from './revocation-migration.js';
 
 export const MIGRATION_TABLE = 'certmaster_migration';
 export const MIGRATION_LOCK_TABLE = 'certmaster_migration_lock';
@@ -79,6 +80,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
   '0002_auth': { up: createAuthTables },
   '0003_audit': { up: createAuditTables },
+  '0004_revocation': { up: createRevocationTables },
 };
 
 function versionOf(migrationName: string): number {

@@ -13,6 +13,7 @@ import type { AuthStore } from './auth-store.js';
 import { KyselyCertmasterStore } from './kysely-certmaster-store.js';
 import { migrateToLatest } from './migrations.js';
 import { PostgresTransactionWriter } from './postgres-writer.js';
+import type { RevocationStore } from './revocation-store.js';
 import type { StoreDatabase } from './schema.js';
 import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './sqlite-database.js';
 import { SqliteGroupCommitWriter } from './sqlite-writer.js';
@@ -20,9 +21,9 @@ import type { Store } from './store.js';
 
 /**
  * What `openStore` returns: certificates and requests, the identities and credentials of the auth
- * layer, and the audit log.
+ * layer, the audit log, and the published CRLs.
  */
-export type CertmasterStore = Store & AuthStore & AuditStore;
+export type CertmasterStore = Store & AuthStore & AuditStore & RevocationStore;
 
 export interface OpenStoreOptions {
   /**

@@ -46,9 +46,18 @@ export interface CertificatesTable {
   revocation_reason: string | null;
 }
 
+export interface CrlsTable {
+  crl_number: Millis;
+  this_update: Millis;
+  next_update: Millis;
+  revocation_mark: string;
+  der_base64: string;
+}
+
 export interface StoreDatabase extends AuthTables {
   requests: RequestsTable;
   certificates: CertificatesTable;
+  crls: CrlsTable;
 }
 
 export type RequestRow = Selectable<RequestsTable>;

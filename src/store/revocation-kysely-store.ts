@@ -1,0 +1,85 @@
+/** The `RevocationStore` over Kysely, for both dialects. */
+import type { Kysely } from 'kysely';
+import type { RevocationStore, RevokedEntry, StoredCrl } from './revocation-store.js';
+import { fromMillis, type StoreDatabase, toMillis } from './schema.js';
+import type { WriteExecutor } from './write-operations.js';
+
+/** Older CRLs are kept a little while for operators to compare; only the latest is served. */
+const CRLS_KEPT = 10;
+
+export class KyselyRevocationStore implements RevocationStore {
+  readonly #db: Kysely<StoreDatabase>;
+  readonly #writer: WriteExecutor;
+
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor) {
+    this.#db = db;
+    this.#writer = writer;
+  }
+
+  async revocationMark(): Promise<string> {
+    const row = await this.#db
+      .selectFrom('certificates')
+      .select((eb) => [eb.fn.countAll<number | string>().as('revoked'), eb.fn.max('revoked_at').as('latest')])
+      .where('revoked_at', 'is not', null)
+      .executeTakeFirst();
+    return `${row?.revoked ?? 0}:${row?.latest ?? 0}`;
+  }
+
+  async listRevokedUnexpired(now: Date): Promise<RevokedEntry[]> {
+    const rows = await this.#db
+      .selectFrom('certificates')
+      .select(['serial', 'revoked_at', 'revocation_reason'])
+      .where('revoked_at', 'is not', null)
+      .where('not_after', '>', toMillis(now))
+      .orderBy('serial')
+      .execute();
+    return rows.map((row) => ({
+      serial: row.serial,
+      revokedAt: fromMillis(row.revoked_at ?? 0),
+      reason: row.revocation_reason,
+    }));
+  }
+
+  async latestCrl(): Promise<StoredCrl | null> {
+    const row = await this.#db
+      .selectFrom('crls')
+      .selectAll()
+      .orderBy('crl_number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    return {
+      crlNumber: BigInt(row.crl_number),
+      thisUpdate: fromMillis(row.this_update),
+      nextUpdate: fromMillis(row.next_update),
+      revocationMark: row.revocation_mark,
+      der: Buffer.from(row.der_base64, 'base64'),
+    };
+  }
+
+  publishCrl(crl: StoredCrl): Promise<boolean> {
+    const insert = this.#db
+      .insertInto('crls')
+      .values({
+        crl_number: Number(crl.crlNumber),
+        this_update: toMillis(crl.thisUpdate),
+        next_update: toMillis(crl.nextUpdate),
+        revocation_mark: crl.revocationMark,
+        der_base64: crl.der.toString('base64'),
+      })
+      // A conflict is another replica's CRL with this number: not an error (which would abort a
+      // PostgreSQL transaction), just a lost race.
+      .onConflict((oc) => oc.column('crl_number').doNothing())
+      .compile();
+    const prune = this.#db
+      .deleteFrom('crls')
+      .where('crl_number', '<=', Number(crl.crlNumber) - CRLS_KEPT)
+      .compile();
+    return this.#writer.execute(async (ctx) => {
+      const inserted = await ctx.run(insert);
+      if (Number(inserted.numAffectedRows ?? 0n) === 0) return false;
+      await ctx.run(prune);
+      return true;
+    });
+  }
+}
