@@ -115,6 +115,7 @@ describe('CRL and OCSP over the public plain-HTTP listener', () => {
     assert.equal(before.code, 0, before.stderr);
     assert.match(before.stdout, /bad\.pem: good/);
     assert.match(before.stderr + before.stdout, /Response verify OK/);
+    assert.doesNotMatch(before.stderr + before.stdout, /nonce/i, 'the nonce openssl sent came back');
     const firstCrl = await fetchCrl();
     assert.doesNotMatch(firstCrl.text, new RegExp(certs.bad!.serial, 'i'));
     const verifyGood = openssl([
