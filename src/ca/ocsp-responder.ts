@@ -23,6 +23,9 @@ export interface OcspAnswer {
 }
 
 interface CachedAnswer {
+  serial: string;
+  /** Whether the request's CertID names our CA (what `lookup` is asked only then). */
+  ours: boolean;
   statusKey: string;
   signer: OcspSigner;
   refreshAt: number;
@@ -58,6 +61,26 @@ export class OcspResponder {
 
   /** Never throws: a bad request is malformedRequest, a store failure tryLater (RFC 6960 §2.3). */
   async respond(requestDer: Buffer): Promise<OcspAnswer> {
+    // A relying party sends the same bytes each time it asks about a certificate (no nonce in the
+    // RFC 5019 profile): a cached answer is found by those bytes, without parsing them again.
+    const key = requestDer.toString('base64');
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) {
+      const signer = this.options.signer();
+      let status: OcspStatus;
+      try {
+        status = hit.ours ? await this.options.lookup(hit.serial) : { kind: 'unknown' };
+      } catch {
+        return { der: unsignedOcspResponse(OCSPResponseStatus.tryLater), thisUpdate: null, nextUpdate: null };
+      }
+      if (
+        hit.signer === signer &&
+        hit.statusKey === statusKey(status) &&
+        this.options.clock.now().getTime() < hit.refreshAt
+      ) {
+        return hit.answer;
+      }
+    }
     let parsed: ReturnType<typeof parseOcspRequest>;
     try {
       parsed = parseOcspRequest(requestDer);
@@ -67,25 +90,14 @@ export class OcspResponder {
       throw error;
     }
     const signer = this.options.signer();
+    const ours = signer.issuedByOurCa(parsed.certId);
     let status: OcspStatus;
     try {
-      status = signer.issuedByOurCa(parsed.certId)
-        ? await this.options.lookup(parsed.serial)
-        : { kind: 'unknown' };
+      status = ours ? await this.options.lookup(parsed.serial) : { kind: 'unknown' };
     } catch {
       return { der: unsignedOcspResponse(OCSPResponseStatus.tryLater), thisUpdate: null, nextUpdate: null };
     }
     const now = this.options.clock.now();
-    const key = parsed.certIdDer.toString('hex');
-    const cached = parsed.nonce === null ? this.#cache.get(key) : undefined;
-    if (
-      cached &&
-      cached.signer === signer &&
-      cached.statusKey === statusKey(status) &&
-      now.getTime() < cached.refreshAt
-    ) {
-      return cached.answer;
-    }
     const validity = this.options.validityMs();
     const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + validity);
@@ -99,6 +111,8 @@ export class OcspResponder {
         if (oldest !== undefined) this.#cache.delete(oldest);
       }
       this.#cache.set(key, {
+        serial: parsed.serial,
+        ours,
         statusKey: statusKey(status),
         signer,
         refreshAt: thisUpdate.getTime() + validity / 2,

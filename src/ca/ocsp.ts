@@ -44,8 +44,6 @@ const HASHES: Readonly<Record<string, string>> = {
 
 export interface ParsedOcspRequest {
   certId: CertID;
-  /** The request's CertID, DER: what a cached response is keyed by. */
-  certIdDer: Buffer;
   /** Lower-case hex without leading zero octets, as the store keeps serials. */
   serial: string;
   /** The nonce extension as sent, echoed verbatim (RFC 6960 §4.4.1), or null. */
@@ -75,7 +73,6 @@ export function parseOcspRequest(der: Buffer): ParsedOcspRequest {
   while (start < serialBytes.length - 1 && serialBytes[start] === 0) start++;
   return {
     certId,
-    certIdDer: Buffer.from(AsnConvert.serialize(certId)),
     serial: serialBytes.subarray(start).toString('hex'),
     nonce,
   };

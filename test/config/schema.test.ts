@@ -24,9 +24,14 @@ function configError(fn: () => unknown): ConfigError {
 describe('config schema', () => {
   it('gives every documented default', () => {
     assert.deepEqual(defaultConfig(), {
-      server: { listen: '127.0.0.1:8443', body_limit_bytes: 65536, plain_http: false },
+      server: {
+        listen: '127.0.0.1:8443',
+        body_limit_bytes: 65536,
+        plain_http: false,
+        public_http_listen: '',
+      },
       store: { url: 'sqlite:certmaster.db' },
-      ca: { leaf_validity_days: 90 },
+      ca: { leaf_validity_days: 90, public_url: '', crl_next_update_hours: 24, ocsp_next_update_minutes: 60 },
       ra: {
         autosign: 'off',
         anonymous_requests: true,
@@ -64,7 +69,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 33);
+    assert.equal(SETTINGS.length, 37);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);

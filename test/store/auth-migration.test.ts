@@ -57,8 +57,8 @@ for (const backend of allBackends()) {
 
       const store = await openStore(url, { clock: fixedClock });
       try {
-        assert.equal(LATEST_SCHEMA_VERSION, 3);
-        assert.deepEqual(await store.health(), { ok: true, schemaVersion: 3 });
+        assert.equal(LATEST_SCHEMA_VERSION, 4);
+        assert.deepEqual(await store.health(), { ok: true, schemaVersion: 4 });
         assert.deepEqual(await store.getRequest(request.id), request);
         const user = userRecord();
         await store.createUser(user);
@@ -74,7 +74,7 @@ for (const backend of allBackends()) {
         }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(check);
         assert.deepEqual(
           applied.rows.map((row) => row.name),
-          ['0001_initial', '0002_auth', '0003_audit'],
+          ['0001_initial', '0002_auth', '0003_audit', '0004_revocation'],
         );
       } finally {
         await check.destroy();
