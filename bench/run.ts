@@ -3,9 +3,10 @@
  * at concurrency 1 and 32, against the raw one-core signing rate of node:crypto and against `cfssl serve`,
  * in one run, with the ratios the issue sets as targets.
  *
- *   npm run bench -- [--seconds 5] [--warmup-seconds 1] [--profile DIR] [--skip-cfssl] [--skip-auth]
+ *   npm run bench -- [--seconds 5] [--warmup-seconds 1] [--profile DIR] [--skip-cfssl] [--skip-auth] [--skip-ocsp]
  *
- * After the issuance figures it runs the front-door and audit suite (bench/auth-suite.ts).
+ * After the issuance figures it runs the front-door and audit suite (bench/auth-suite.ts), then OCSP
+ * responses per second, cached and uncached, against raw signing of one response (bench/ocsp.ts).
  *
  * --profile DIR runs the certmaster server under `node --cpu-prof` and prints where its time went; the
  * figures of such a run include the profiler's overhead.
@@ -20,6 +21,7 @@ import { startCertmaster } from './certmaster-server.js';
 import { findOnPath, startCfssl } from './cfssl-server.js';
 import type { LoadResult, Target } from './load.js';
 import { cpuSnapshot, otherShare } from './machine.js';
+import { formatOcspBench, runOcspBench } from './ocsp.js';
 import { ProcessGroup, type Started, stop } from './processes.js';
 import { formatSummary, summarizeProfiles } from './profile-summary.js';
 import { measureRawSigning, type RawSignResult } from './raw-sign.js';
@@ -30,6 +32,7 @@ interface Options {
   profileDir: string | null;
   skipCfssl: boolean;
   skipAuth: boolean;
+  skipOcsp: boolean;
 }
 
 /** A figure, with the share of all CPU time that processes other than the benchmark's took meanwhile. */
@@ -61,6 +64,7 @@ function parseOptions(argv: string[]): Options {
       profile: { type: 'string' },
       'skip-cfssl': { type: 'boolean' },
       'skip-auth': { type: 'boolean' },
+      'skip-ocsp': { type: 'boolean' },
     },
     strict: true,
   });
@@ -76,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     profileDir: values.profile ? freshDirectory(resolve(values.profile)) : null,
     skipCfssl: values['skip-cfssl'] ?? false,
     skipAuth: values['skip-auth'] ?? false,
+    skipOcsp: values['skip-ocsp'] ?? false,
   };
 }
 
@@ -284,6 +289,10 @@ async function main(): Promise<void> {
         warmupSeconds: options.warmupSeconds,
       });
       console.log(formatAuthSuite(auth));
+    }
+    if (!options.skipOcsp) {
+      console.log('\nOCSP responses per second, in process over SQLite (bench/ocsp.ts):');
+      console.log(formatOcspBench(await runOcspBench(Math.min(options.seconds, 3))));
     }
     if (options.profileDir) {
       console.log(
