@@ -18,6 +18,7 @@ interface ExpiringFlags {
 const KIND_SHOWN: Record<ExpiringItem['kind'], string> = {
   ca: 'CA',
   server_certificate: 'server certificate',
+  crl: 'CRL (not rebuilt)',
   certificate: 'certificate',
   api_token: 'API token',
   enrollment_token: 'enrollment token',

@@ -65,6 +65,15 @@ export async function startCertmasterServer(
   // Replicas share signing keys through the store; re-read them so a rotation elsewhere is seen.
   const keyReload = setInterval(() => void frontDoor.keyring.reload().catch(() => undefined), 30_000);
   keyReload.unref();
+  const revocation = createRevocationServices({
+    layout: instance.layout,
+    ca: instance.ca,
+    store: instance.store,
+    clock,
+    config: () => instance.config(),
+  });
+  // Issued (or rotated) now rather than on the first OCSP request, so a bad CA directory fails the start.
+  revocation.ocspSigner.current();
   const expirySources = instanceExpirySources(instance);
   const metrics = new Metrics({
     clock,
@@ -74,6 +83,7 @@ export async function startCertmasterServer(
       countExpiringCertificates: (windows) => countExpiringCertificates(expirySources, clock.now(), windows),
       caNotAfter: () => instance.ca.notAfter,
       serverCertificateNotAfter: () => expirySources.serverCertificate?.()?.notAfter ?? null,
+      crl: () => revocation.crl.current(),
     },
   });
   instance.ra.observe(metrics);
@@ -89,15 +99,6 @@ export async function startCertmasterServer(
       ...(options.logger ? { logger: options.logger } : {}),
       onDelivery: (o) => metrics.webhookDelivery(o),
     });
-  const revocation = createRevocationServices({
-    layout: instance.layout,
-    ca: instance.ca,
-    store: instance.store,
-    clock,
-    config: () => instance.config(),
-  });
-  // Issued (or rotated) now rather than on the first OCSP request, so a bad CA directory fails the start.
-  revocation.ocspSigner.current();
   const revocationRoutes = {
     crl: revocation.crl,
     ocsp: revocation.ocsp,

@@ -20,6 +20,7 @@ import { type DataLayout, dataLayout, resolveStoreUrl } from '../instance/layout
 import type { AuthStore } from '../store/auth-store.js';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations.js';
 import { openStore, parseStoreUrl } from '../store/open.js';
+import type { RevocationStore } from '../store/revocation-store.js';
 import type { Store } from '../store/store.js';
 import { type Clock, systemClock } from '../types.js';
 import { printable, shellWord } from './explain.js';
@@ -55,7 +56,9 @@ const MAX_USERS_CHECKED = 10_000;
 const MAX_NAMES_SHOWN = 10;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-type StoreForDoctor = Pick<Store, 'health' | 'close'> & Pick<AuthStore, 'listUsers' | 'listSigningKeys'>;
+type StoreForDoctor = Pick<Store, 'health' | 'close'> &
+  Pick<AuthStore, 'listUsers' | 'listSigningKeys'> &
+  Pick<RevocationStore, 'latestCrl'>;
 
 function ok(check: string, message: string): CheckResult {
   return { check, status: 'ok', message, fix: null };
@@ -94,7 +97,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   if (config === null) {
     const skipped = 'not checked: certmaster.toml does not load';
     const fix = 'fix the configuration first (see the config check)';
-    for (const check of ['basic-over-plain-http', 'store', 'digest-realm', 'signing-keys']) {
+    for (const check of ['basic-over-plain-http', 'store', 'digest-realm', 'signing-keys', 'crl']) {
       results.push(warn(check, skipped, fix));
     }
   } else {
@@ -104,10 +107,12 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     if (opened.store === null) {
       results.push(warn('digest-realm', 'not checked: the store is not available', 'fix the store first'));
       results.push(warn('signing-keys', 'not checked: the store is not available', 'fix the store first'));
+      results.push(warn('crl', 'not checked: the store is not available', 'fix the store first'));
     } else {
       try {
         results.push(await checkDigestRealm(opened.store, layout, config, dir));
         results.push(await checkSigningKeys(opened.store, clock));
+        results.push(await checkCrl(opened.store, clock, dir));
       } finally {
         await opened.store.close();
       }
@@ -115,6 +120,22 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   }
   if (options.peer !== undefined) results.push(await checkClockSkew(options.peer, layout, clock, timeoutMs));
   return results;
+}
+
+/** An expired CRL makes every relying party that checks it refuse every certificate of this CA. */
+async function checkCrl(store: StoreForDoctor, clock: Clock, dir: string): Promise<CheckResult> {
+  const crl = await store.latestCrl();
+  const serve = `start the server (certmaster serve --data ${dir}): it publishes the CRL and rebuilds it halfway to nextUpdate`;
+  if (crl === null) return ok('crl', 'no CRL yet; certmaster serve publishes one when it starts');
+  const now = clock.now().getTime();
+  const at = `CRL number ${crl.crlNumber}, nextUpdate ${crl.nextUpdate.toISOString()}`;
+  if (now >= crl.nextUpdate.getTime()) {
+    return fail('crl', `${at}: expired; relying parties that check it refuse every certificate`, serve);
+  }
+  if (now >= (crl.thisUpdate.getTime() + crl.nextUpdate.getTime()) / 2) {
+    return warn('crl', `${at}: past halfway and not rebuilt; no server is refreshing it`, serve);
+  }
+  return ok('crl', `${at}`);
 }
 
 export function doctorFailed(results: CheckResult[]): boolean {

@@ -13,6 +13,7 @@ import type { IssuedCertificate } from '../types.js';
 export const EXPIRING_KINDS = [
   'ca',
   'server_certificate',
+  'crl',
   'certificate',
   'api_token',
   'enrollment_token',
@@ -49,6 +50,8 @@ export interface RefreshFamily {
 export interface ExpirySources {
   ca?: () => CertificateFacts | null;
   serverCertificate?: () => CertificateFacts | null;
+  /** The latest published CRL, or null before the first. */
+  crl?: () => Promise<{ crlNumber: bigint; thisUpdate: Date; nextUpdate: Date } | null>;
   /** Issued certificates, any status; revoked ones are skipped here. */
   certificates?: () => Promise<IssuedCertificate[]>;
   /** API and enrollment tokens that are not revoked. */
@@ -100,6 +103,15 @@ export async function listExpiring(
   ] as const) {
     const facts = source?.();
     if (facts && facts.notAfter.getTime() < horizon) add(kind, facts.serial, facts.name, facts.notAfter);
+  }
+  if (sources.crl) {
+    // The CRL is rebuilt halfway to its nextUpdate, so one that passed halfway means no server is
+    // rebuilding it: listed then, whatever the window, because relying parties fail at nextUpdate.
+    const crl = await sources.crl();
+    if (crl) {
+      const halfway = (crl.thisUpdate.getTime() + crl.nextUpdate.getTime()) / 2;
+      if (now >= halfway) add('crl', `crl-${crl.crlNumber}`, `CRL number ${crl.crlNumber}`, crl.nextUpdate);
+    }
   }
   if (sources.certificates) {
     for (const cert of latestPerName(await sources.certificates())) {
@@ -179,6 +191,7 @@ export function instanceExpirySources(instance: Instance): ExpirySources {
       }
       return certificateFacts(pem);
     },
+    crl: () => instance.store.latestCrl(),
     certificates: () => instance.store.listCertificates({ status: 'all', limit: MAX_CERTIFICATES_READ }),
     tokens: () => instance.store.listTokens({}),
   };
@@ -221,6 +234,7 @@ export type WarningKind = ExpiringKind | 'session';
 const KIND_LABEL: Record<WarningKind, string> = {
   ca: 'the CA certificate',
   server_certificate: 'the server certificate',
+  crl: 'the CRL',
   certificate: 'the certificate',
   api_token: 'the API token',
   enrollment_token: 'the enrollment token',
@@ -231,6 +245,7 @@ const KIND_LABEL: Record<WarningKind, string> = {
 const KIND_HINT: Record<WarningKind, string> = {
   ca: 'plan the CA rollover',
   server_certificate: 'replace the server certificate',
+  crl: 'start certmaster serve, which rebuilds the CRL',
   certificate: 'request a new certificate',
   api_token: 'create a new token',
   enrollment_token: 'create a new enrollment token',

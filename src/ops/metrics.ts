@@ -25,6 +25,8 @@ export interface MetricsSources {
   countExpiringCertificates(withinDays: readonly number[]): Promise<number[]>;
   caNotAfter(): Date | null;
   serverCertificateNotAfter(): Date | null;
+  /** The CRL being served (built afresh if stale), when the CA publishes one. */
+  crl?(): Promise<{ thisUpdate: Date; nextUpdate: Date }>;
 }
 
 export interface MetricsOptions {
@@ -183,6 +185,7 @@ interface Snapshot {
   expiring: number[] | null;
   caNotAfter: Date | null;
   serverNotAfter: Date | null;
+  crl: { thisUpdate: Date; nextUpdate: Date } | null;
 }
 
 function registerGauges(
@@ -206,13 +209,14 @@ function registerGauges(
   let current: Promise<Snapshot> | null = null;
   const snapshot = (): Promise<Snapshot> => {
     current ??= (async () => {
-      const [pending, expiring, caNotAfter, serverNotAfter] = await Promise.all([
+      const [pending, expiring, caNotAfter, serverNotAfter, crl] = await Promise.all([
         read('pending', () => sources.countPending()),
         read('expiring', () => sources.countExpiringCertificates(EXPIRING_WINDOWS_DAYS)),
         read('ca', () => sources.caNotAfter()),
         read('server_certificate', () => sources.serverCertificateNotAfter()),
+        sources.crl ? read('crl', () => sources.crl?.() ?? null) : null,
       ]);
-      return { pending, expiring, caNotAfter, serverNotAfter };
+      return { pending, expiring, caNotAfter, serverNotAfter, crl };
     })().finally(() => {
       current = null;
     });
@@ -255,5 +259,25 @@ function registerGauges(
       if (serverNotAfter) this.set({ certificate: 'server' }, secondsUntil(serverNotAfter));
     },
   });
+  if (sources.crl) {
+    new Gauge({
+      name: 'certmaster_crl_age_seconds',
+      help: "Seconds since the served CRL's thisUpdate; it is rebuilt halfway to nextUpdate (NaN when it could not be read).",
+      registers,
+      async collect() {
+        const { crl } = await snapshot();
+        this.set(crl ? -secondsUntil(crl.thisUpdate) : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'certmaster_crl_next_update_seconds',
+      help: "Seconds until the served CRL's nextUpdate; relying parties refuse certificates once it passes.",
+      registers,
+      async collect() {
+        const { crl } = await snapshot();
+        this.set(crl ? secondsUntil(crl.nextUpdate) : Number.NaN);
+      },
+    });
+  }
   return snapshot;
 }

@@ -105,6 +105,32 @@ describe('certmaster doctor', () => {
     assert.equal(error, null, 'exit 0');
   });
 
+  test('the CRL: ok while fresh, warn past halfway (nobody rebuilds it), fail once past nextUpdate', async () => {
+    const dataDir = await freshDataDir({ digestAdmin: false });
+    const layout = dataLayout(dataDir);
+    const store = await openStore(resolveStoreUrl('sqlite:certmaster.db', layout.root));
+    const thisUpdate = new Date();
+    await store.publishCrl({
+      crlNumber: 7n,
+      thisUpdate,
+      nextUpdate: new Date(thisUpdate.getTime() + 24 * 3_600_000),
+      revocationMark: '0:0',
+      der: Buffer.from([0x30, 0x00]),
+    });
+    await store.close();
+    const clock = new MovableClock(thisUpdate.getTime());
+    assert.equal(result(await runDoctor({ dataDir, clock }), 'crl').status, 'ok');
+    clock.advance(13 * 3600);
+    const aging = result(await runDoctor({ dataDir, clock }), 'crl');
+    assert.equal(aging.status, 'warn');
+    assert.match(aging.message, /CRL number 7.*not rebuilt/);
+    clock.advance(12 * 3600);
+    const expired = result(await runDoctor({ dataDir, clock }), 'crl');
+    assert.equal(expired.status, 'fail');
+    assert.match(expired.message, /expired/);
+    assert.match(expired.fix ?? '', /certmaster serve/);
+  });
+
   test('ca.key readable by others: fail, naming the file and the chmod that fixes it', async () => {
     const dataDir = await freshDataDir();
     const caKey = dataLayout(dataDir).caKey;

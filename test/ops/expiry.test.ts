@@ -249,3 +249,22 @@ describe('expiryWarning', () => {
     assert.equal(humanDuration(-30 * DAY), '30 days');
   });
 });
+
+describe('expiry of the CRL', () => {
+  const thisUpdate = new Date('2030-01-01T00:00:00Z');
+  const nextUpdate = new Date('2030-01-02T00:00:00Z');
+  const crl = async () => ({ crlNumber: 3n, thisUpdate, nextUpdate });
+
+  it('is listed only once it passed halfway without being rebuilt, whatever the window', async () => {
+    const fresh = await listExpiring(
+      { crl },
+      { now: new Date('2030-01-01T11:00:00Z'), withinSeconds: 30 * 86_400 },
+    );
+    assert.deepEqual(fresh, []);
+    const stale = await listExpiring({ crl }, { now: new Date('2030-01-01T13:00:00Z'), withinSeconds: 60 });
+    assert.deepEqual(
+      stale.map((i) => [i.kind, i.id, i.expiresAt.toISOString(), i.secondsLeft]),
+      [['crl', 'crl-3', nextUpdate.toISOString(), 11 * 3600]],
+    );
+  });
+});
