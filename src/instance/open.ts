@@ -5,11 +5,11 @@
 import { resolve } from 'node:path';
 import { loadOrCreateAuditKey } from '../audit/checkpoint.js';
 import { AuditLog, type Auditor, NoopAuditSink } from '../audit/log.js';
-import { consumeEnrollmentUse } from '../auth/tokens/opaque-tokens.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { loadConfig } from '../config/file.js';
 import type { Config } from '../config/schema.js';
 import { parseAutosign } from '../ra/autosign.js';
+import { defaultEnrollers } from '../ra/enrollers/index.js';
 import { type RaPolicy, RegistrationAuthority } from '../ra/service.js';
 import { TriggerRunner } from '../ra/triggers.js';
 import { type CertmasterStore, openStore } from '../store/open.js';
@@ -83,7 +83,7 @@ export async function openInstance(
     triggers: { run: (event) => triggers.run(event) },
     clock,
     policy: () => policy,
-    enrollment: { consume: (principal) => consumeEnrollmentUse(store, principal, clock) },
+    enrollers: defaultEnrollers({ enrollmentUses: store, clock }),
     audit: auditSink,
   });
   return {

@@ -22,7 +22,8 @@ import type {
   Principal,
   RequestState,
 } from '../types.js';
-import { type AutosignPolicy, autosignAllows, parseAutosign } from './autosign.js';
+import type { AutosignPolicy } from './autosign.js';
+import type { EnrollerRegistry } from './enrollers/index.js';
 import { PolicyFailure } from './failure.js';
 import { validateRequestedNames } from './names.js';
 import type { TriggerEvent, TriggerOutcome } from './triggers.js';
@@ -50,11 +51,6 @@ export interface SubmitInput {
   /** Who asks. Anonymous requests are signed only by the autosign policy or an operator. */
   principal: Principal;
   actor: Actor;
-}
-
-/** Spends one use of the enrollment token a principal authenticated with; false when none is left. */
-export interface EnrollmentUses {
-  consume(principal: Principal): Promise<boolean>;
 }
 
 export interface RequestView {
@@ -87,7 +83,8 @@ export class RegistrationAuthority {
       triggers: Triggers;
       clock: Clock;
       policy: () => RaPolicy;
-      enrollment?: EnrollmentUses;
+      /** Who may have which names signed: one enroller per kind of caller (src/ra/enrollers). */
+      enrollers: EnrollerRegistry;
       audit?: AuditSink;
     },
   ) {}
@@ -203,27 +200,20 @@ export class RegistrationAuthority {
       requestId: request.id,
       requester: input.principal.name,
     };
-    const identity = identityDecision(input.principal, allNames);
-    if (identity === 'refuse') {
+    const enroller = this.deps.enrollers.forPrincipal(input.principal);
+    const decision = await enroller.authorizeSign(input.principal, allNames, { autosign: policy.autosign });
+    if (decision.kind === 'refuse') {
       throw new PolicyFailure(
-        'name_not_allowed',
-        `${input.principal.name} may obtain certificates only for ${(input.principal.namePatterns ?? []).join(', ') || 'no names'}; the request asks for ${allNames.join(', ')}`,
-        'ask for names your account or enrollment token allows, or ask an operator for a token that covers these names',
-        { field: 'names' },
+        decision.reason,
+        decision.detail,
+        decision.hint,
+        decision.field ? { field: decision.field } : {},
       );
     }
     await this.veto({ event: 'request', phase: 'pre', ...event });
 
-    let autosign = identity === 'sign' || autosignAllows(policy.autosign, allNames);
-    if (autosign && this.deps.enrollment && input.principal.method === 'enrollment_token') {
-      if (!(await this.deps.enrollment.consume(input.principal))) {
-        throw new PolicyFailure(
-          'enrollment_token_used_up',
-          'this enrollment token has no uses left, has expired, or was revoked',
-          'ask an operator for a new one: `certmaster token create --enroll PATTERN`',
-        );
-      }
-    }
+    let autosign = decision.kind === 'sign';
+    if (autosign) await enroller.onIssued?.(input.principal);
     if (autosign) {
       const outcome = await this.deps.triggers.run({ event: 'sign', phase: 'pre', ...event });
       // A vetoed autosign leaves the request for an operator rather than refusing the host.
@@ -237,7 +227,7 @@ export class RegistrationAuthority {
             ...request,
             state: 'issued',
             // Signed under the caller's own identity policy, or by the site-wide autosign policy.
-            decidedBy: identity === 'sign' ? `identity:${input.principal.name}` : 'autosign',
+            decidedBy: decision.kind === 'sign' ? decision.decidedBy : 'autosign',
             serial: certificate.serial,
           }
         : request;
@@ -250,7 +240,7 @@ export class RegistrationAuthority {
           case 'created':
             await this.deps.triggers.run({ event: 'request', phase: 'post', ...event });
             if (certificate) {
-              this.observer?.issued(identity === 'sign' ? 'identity' : 'autosign');
+              this.observer?.issued(decision.kind === 'sign' ? decision.via : 'autosign');
               await this.deps.triggers.run({
                 event: 'sign',
                 phase: 'post',
@@ -523,26 +513,6 @@ export class RegistrationAuthority {
   private async certificateOf(request: CertificateRequest): Promise<IssuedCertificate | null> {
     return request.serial ? this.deps.store.getCertificate(request.serial) : null;
   }
-}
-
-/**
- * What the caller's own identity allows: operators sign what they ask for; host accounts and
- * enrollment tokens sign the names their patterns cover and nothing else; anyone else (anonymous,
- * or an account without names of its own) goes through the autosign policy or an operator.
- */
-function identityDecision(principal: Principal, names: string[]): 'sign' | 'refuse' | 'policy' {
-  if (principal.anonymous) return 'policy';
-  if (principal.scopes.includes('requests:approve')) return 'sign';
-  if (principal.namePatterns && principal.namePatterns.length > 0) {
-    let patterns: AutosignPolicy;
-    try {
-      patterns = parseAutosign(principal.namePatterns.join(','));
-    } catch {
-      return 'refuse';
-    }
-    return autosignAllows(patterns, names) ? 'sign' : 'refuse';
-  }
-  return 'policy';
 }
 
 function readCsr(pem: string): ParsedCsr {

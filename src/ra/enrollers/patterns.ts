@@ -1,0 +1,29 @@
+/** Shared by the enrollers whose principals carry name patterns of their own (host accounts, tokens). */
+import type { Principal } from '../../types.js';
+import { type AutosignPolicy, autosignAllows, parseAutosign } from '../autosign.js';
+import type { EnrollDecision } from './enroller.js';
+
+/** Signs exactly the names the principal's patterns cover and refuses anything else. */
+export function patternDecision(principal: Principal, names: readonly string[]): EnrollDecision {
+  const own = principal.namePatterns ?? [];
+  let patterns: AutosignPolicy | null = null;
+  try {
+    patterns = parseAutosign(own.join(','));
+  } catch {
+    // Unparseable patterns allow nothing: fail closed.
+  }
+  if (patterns && autosignAllows(patterns, [...names])) {
+    return { kind: 'sign', decidedBy: `identity:${principal.name}`, via: 'identity' };
+  }
+  return {
+    kind: 'refuse',
+    reason: 'name_not_allowed',
+    detail: `${principal.name} may obtain certificates only for ${own.join(', ') || 'no names'}; the request asks for ${names.join(', ')}`,
+    hint: 'ask for names your account or enrollment token allows, or ask an operator for a token that covers these names',
+    field: 'names',
+  };
+}
+
+export function hasOwnNames(principal: Principal): boolean {
+  return principal.namePatterns !== undefined && principal.namePatterns.length > 0;
+}
