@@ -4,28 +4,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEvent } from '../audit/types.js';
-import { AuthFailure, type AuthReason } from '../auth/failure.js';
+import { AuthFailure } from '../auth/failure.js';
+import { REFUSALS } from '../contract/refusals.js';
 import type { Principal } from '../types.js';
 import { boundedCause, boundedClaimedName, routeTarget } from './audit-events.js';
 import type { Problem } from './problem.js';
 import { sendProblem } from './problem.js';
 
-const STATUS: Record<AuthReason, { status: number; title: string }> = {
-  credentials_missing: { status: 401, title: 'Credentials are required' },
-  scheme_unsupported: { status: 401, title: 'This authentication scheme is not accepted' },
-  credentials_malformed: { status: 401, title: 'The credentials are malformed' },
-  credentials_invalid: { status: 401, title: 'The credentials are not valid' },
-  account_disabled: { status: 401, title: 'The account is disabled' },
-  nonce_stale: { status: 401, title: 'The digest nonce is stale' },
-  token_expired: { status: 401, title: 'The token has expired' },
-  token_not_yet_valid: { status: 401, title: 'The token is not valid yet' },
-  token_revoked: { status: 401, title: 'The token was revoked' },
-  token_invalid: { status: 401, title: 'The token is not valid' },
-  client_certificate_invalid: { status: 401, title: 'The client certificate is not valid' },
-  insufficient_scope: { status: 403, title: 'The token lacks the scope this needs' },
-  forbidden: { status: 403, title: 'Not allowed for this account' },
-  too_many_attempts: { status: 429, title: 'Too many failed attempts' },
-};
 
 export interface Challenger {
   /** One challenge per enabled scheme (RFC 9110 §11.6.1), shaped by the failure when there is one. */
@@ -37,7 +22,7 @@ export interface Challenger {
  * and what the caller was told. Never a secret (AuthFailure carries none).
  */
 export function refusalEvent(request: FastifyRequest, failure: AuthFailure, at: Date): AuditEvent {
-  const { status } = STATUS[failure.reason];
+  const { status } = REFUSALS[failure.reason];
   const p = request.principal;
   const authenticated = p !== null && p !== undefined && !p.anonymous;
   return {
@@ -66,7 +51,7 @@ export function sendAuthFailure(
   failure: AuthFailure,
   challenger: Challenger,
 ): FastifyReply {
-  const { status, title } = STATUS[failure.reason];
+  const { status, title } = REFUSALS[failure.reason];
   // 401 must carry a challenge (RFC 9110 §15.5.2); 403 for a token's scope carries the Bearer
   // challenge with error="insufficient_scope" (RFC 6750 §3.1).
   if (status === 401) reply.header('www-authenticate', challenger.challenges(failure, request));

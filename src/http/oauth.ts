@@ -22,7 +22,7 @@ import type { AccessTokens } from '../auth/tokens/access-tokens.js';
 import { type PresentedClient, presentedClient } from '../auth/tokens/client-credentials.js';
 import { introspectToken } from '../auth/tokens/introspection.js';
 import type { SigningKeyRing } from '../auth/tokens/keyring.js';
-import { OAuthError } from '../auth/tokens/oauth-error.js';
+import { OAuthError, oauthStatusOf } from '../auth/tokens/oauth-error.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import type { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
 import { revokeToken } from '../auth/tokens/revocation.js';
@@ -80,8 +80,15 @@ export interface OAuthDecision {
   tokenId?: string;
   familyId?: string;
   error?: string;
+  /** The HTTP status the refusal was answered with. */
+  status?: number;
   reason?: string;
   internalCause?: string;
+  /** What the client was told (error_description) and the hint, for the audit record. */
+  description?: string;
+  hint?: string;
+  /** The address the request came from. */
+  clientAddress?: string;
 }
 
 type Params = Record<string, string | undefined>;
@@ -226,7 +233,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     decision: Omit<OAuthDecision, 'requestId'>,
   ): Promise<void> => {
     request.log.info({ oauth: decision }, `oauth ${decision.endpoint} ${decision.outcome}`);
-    await opts.onDecision?.({ requestId: request.id, ...decision });
+    await opts.onDecision?.({ requestId: request.id, clientAddress: request.ip, ...decision });
   };
 
   /** Sends the error and records the refusal with its internal cause. */
@@ -242,8 +249,13 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
       endpoint,
       outcome: 'refused',
       error: error.error,
+      status: statusOf(error),
       ...(error.reason ? { reason: error.reason } : {}),
       internalCause: error.internalCause,
+      description: error.description,
+      hint: error.hint,
+      // The person who tried to sign in, not the CLI's client id, is who the operator looks for.
+      ...(error.claimedName !== undefined ? { subject: error.claimedName } : {}),
     });
     return sendOAuthError(request, reply, error);
   };
@@ -391,7 +403,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
       account = await opts.verifyPassword(username, password, request.ip);
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
-      throw passwordFailure(error);
+      throw passwordFailure(error, username);
     }
     const scopes = grantedScopes(params.scope, ROLE_SCOPES[account.role]);
     const refresh = await opts.refreshTokens.issue({
@@ -686,12 +698,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
   }
 
   async function refuseIntrospection(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure) {
-    const status =
-      failure.reason === 'insufficient_scope' || failure.reason === 'forbidden'
-        ? 403
-        : failure.reason === 'too_many_attempts'
-          ? 429
-          : 401;
+    const status = failure.status;
     const error =
       failure.reason === 'insufficient_scope'
         ? 'insufficient_scope'
@@ -717,8 +724,11 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
       endpoint: 'introspect',
       outcome: 'refused',
       error,
+      status,
       reason: failure.reason,
       internalCause: failure.internalCause,
+      description: failure.detail,
+      hint: failure.hint,
       ...(failure.claimedName ? { subject: failure.claimedName } : {}),
     });
     return reply.send({
@@ -766,9 +776,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
 };
 
 function statusOf(error: OAuthError): number {
-  if (error.error === 'invalid_client') return 401;
-  if (error.error === 'slow_down') return 429;
-  return 400;
+  return oauthStatusOf(error.error);
 }
 
 function slowDown(failure: AuthFailure): OAuthError {
@@ -779,19 +787,28 @@ function slowDown(failure: AuthFailure): OAuthError {
 }
 
 /** Unknown user and wrong password give the same answer; the audit log keeps which it was. */
-function passwordFailure(failure: AuthFailure): OAuthError {
-  if (failure.reason === 'too_many_attempts') return slowDown(failure);
+function passwordFailure(failure: AuthFailure, username: string): OAuthError {
+  const claimedName = failure.claimedName ?? username;
+  if (failure.reason === 'too_many_attempts') {
+    const slow = slowDown(failure);
+    return new OAuthError(slow.error, slow.description, slow.hint, slow.internalCause, {
+      reason: 'too_many_attempts',
+      retryAfterSeconds: slow.retryAfterSeconds,
+      claimedName,
+    });
+  }
   if (failure.reason === 'credentials_invalid') {
     return new OAuthError(
       'invalid_grant',
       'the user name or password is not correct',
       LOGIN_HINT,
       failure.internalCause,
-      { reason: 'credentials_invalid' },
+      { reason: 'credentials_invalid', claimedName },
     );
   }
   return new OAuthError('invalid_grant', failure.detail, failure.hint, failure.internalCause, {
     reason: failure.reason,
+    claimedName,
   });
 }
 

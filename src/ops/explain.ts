@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { AuditKind, AuditRecord } from '../audit/types.js';
-import { statusOf } from '../http/problem.js';
+import { statusOfReason } from '../contract/refusals.js';
 import type { AuditStore } from '../store/audit-store.js';
 import type { Store } from '../store/store.js';
 import type { CertificateRequest, Clock, IssuedCertificate } from '../types.js';
@@ -446,7 +446,7 @@ function toldStatus(record: AuditRecord): number | null {
   if (record.told.status > 0) return record.told.status;
   // The RA records what it told before HTTP chose a status (0); over HTTP the reason decides it.
   if (record.method === 'local' || record.reason === null) return null;
-  const status = statusOf(record.reason);
+  const status = statusOfReason(record.reason);
   return status === 500 && record.reason !== 'internal_error' ? null : status;
 }
 

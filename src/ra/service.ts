@@ -116,7 +116,7 @@ export class RegistrationAuthority {
             target,
             reason: e.reason,
             cause: e.message,
-            told: { status: 0, detail: e.message, hint: e.hint },
+            told: { status: e.status, detail: e.message, hint: e.hint },
             details: e.problems.length > 0 ? { problems: e.problems } : {},
           }),
         );

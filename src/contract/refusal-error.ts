@@ -1,0 +1,34 @@
+/**
+ * The one error every refusal is: a reason from the table in `refusals.ts`, what the caller is
+ * told, and a hint. The auth and RA layers raise subclasses carrying their own facts; the HTTP
+ * layer alone turns a Refusal into status, challenges and problem+json, reading the status from
+ * the table.
+ */
+import { REFUSALS, type Reason } from './refusals.js';
+
+export class Refusal extends Error {
+  readonly reason: Reason;
+  /** What the caller is told: never whether a user exists, which part was wrong, or a secret. */
+  readonly detail: string;
+  readonly hint: string;
+
+  constructor(reason: Reason, detail: string, hint: string) {
+    // A refusal is an answer, not a bug: capturing a stack trace for each of thousands of bad
+    // passwords a second costs more than the rest of the refusal (measured in bench/).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(detail);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.name = 'Refusal';
+    this.reason = reason;
+    this.detail = detail;
+    this.hint = hint;
+  }
+
+  get status(): number {
+    return REFUSALS[this.reason].status;
+  }
+}
