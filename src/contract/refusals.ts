@@ -46,7 +46,8 @@ export const REFUSALS = {
   credentials_malformed: {
     status: 401,
     title: 'The credentials are malformed',
-    meaning: 'The Authorization header does not parse, or a Digest response names an algorithm or realm not offered.',
+    meaning:
+      'The Authorization header does not parse, or a Digest response names an algorithm or realm not offered.',
     oauthError: 'invalid_request',
     layer: 'auth',
     remedy: 'Fix the client; compare with `curl --basic -u USER https://SERVER/v1/whoami`.',
@@ -58,7 +59,8 @@ export const REFUSALS = {
       'The user name, password, Digest response or client secret is not right; the caller is never told which.',
     oauthError: 'invalid_grant',
     layer: 'auth',
-    remedy: 'Check the user name and password; an operator reads the exact cause with `certmaster explain ID`.',
+    remedy:
+      'Check the user name and password; an operator reads the exact cause with `certmaster explain ID`.',
   },
   account_disabled: {
     status: 401,
@@ -103,17 +105,20 @@ export const REFUSALS = {
   token_invalid: {
     status: 401,
     title: 'The token is not valid',
-    meaning: 'The token is unknown, malformed, signed by a key this server does not know, or meant for another audience.',
+    meaning:
+      'The token is unknown, malformed, signed by a key this server does not know, or meant for another audience.',
     oauthError: 'invalid_grant',
     layer: 'auth',
     remedy: 'Use a token this server issued: sign in again or create a new token.',
   },
   enrollment_token_used_up: {
-    status: 403,
+    // 401 with error="invalid_token": a token with no uses left no longer authenticates (RFC 6750
+    // §3.1), whether the authenticator sees it used up or the RA loses the race for the last use.
+    status: 401,
     title: 'The enrollment token is used up',
     meaning: 'The enrollment token has no uses left (another request may have taken the last one).',
     oauthError: null,
-    layer: 'ra',
+    layer: 'auth',
     remedy: 'Ask an operator for a new enrollment token: `certmaster token create --enroll NAME --uses 1`.',
   },
   client_certificate_invalid: {
@@ -144,7 +149,8 @@ export const REFUSALS = {
   too_many_attempts: {
     status: 429,
     title: 'Too many failed attempts',
-    meaning: 'Too many failed attempts from this address or for this name; Retry-After says how long to wait.',
+    meaning:
+      'Too many failed attempts from this address or for this name; Retry-After says how long to wait.',
     oauthError: 'slow_down',
     layer: 'auth',
     remedy: 'Wait for the delay, and find what keeps sending wrong credentials.',
@@ -180,7 +186,8 @@ export const REFUSALS = {
     meaning: 'The token endpoint does not support the grant type asked for.',
     oauthError: 'unsupported_grant_type',
     layer: 'oauth',
-    remedy: 'Use password, client_credentials or refresh_token (see /.well-known/oauth-authorization-server).',
+    remedy:
+      'Use password, client_credentials or refresh_token (see /.well-known/oauth-authorization-server).',
   },
   invalid_scope: {
     status: 400,
@@ -194,7 +201,8 @@ export const REFUSALS = {
   csr_invalid: {
     status: 400,
     title: 'The certificate signing request is not valid',
-    meaning: 'The CSR does not parse, its signature does not verify, or it asks for something this CA never signs.',
+    meaning:
+      'The CSR does not parse, its signature does not verify, or it asks for something this CA never signs.',
     oauthError: null,
     layer: 'ra',
     remedy: 'Make a new CSR; `certmaster request` makes a valid one.',
@@ -202,7 +210,8 @@ export const REFUSALS = {
   name_invalid: {
     status: 400,
     title: 'A requested name is not valid',
-    meaning: 'A requested name is not a host name (RFC 1123) or IP address, is a wildcard, or there are too many.',
+    meaning:
+      'A requested name is not a host name (RFC 1123) or IP address, is a wildcard, or there are too many.',
     oauthError: null,
     layer: 'ra',
     remedy: 'Ask for host names or IP addresses only, within ra.max_names.',
@@ -234,7 +243,7 @@ export const REFUSALS = {
   request_vetoed: {
     status: 403,
     title: 'A site check refused the request',
-    meaning: "A pre trigger of this site refused the action; its last output line says why.",
+    meaning: 'A pre trigger of this site refused the action; its last output line says why.',
     oauthError: null,
     layer: 'ra',
     remedy: 'Fix what the trigger checks (scripts under triggers/EVENT/pre/ in the data directory).',
@@ -307,7 +316,8 @@ export const REFUSALS = {
   audit_unavailable: {
     status: 503,
     title: 'The audit log is unavailable',
-    meaning: 'The audit log could not be written, so nothing was done (the server never acts without a record).',
+    meaning:
+      'The audit log could not be written, so nothing was done (the server never acts without a record).',
     oauthError: null,
     layer: 'audit',
     remedy: 'Try again shortly; an operator checks the store with `certmaster doctor`.',

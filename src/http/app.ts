@@ -162,6 +162,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }
     if ((error as Error).name === 'AuditUnavailableError')
       return sendProblem(reply, auditUnavailable(request));
+    if (error instanceof PolicyFailure && error.status === 401) {
+      // The RA lost the race for an enrollment token's last use: the token no longer
+      // authenticates, so the answer is the same 401 with a Bearer challenge (RFC 9110 §15.5.2)
+      // the authenticator gives. The RA has already written the audit record.
+      return sendAuthFailure(
+        request,
+        reply,
+        new AuthFailure(error.reason, error.detail, error.hint, error.message, { scheme: 'bearer' }),
+        challenger,
+      );
+    }
     if (error instanceof PolicyFailure) {
       return sendProblem(
         reply,

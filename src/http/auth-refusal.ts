@@ -11,7 +11,6 @@ import { boundedCause, boundedClaimedName, routeTarget } from './audit-events.js
 import type { Problem } from './problem.js';
 import { sendProblem } from './problem.js';
 
-
 export interface Challenger {
   /** One challenge per enabled scheme (RFC 9110 §11.6.1), shaped by the failure when there is one. */
   challenges(failure: AuthFailure, request: FastifyRequest): string[];

@@ -5,7 +5,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REFUSALS, type Reason } from '../contract/refusals.js';
 
-
 export interface Problem {
   type: string;
   title: string;
