@@ -1,5 +1,5 @@
 /**
- * The refusal contract of DESIGN.md, over real HTTPS to the whole server in process, with time
+ * The refusal contract (docs/refusals.md), over real HTTPS to the whole server in process, with time
  * moved by an injected clock: one test per reason code that can be reached, each checking the
  * status, the problem+json body, X-Request-Id, and every WWW-Authenticate challenge of a 401.
  */
