@@ -11,6 +11,8 @@ export class Refusal extends Error {
   /** What the caller is told: never whether a user exists, which part was wrong, or a secret. */
   readonly detail: string;
   readonly hint: string;
+  /** Set by the layer that wrote the refusal's audit record, so the HTTP layer does not write a second. */
+  recorded = false;
 
   constructor(reason: Reason, detail: string, hint: string) {
     // A refusal is an answer, not a bug: capturing a stack trace for each of thousands of bad

@@ -16,6 +16,7 @@
  * 8628 registered for token endpoint responses that mean "wait before trying again".
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { OutageNotes } from '../audit/outage-log.js';
 import { AuthFailure } from '../auth/failure.js';
 import { ROLE_SCOPES, SCOPES } from '../auth/scopes.js';
 import type { AccessTokens } from '../auth/tokens/access-tokens.js';
@@ -64,6 +65,8 @@ export interface OAuthPluginOptions {
     clientId: string;
     familyId: string;
   }) => Promise<void>;
+  /** Where a 503 audit_unavailable is noted when the audit log cannot take it. */
+  outage?: OutageNotes;
   /** Every grant and refusal, with the precise cause, for the audit log. */
   onDecision?: (decision: OAuthDecision) => void | Promise<void>;
 }
@@ -187,36 +190,81 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     },
   );
 
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof OAuthError) return sendOAuthError(request, reply, error);
-    if ((error as Error).name === 'AuditUnavailableError') {
-      // Fail closed: nothing was granted because it could not be recorded.
-      return reply.code(503).headers(NO_STORE).send({
-        error: 'temporarily_unavailable',
-        error_description: 'the audit log cannot be written, so nothing was granted',
-        reason: 'audit_unavailable',
-        hint: 'try again shortly; your refresh token (if any) is still valid',
-        request_id: request.id,
-      });
-    }
+  /** The endpoint a request was for, for the audit record of a refusal raised before its handler. */
+  const endpointOf = (request: FastifyRequest): OAuthDecision['endpoint'] =>
+    request.url.startsWith('/oauth/revoke')
+      ? 'revoke'
+      : request.url.startsWith('/oauth/introspect')
+        ? 'introspect'
+        : 'token';
+
+  /** Fail closed: nothing was granted because it could not be recorded; the 503 goes to the log and outage file. */
+  const auditOutage = (request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply => {
+    const at = opts.clock.now();
+    const why = (error as { reason?: unknown }).reason;
+    request.log.error(
+      { reason: 'audit_unavailable', at: at.toISOString(), why: typeof why === 'string' ? why : 'unknown' },
+      'the audit log could not be written; answered 503 audit_unavailable',
+    );
+    opts.outage?.note({
+      requestId: request.id,
+      at,
+      target: `${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`,
+      why: typeof why === 'string' ? why : 'unknown',
+    });
+    return reply.code(503).headers(NO_STORE).send({
+      error: 'temporarily_unavailable',
+      error_description: 'the audit log cannot be written, so nothing was granted',
+      reason: 'audit_unavailable',
+      hint: 'try again shortly; your refresh token (if any) is still valid',
+      request_id: request.id,
+    });
+  };
+
+  app.setErrorHandler(async (error, request, reply) => {
+    if ((error as Error).name === 'AuditUnavailableError') return auditOutage(request, reply, error);
     const err = error as { code?: string; statusCode?: number; validation?: unknown; message: string };
-    if (err.validation || (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)) {
+    let refusal: OAuthError | null = null;
+    let status: number | undefined;
+    if (error instanceof OAuthError) refusal = error;
+    else if (
+      err.validation ||
+      (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
+    ) {
       const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
-      return sendOAuthError(
-        request,
-        reply,
-        new OAuthError(
-          'invalid_request',
-          tooLarge
-            ? `the body exceeds ${OAUTH_BODY_LIMIT} bytes`
-            : `the request does not parse: ${err.message}`,
-          `send ${FORM} (or JSON) parameters as RFC 6749 describes`,
-          `${err.code ?? 'validation'}: ${err.message}`,
-        ),
-        tooLarge ? 413 : 400,
+      refusal = new OAuthError(
+        'invalid_request',
+        tooLarge
+          ? `the body exceeds ${OAUTH_BODY_LIMIT} bytes`
+          : `the request does not parse: ${err.message}`,
+        `send ${FORM} (or JSON) parameters as RFC 6749 describes`,
+        `${err.code ?? 'validation'}: ${err.message}`,
       );
+      status = tooLarge ? 413 : 400;
+    }
+    if (refusal !== null) {
+      try {
+        await recordRefusal(request, endpointOf(request), refusal, {}, status);
+      } catch (e) {
+        return auditOutage(request, reply, e);
+      }
+      return sendOAuthError(request, reply, refusal, status);
     }
     request.log.error({ err: error }, 'oauth endpoint failed');
+    try {
+      await decide(request, {
+        endpoint: endpointOf(request),
+        outcome: 'refused',
+        error: 'server_error',
+        status: 500,
+        reason: 'internal_error',
+        internalCause: `unhandled ${(error as Error).name ?? 'error'} (the server log has it under this request id)`,
+        description: 'the server failed to handle this request',
+        hint: `report request id ${request.id} to the operator`,
+      });
+    } catch (e) {
+      return auditOutage(request, reply, e);
+    }
     return reply
       .code(500)
       .headers(NO_STORE)
@@ -236,6 +284,28 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     await opts.onDecision?.({ requestId: request.id, clientAddress: request.ip, ...decision });
   };
 
+  /** Records an OAuth refusal with its internal cause and what the client was told. */
+  const recordRefusal = (
+    request: FastifyRequest,
+    endpoint: OAuthDecision['endpoint'],
+    error: OAuthError,
+    context: Partial<OAuthDecision>,
+    status: number = statusOf(error),
+  ): Promise<void> =>
+    decide(request, {
+      ...context,
+      endpoint,
+      outcome: 'refused',
+      error: error.error,
+      status,
+      ...(error.reason ? { reason: error.reason } : {}),
+      internalCause: error.internalCause,
+      description: error.description,
+      hint: error.hint,
+      // The person who tried to sign in, not the CLI's client id, is who the operator looks for.
+      ...(error.claimedName !== undefined ? { subject: error.claimedName } : {}),
+    });
+
   /** Sends the error and records the refusal with its internal cause. */
   const refuse = async (
     request: FastifyRequest,
@@ -244,19 +314,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     error: OAuthError,
     context: Partial<OAuthDecision> = {},
   ): Promise<FastifyReply> => {
-    await decide(request, {
-      ...context,
-      endpoint,
-      outcome: 'refused',
-      error: error.error,
-      status: statusOf(error),
-      ...(error.reason ? { reason: error.reason } : {}),
-      internalCause: error.internalCause,
-      description: error.description,
-      hint: error.hint,
-      // The person who tried to sign in, not the CLI's client id, is who the operator looks for.
-      ...(error.claimedName !== undefined ? { subject: error.claimedName } : {}),
-    });
+    await recordRefusal(request, endpoint, error, context);
     return sendOAuthError(request, reply, error);
   };
 

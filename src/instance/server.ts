@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AuditOutageLog } from '../audit/outage-log.js';
 import { CLI_CLIENT_ID } from '../client/api.js';
 import { buildApp } from '../http/app.js';
 import { oauthDecisionEvent } from '../http/audit-events.js';
@@ -56,6 +57,7 @@ export async function startCertmasterServer(
   // Replicas share signing keys through the store; re-read them so a rotation elsewhere is seen.
   const keyReload = setInterval(() => void frontDoor.keyring.reload().catch(() => undefined), 30_000);
   keyReload.unref();
+  const outage = new AuditOutageLog(instance.layout.auditOutage);
   const expirySources = instanceExpirySources(instance);
   const metrics = new Metrics({
     clock,
@@ -151,6 +153,7 @@ export async function startCertmasterServer(
           details: { family_id: info.familyId },
         });
       },
+      outage,
       onDecision: async (d) => {
         await instance.auditSink.record(oauthDecisionEvent(d, clock.now()));
       },
@@ -158,6 +161,7 @@ export async function startCertmasterServer(
     tokens: { tokens: frontDoor.opaqueTokens, store: instance.store, clock, audit: instance.auditSink },
     clock,
     audit: instance.auditSink,
+    auditOutage: outage,
     auditStore: instance.store,
   });
   await app.listen({ host: options.host, port });

@@ -120,6 +120,7 @@ export class RegistrationAuthority {
             details: e.problems.length > 0 ? { problems: e.problems } : {},
           }),
         );
+        e.recorded = true;
       }
       throw e;
     }

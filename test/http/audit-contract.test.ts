@@ -691,11 +691,16 @@ describe('what a caller sends is bounded before it is recorded', () => {
     const reply = await get(longPath, basic(OPERATOR.name, OPERATOR.password), address);
     assertProblem(reply, 404, 'not_found');
     const records = await recordsOf(requestIdOf(reply));
+    // Every answer of 400 or more has its record (issue 7): the sign-in, then the 404.
     assert.deepEqual(
-      records.map((r) => [r.kind, r.outcome, r.principal]),
-      [['auth.attempt', 'success', OPERATOR.name]],
+      records.map((r) => [r.kind, r.outcome, r.principal, r.reason]),
+      [
+        ['auth.attempt', 'success', OPERATOR.name, null],
+        ['http.refused', 'failure', OPERATOR.name, 'not_found'],
+      ],
     );
-    assert.ok((records[0]?.target ?? '').length <= 300);
+    for (const r of records) assert.ok((r.target ?? '').length <= 300);
+    assert.equal(records[1]?.told?.status, 404);
   });
 
   test('an unsupported scheme at a long URL is still a recorded 401', async () => {
