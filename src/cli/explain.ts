@@ -17,7 +17,7 @@ import {
   renderRequestStory,
   requestStory,
   requestStoryJson,
-} from '../ops/explain.js';
+} from '../ops/explain/index.js';
 import { type CertmasterStore, openStore } from '../store/open.js';
 import { systemClock } from '../types.js';
 import { type TargetFlags, targetOptions } from './operator-backend.js';

@@ -1,7 +1,7 @@
 /** GET /v1/audit: the audit log for auditors, filtered; what `certmaster audit` and `explain --server` read. */
 import type { FastifyPluginAsync } from 'fastify';
 import { AUDIT_KINDS, type AuditFilter, type AuditKind } from '../audit/types.js';
-import { auditRecordJson } from '../ops/explain.js';
+import { auditRecordJson } from '../ops/explain/index.js';
 import type { AuditStore } from '../store/audit-store.js';
 import { problemSchema } from './problem.js';
 import { requireScope } from './scope-guard.js';

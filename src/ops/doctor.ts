@@ -22,7 +22,7 @@ import { LATEST_SCHEMA_VERSION } from '../store/migrations.js';
 import { openStore, parseStoreUrl } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { type Clock, systemClock } from '../types.js';
-import { printable, shellWord } from './explain.js';
+import { printable, shellWord } from './explain/index.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

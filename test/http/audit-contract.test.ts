@@ -18,7 +18,7 @@ import {
   explainRequest,
   renderRequestStory,
   requestStory,
-} from '../../src/ops/explain.js';
+} from '../../src/ops/explain/index.js';
 import type { Role } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';

@@ -28,7 +28,7 @@ import {
   type RequestStory,
   renderHostDiagnosis,
   renderRequestStory,
-} from '../../src/ops/explain.js';
+} from '../../src/ops/explain/index.js';
 import { PolicyFailure } from '../../src/ra/failure.js';
 import type { AuditStore } from '../../src/store/audit-store.js';
 import { type Principal, systemClock } from '../../src/types.js';
