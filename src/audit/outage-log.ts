@@ -7,7 +7,9 @@
  * An outage can last while anonymous callers keep asking, so the file is bounded: past
  * MAX_OUTAGE_BYTES nothing more is appended (the server log still has every line).
  */
+
 import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
+import type { AuditRecord } from './types.js';
 
 /** About 50 000 entries: hours of a busy outage, and still quick to scan. */
 export const MAX_OUTAGE_BYTES = 8 * 1024 * 1024;
@@ -25,7 +27,7 @@ export interface OutageNotes {
   note(entry: OutageEntry): void;
 }
 
-export class AuditOutageLog implements OutageNotes {
+export class AuditOutageLog implements OutageNotes, OutageLookup {
   constructor(readonly path: string) {}
 
   /** Appends one line and flushes it to disk; never throws (the 503 goes out regardless). */
@@ -89,4 +91,40 @@ function parseLine(line: string): OutageEntry | null {
   } catch {
     return null;
   }
+}
+
+/** Reads outage entries by request id: what `explain` and GET /v1/audit consult when the log has nothing. */
+export interface OutageLookup {
+  find(requestId: string): OutageEntry | null;
+}
+
+/**
+ * The outage entry in the shape of an audit record (seq 0, no hash: it is not part of the chain),
+ * so every reader of records can tell its story. `details.outage` marks it.
+ */
+export function outageRecord(entry: OutageEntry): AuditRecord {
+  return {
+    seq: 0,
+    prevHash: '',
+    hash: '',
+    at: entry.at,
+    requestId: entry.requestId,
+    kind: 'http.refused',
+    phase: 'decision',
+    outcome: 'failure',
+    reason: 'audit_unavailable',
+    principal: null,
+    claimedName: null,
+    method: null,
+    credentialId: null,
+    clientAddress: null,
+    cause: `the audit log could not be written at ${entry.at.toISOString()} (${entry.why})`,
+    told: {
+      status: 503,
+      detail: 'the audit log cannot be written, so nothing was done',
+      hint: 'try again shortly',
+    },
+    target: entry.target,
+    details: { outage: true },
+  };
 }

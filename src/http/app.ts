@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/event.js';
-import type { OutageNotes } from '../audit/outage-log.js';
+import type { OutageLookup, OutageNotes } from '../audit/outage-log.js';
 import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
 import type { AuthFailure } from '../auth/failure.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
@@ -70,6 +70,8 @@ export interface AppDependencies {
   auditOutage?: OutageNotes;
   /** GET /v1/audit over this store, when auditing is on. */
   auditStore?: AuditStore;
+  /** Where GET /v1/audit finds the request ids answered 503 audit_unavailable. */
+  auditOutageLookup?: OutageLookup;
   /** /v1/tokens and /v1/users, when the front door is on. */
   tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock; audit?: AuditSink };
   logger?: Logger | false;
@@ -175,7 +177,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(pkiPlugin, { ca: deps.ca });
   if (deps.oauth) await app.register(oauthPlugin, deps.oauth);
   if (deps.tokens) await app.register(tokensPlugin, deps.tokens);
-  if (deps.auditStore) await app.register(auditPlugin, { store: deps.auditStore });
+  if (deps.auditStore) {
+    await app.register(auditPlugin, {
+      store: deps.auditStore,
+      ...(deps.auditOutageLookup ? { outage: deps.auditOutageLookup } : {}),
+    });
+  }
   await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
   await app.register(requestsPlugin, {
     ra: deps.ra,

@@ -162,6 +162,7 @@ export async function startCertmasterServer(
     clock,
     audit: instance.auditSink,
     auditOutage: outage,
+    auditOutageLookup: outage,
     auditStore: instance.store,
   });
   await app.listen({ host: options.host, port });

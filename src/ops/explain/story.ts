@@ -1,4 +1,5 @@
 /** One request's story: every record under its id, the decisive one, and the advice. */
+import { type OutageLookup, outageRecord } from '../../audit/outage-log.js';
 import type { AuditRecord } from '../../audit/types.js';
 import type { AuditStore } from '../../store/audit-store.js';
 import { adviceFor, toldStatus } from './advice.js';
@@ -33,6 +34,17 @@ export function requestStory(
   const sentences: string[] = [];
   const status = toldStatus(decisive);
   const refused = decisive.outcome === 'failure';
+  if (decisive.details.outage === true) {
+    sentences.push(
+      `Request ${printable(requestId, 100)} was refused at ${when(decisive.at)} with HTTP 503, reason audit_unavailable: the audit log could not be written at ${when(decisive.at)}, so nothing was done and nothing else about the request was recorded${decisive.target ? ` (it asked for ${printable(decisive.target, 200)})` : ''}.`,
+    );
+    const advice = adviceFor(decisive, ctx);
+    if (advice) {
+      sentences.push(`What to do: ${advice.fix}`);
+      if (advice.command) sentences.push(`Run: ${advice.command}`);
+    }
+    return { requestId, decisive, records: ordered, sentences, advice };
+  }
   sentences.push(
     refused
       ? `Request ${printable(requestId, 100)} was refused at ${when(decisive.at)}${status ? ` with HTTP ${status}` : ''}${decisive.reason ? `, reason ${printable(decisive.reason, 60)}` : ''}.`
@@ -131,12 +143,20 @@ export function requestStoryJson(story: RequestStory) {
   };
 }
 
-/** Reads a request's records from the store; null when there are none. */
+/**
+ * Reads a request's records from the store; when there are none, the outage file (a 503
+ * audit_unavailable has no record in the log it could not write); null when neither knows the id.
+ */
 export async function explainRequest(
   store: Pick<AuditStore, 'queryAudit'>,
   requestId: string,
   ctx: CommandContext,
+  outage?: OutageLookup,
 ): Promise<RequestStory | null> {
   const records = await store.queryAudit({ requestId, limit: MAX_WIRE_RECORDS });
+  if (records.length === 0 && outage) {
+    const entry = outage.find(requestId);
+    if (entry !== null) return requestStory(requestId, [outageRecord(entry)], ctx);
+  }
   return requestStory(requestId, records, ctx);
 }
