@@ -1,4 +1,5 @@
 import { Refusal } from '../contract/refusal-error.js';
+import type { RefusalCause } from '../contract/refusal-cause.js';
 import type { Reason } from '../contract/refusals.js';
 
 /**
@@ -12,16 +13,24 @@ export class PolicyFailure extends Refusal {
   readonly field: string | undefined;
   /** Several problems at once (e.g. every bad name), each a sentence. */
   readonly problems: Array<{ field: string; message: string }>;
+  /** For the audit log and operators only: facts the caller may not learn (serials, key fingerprints). */
+  readonly internalCause: string;
 
   constructor(
     reason: PolicyReason,
     detail: string,
     hint: string,
-    extra: { field?: string; problems?: Array<{ field: string; message: string }> } = {},
+    extra: {
+      field?: string;
+      problems?: Array<{ field: string; message: string }>;
+      cause?: string;
+      facts?: RefusalCause;
+    } = {},
   ) {
-    super(reason, detail, hint);
+    super(reason, detail, hint, extra.facts);
     this.name = 'PolicyFailure';
     this.field = extra.field;
     this.problems = extra.problems ?? [];
+    this.internalCause = extra.cause ?? detail;
   }
 }

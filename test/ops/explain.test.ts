@@ -500,7 +500,11 @@ describe('explain --host NAME: why a host cannot get or renew a certificate', ()
     const text = renderHostDiagnosis(d);
     assert.match(text, /already holds a valid certificate, and the request came with a different CSR/);
     assert.match(text, new RegExp(`certmaster explain ${a.requestId} --data`));
-    assert.ok(text.includes(`Run: certmaster ca clean renew.example.com --data ${dataDir}`), text);
+    // A stranger's CSR is no reason to revoke a healthy host (issue 7): no `ca clean`, but both keys.
+    assert.ok(!text.includes('ca clean renew.example.com'), text);
+    assert.match(text, /is for key SHA-256 [0-9a-f]{64}; the request came with key SHA-256 [0-9a-f]{64}/);
+    const [held] = await instance.store.listCertificates({ status: 'all', commonName: 'renew.example.com' });
+    assert.ok(held && text.includes(held.serial), 'the operator sees the serial');
   });
 
   test('names not allowed, throttling and clock skew from the audit log', async () => {

@@ -3,6 +3,7 @@
  * without one (`Record<Reason, Advisor>`).
  */
 import type { AuditRecord } from '../../audit/types.js';
+import { causeOf } from '../../contract/refusal-cause.js';
 import { isReason, type Reason, statusOfReason } from '../../contract/refusals.js';
 import { credentialsInvalidAdvice, tokenInvalidAdvice, tokenRevokedAdvice } from './advice-credentials.js';
 import {
@@ -255,14 +256,18 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   request_conflict: (a) => {
-    const { cause, detail, target, cn, any } = a;
-
-    const holds = /already holds certificate/.test(detail) || /already holds certificate/.test(cause);
-    if (holds) {
+    const { record, detail, target, cn, any } = a;
+    const facts = causeOf(record.details);
+    if (facts?.code === 'certificate_held' || /already holds/.test(detail)) {
+      const keys =
+        facts?.code === 'certificate_held'
+          ? ` Certificate ${printable(facts.serial, 64)} (valid until ${printable(facts.notAfter, 40)}) is for key SHA-256 ${printable(facts.heldKeySha256, 64)}; the request came with key SHA-256 ${printable(facts.requestedKeySha256, 64)}.`
+          : '';
+      // Anyone may submit a CSR: a conflict alone is no reason to revoke a healthy host.
       return {
-        meaning: `${target ?? 'The name'} already holds a valid certificate, and the request came with a different CSR (a new key)${detail ? `: ${printable(detail, 300)}` : ''}.`,
-        fix: 'Renew with the existing certificate; or, if the old key is gone, clean the host (revokes its certificate) so it can enroll again; or allow several certificates per name.',
-        command: `certmaster ca clean ${cn} ${any}`,
+        meaning: `${target ?? 'The name'} already holds a valid certificate, and the request came with a different CSR (a new key).${keys}`,
+        fix: 'Nothing, if the request did not come from the host: its certificate stays valid. If the host really lost its key, confirm that with its owner (compare the key fingerprints), then clean it so it can enroll again.',
+        command: `certmaster ca list --all ${any}`,
       };
     }
     return {

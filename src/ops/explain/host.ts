@@ -139,7 +139,7 @@ export function diagnoseHost(
         severity: 'blocking',
         code: 'expired',
         message: `Its latest certificate ${latestCertificate.serial} expired at ${when(latestCertificate.notAfter)} (${ago(latestCertificate.notAfter, now)} ago); it holds no valid certificate.`,
-        fix: 'An expired certificate cannot be used to renew: the host must enroll again (and its renewal job, `certmaster renew` or `certmaster agent`, should run well before expiry).',
+        fix: 'An expired certificate cannot be used to renew: the host must enroll again with `certmaster request` (and whatever renews it should run well before expiry; `certmaster expiring` lists what is due).',
         command: `certmaster request --server ${serverArg(ctx)} --cn ${cn} --out DIR`,
         requestId: null,
       });
@@ -183,8 +183,8 @@ export function diagnoseHost(
         severity: 'info',
         code: 'expires_soon',
         message: `Its certificate ${valid.serial} expires in ${Math.floor(daysLeft)} days (${when(valid.notAfter)}).`,
-        fix: 'Renew it now (`certmaster renew` on the host, or its agent).',
-        command: null,
+        fix: 'Renew it now: run `certmaster request` on the host for the same name.',
+        command: `certmaster request --server ${serverArg(ctx)} --cn ${cn} --out DIR`,
         requestId: null,
       });
     }
