@@ -72,13 +72,9 @@ function assertCommandsExist(text: string, commands: Set<string>, where: string)
       ].includes(first)
     )
       continue;
+    const hasSubcommands = [...commands].some((c) => c.startsWith(`${first} `));
     const ok =
-      commands.has(first) &&
-      (second === undefined ||
-        !commands.has(first) ||
-        [...commands].every((c) => !c.startsWith(`${first} `)) ||
-        commands.has(`${first} ${second}`) ||
-        second.startsWith('-'));
+      commands.has(first) && (!hasSubcommands || second === undefined || commands.has(`${first} ${second}`));
     assert.ok(ok, `${where}: "certmaster ${first}${second ? ` ${second}` : ''}" is no command`);
   }
 }
