@@ -1,3 +1,4 @@
+import type { RefusalCause } from '../contract/refusal-cause.js';
 import { Refusal } from '../contract/refusal-error.js';
 import type { Reason } from '../contract/refusals.js';
 
@@ -29,9 +30,15 @@ export class AuthFailure extends Refusal {
     detail: string,
     hint: string,
     internalCause: string,
-    extra: { scheme?: SchemeName; scope?: string; retryAfterSeconds?: number; claimedName?: string } = {},
+    extra: {
+      scheme?: SchemeName;
+      scope?: string;
+      retryAfterSeconds?: number;
+      claimedName?: string;
+      facts?: RefusalCause;
+    } = {},
   ) {
-    super(reason, detail, hint);
+    super(reason, detail, hint, extra.facts);
     this.name = 'AuthFailure';
     this.internalCause = internalCause;
     this.scheme = extra.scheme;

@@ -98,7 +98,7 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
     if (error instanceof AuthFailure) {
       if (deps.audit) {
         try {
-          await deps.audit.record(refusalEvent(request, error, deps.clock.now()));
+          await deps.audit.record(refusalEvent(request, error, deps.clock.now(), deps.challenger));
         } catch (e) {
           return outage(request, reply, e);
         }

@@ -1,5 +1,5 @@
-import { Refusal } from '../contract/refusal-error.js';
 import type { RefusalCause } from '../contract/refusal-cause.js';
+import { Refusal } from '../contract/refusal-error.js';
 import type { Reason } from '../contract/refusals.js';
 
 /**

@@ -495,7 +495,11 @@ describe('every refusal is audited under the request id the caller saw', () => {
     assert.equal(record.principal, OPERATOR.name);
     assert.equal(record.method, 'api_token');
     assert.equal(record.credentialId, tokenRecord.id);
-    assert.deepEqual(record.details, { scope: 'certificates:read' });
+    // The typed cause (issue 7) names the token's owner, so explain can advise a token for that account.
+    assert.deepEqual(record.details, {
+      scope: 'certificates:read',
+      cause: { code: 'scope_missing', owner: 'alice', scope: 'certificates:read', has: ['requests:read'] },
+    });
     // The same request's successful authentication came first.
     const all = await recordsOf(record.requestId);
     assert.deepEqual(

@@ -183,7 +183,10 @@ describe('explain REQUEST_ID: refusals provoked over HTTPS, explained from what 
     assert.ok(text.includes(`It sent an API token (token id ${record.id})`), text);
     assert.match(text, /does not carry the scope "users:manage" \(it has: requests:read\)/);
     assert.ok(
-      text.includes(`Run: certmaster token create --scope users:manage --data ${server.dataDir}`),
+      // It names the token's owner (issue 7): a token for another account would be another grant.
+      text.includes(
+        `Run: certmaster token create --scope users:manage --owner admin --data ${server.dataDir}`,
+      ),
       text,
     );
   });

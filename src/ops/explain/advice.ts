@@ -177,16 +177,26 @@ const ADVISORS: Record<Reason, Advisor> = {
     return tokenInvalidAdvice(cause, ctx);
   },
   insufficient_scope: (a) => {
-    const { record, cause, detail, shownName, any } = a;
-
+    const { record, cause, detail, shownName, ctx } = a;
+    const facts = causeOf(record.details);
+    const known = facts?.code === 'scope_missing' ? facts : null;
     const scope =
+      known?.scope ??
       firstMatch(/token lacks ([^\s;]+)/, cause) ??
       firstMatch(/scope "([^"]+)"/, detail) ??
       stringDetail(record, 'scope');
+    const has = known ? known.has.join(' ') || 'none' : firstMatch(/; has (.*)$/, cause);
+    // The new token must act for the same account: an admin-owned token would be a different, wider grant.
+    const owner = known?.owner ?? record.principal;
+    const ownerWord = owner === null ? 'NAME' : shellWord(owner);
+    const scopeWord = scope === null ? 'SCOPE' : shellWord(scope);
     return {
-      meaning: `${shownName} is allowed this, but the token used does not carry the scope ${scope === null ? 'it needs' : `"${printable(scope, 60)}"`}${firstMatch(/; has (.*)$/, cause) ? ` (it has: ${printable(firstMatch(/; has (.*)$/, cause) ?? '', 200)})` : ''}.`,
-      fix: 'Use a token with that scope: create one, or sign in again (a session carries every scope of the role).',
-      command: `certmaster token create --scope ${scope === null ? 'SCOPE' : shellWord(scope)} ${any}`,
+      meaning: `${shownName} is allowed this, but the token used does not carry the scope ${scope === null ? 'it needs' : `"${printable(scope, 60)}"`}${has ? ` (it has: ${printable(has, 200)})` : ''}.`,
+      fix: `Use a token of ${owner === null ? 'the same account' : printable(owner, 80)} with that scope: create one for that account, or sign in again as it (a session carries every scope of the role).`,
+      command:
+        ctx.dataDir !== null
+          ? `certmaster token create --scope ${scopeWord} --owner ${ownerWord} --data ${shellWord(ctx.dataDir)}`
+          : `certmaster login --server ${serverArg(ctx)} --user ${ownerWord} && certmaster token create --scope ${scopeWord} --server ${serverArg(ctx)}`,
     };
   },
   forbidden: (a) => {
@@ -256,7 +266,7 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   request_conflict: (a) => {
-    const { record, detail, target, cn, any } = a;
+    const { record, detail, target, any } = a;
     const facts = causeOf(record.details);
     if (facts?.code === 'certificate_held' || /already holds/.test(detail)) {
       const keys =

@@ -106,7 +106,9 @@ function callerSentence(r: AuditRecord): string {
 const MAX_DETAIL_ENTRIES = 10;
 
 function describeDetails(details: Record<string, unknown>): string {
+  // The typed cause is told through the advice, not dumped as JSON.
   return Object.entries(details)
+    .filter(([key]) => key !== 'cause')
     .slice(0, MAX_DETAIL_ENTRIES)
     .map(
       ([key, value]) =>
