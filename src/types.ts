@@ -81,7 +81,7 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Roles of accounts (DESIGN.md): what each may do is the scopes it grants, in src/auth/scopes.ts. */
+/** Roles of accounts: what each may do is the scopes it grants, in src/auth/scopes.ts. */
 export const ROLES = ['admin', 'operator', 'auditor', 'host'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -6,6 +6,8 @@
 export const AUDIT_KINDS = [
   'auth.attempt',
   'authz.refused',
+  /** A refusal decided at the front door: a route, schema, body size or media type (400, 404, 413, 415, 500). */
+  'http.refused',
   'request.submit',
   'request.approve',
   'request.reject',

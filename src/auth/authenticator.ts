@@ -3,6 +3,7 @@
  * answers with a Principal or an AuthFailure. It knows nothing of certificates.
  */
 
+import type { RefusalCause } from '../contract/refusal-cause.js';
 import type { AuthStore, OAuthClientRecord, UserRecord } from '../store/auth-store.js';
 import { ANONYMOUS, type Clock, type Principal } from '../types.js';
 import { type AccountDeps, openDigestSecrets } from './accounts.js';
@@ -97,6 +98,7 @@ export class Authenticator {
       );
     }
     const settings = this.deps.settings();
+    const enabled = enabledSchemes(settings, input);
     switch (parsed.scheme) {
       case 'basic':
         if (settings.basic && (!input.plainHttp || isLoopbackAddress(input.address))) {
@@ -104,16 +106,17 @@ export class Authenticator {
         }
         throw unsupported(
           'Basic',
+          enabled,
           settings.basic ? 'Basic is refused over plain HTTP except from loopback' : undefined,
         );
       case 'digest':
         if (settings.digest) return this.digest(parsed.params, input, settings);
-        throw unsupported('Digest');
+        throw unsupported('Digest', enabled);
       case 'bearer':
         if (settings.bearer) return this.bearer(parsed.token68);
-        throw unsupported('Bearer');
+        throw unsupported('Bearer', enabled);
       default:
-        throw unsupported(parsed.scheme);
+        throw unsupported(parsed.scheme, enabled);
     }
   }
 
@@ -322,15 +325,29 @@ export class Authenticator {
     if (resp.realm !== settings.realm) throw malformed(`realm must be "${settings.realm}"`);
     if (!uriMatches(resp.uri, input.target))
       throw malformed('uri does not name this request (RFC 7616 §3.4.6)');
-    const invalid = (cause: string, claimed?: string) =>
-      new AuthFailure('credentials_invalid', 'the user name or password is not right', LOGIN_HINT, cause, {
+    // The same words whether the account is unknown, has no Digest secrets or the password is
+    // wrong: the caller learns what to try, never whether the account exists.
+    const others = enabledSchemes(settings, input).filter((s) => s !== 'Digest');
+    const digestHint = `check the user name and password; if the password is right, this account may not be set up for Digest: ${others.length > 0 ? `use ${inWords(others)}, or ` : ''}ask an administrator for \`certmaster user passwd NAME --digest\``;
+    const invalid = (cause: string, claimed?: string, facts?: RefusalCause) =>
+      new AuthFailure('credentials_invalid', 'the user name or password is not right', digestHint, cause, {
         scheme: 'digest',
         ...(claimed ? { claimedName: claimed } : {}),
+        ...(facts ? { facts } : {}),
       });
     if (resp.opaque !== null && resp.opaque !== this.deps.nonces.opaque)
       throw malformed('opaque is not the one this server sent');
     const nonceState = this.deps.nonces.check(resp.nonce);
-    if (nonceState === 'invalid') throw invalid('digest nonce not issued by this server (bad MAC)');
+    if (nonceState === 'invalid') {
+      // Says nothing of any account: the nonce is checked before the user name is looked at.
+      throw new AuthFailure(
+        'credentials_invalid',
+        'the Digest nonce was not issued by this server',
+        'start again from a fresh challenge (a new request without credentials); if it keeps happening, the replicas of this server do not share their secrets/auth.key',
+        'digest nonce not issued by this server (bad MAC)',
+        { scheme: 'digest', facts: { code: 'nonce_forged' } },
+      );
+    }
     this.throttle(input.address, null, 'digest');
     const user = await this.findDigestUser(resp.username, resp.userhash, resp.algorithm, settings.realm);
     const claimed = user?.name ?? (resp.userhash ? 'hashed user name' : resp.username);
@@ -346,6 +363,7 @@ export class Authenticator {
             ? `account ${user.name} has no digest secrets (created without --digest, or sealed with another key)`
             : `account ${user.name}'s digest secrets were made for realm "${secrets.realm}", not "${settings.realm}"`,
         claimed,
+        user && !secrets ? { code: 'digest_secrets_missing', account: user.name } : undefined,
       );
     }
     if (!verifyDigestResponse(resp, { ha1, method: input.method })) {
@@ -474,7 +492,26 @@ const KNOWN_SCHEMES = new Map(
   ].map((name) => [name.toLowerCase(), name]),
 );
 
-function unsupported(scheme: string, why?: string): AuthFailure {
+/** The schemes this caller may use, in the order challenges offer them. */
+function enabledSchemes(settings: AuthSettings, input: CredentialsInput): string[] {
+  return [
+    ...(settings.bearer ? ['Bearer'] : []),
+    ...(settings.digest ? ['Digest'] : []),
+    ...(settings.basic && (!input.plainHttp || isLoopbackAddress(input.address)) ? ['Basic'] : []),
+  ];
+}
+
+/** "Basic", "Basic or Bearer", "Bearer, Digest or Basic". */
+export function inWords(schemes: string[]): string {
+  if (schemes.length <= 1) return schemes[0] ?? 'no scheme';
+  return `${schemes.slice(0, -1).join(', ')} or ${schemes[schemes.length - 1]}`;
+}
+
+/**
+ * A CLI user cannot see WWW-Authenticate headers, so the hint names the schemes that are on, in words;
+ * which schemes are on is no secret (every 401 lists them).
+ */
+function unsupported(scheme: string, enabled: string[], why?: string): AuthFailure {
   const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
   const shown = known ?? `an unregistered scheme of ${scheme.length} characters`;
   return new AuthFailure(
@@ -483,8 +520,11 @@ function unsupported(scheme: string, why?: string): AuthFailure {
       (known
         ? `this server does not accept the ${known} authentication scheme`
         : 'this server does not accept that authentication scheme; a token goes after "Bearer "'),
-    'use one of the schemes listed in the WWW-Authenticate headers of this answer',
+    enabled.length === 0
+      ? 'this server accepts no authentication scheme here; ask its operator'
+      : `this server accepts ${inWords(enabled)}: use ${enabled.length === 1 ? 'that' : 'one of those'}${enabled.includes('Bearer') ? ' (`certmaster login` gets a Bearer token)' : ''}`,
     why ? `${shown}: ${why}` : `scheme ${shown} not enabled`,
+    { facts: { code: 'scheme_disabled', scheme: known ?? 'unregistered', enabled } },
   );
 }
 

@@ -1,30 +1,16 @@
+import type { RefusalCause } from '../contract/refusal-cause.js';
+import { Refusal } from '../contract/refusal-error.js';
+import type { Reason } from '../contract/refusals.js';
+
 /**
  * Why authentication or authorization failed. One error type with a stable reason code (the table
- * in DESIGN.md); the HTTP layer alone turns it into a status, challenges and problem+json.
+ * in src/contract/refusals.ts, documented in docs/refusals.md); the HTTP layer alone turns it into a status, challenges and problem+json.
  */
-export type AuthReason =
-  | 'credentials_missing'
-  | 'scheme_unsupported'
-  | 'credentials_malformed'
-  | 'credentials_invalid'
-  | 'account_disabled'
-  | 'nonce_stale'
-  | 'token_expired'
-  | 'token_not_yet_valid'
-  | 'token_revoked'
-  | 'token_invalid'
-  | 'client_certificate_invalid'
-  | 'insufficient_scope'
-  | 'forbidden'
-  | 'too_many_attempts';
+export type AuthReason = Reason;
 
 export type SchemeName = 'basic' | 'digest' | 'bearer';
 
-export class AuthFailure extends Error {
-  readonly reason: AuthReason;
-  /** What the caller is told: never whether a user exists, which part was wrong, or a secret. */
-  readonly detail: string;
-  readonly hint: string;
+export class AuthFailure extends Refusal {
   /**
    * The precise cause, for the audit log and operators only ("unknown user alice", "password
    * mismatch", "token jti X revoked at T"). Never sent to the caller; never contains a secret.
@@ -44,13 +30,16 @@ export class AuthFailure extends Error {
     detail: string,
     hint: string,
     internalCause: string,
-    extra: { scheme?: SchemeName; scope?: string; retryAfterSeconds?: number; claimedName?: string } = {},
+    extra: {
+      scheme?: SchemeName;
+      scope?: string;
+      retryAfterSeconds?: number;
+      claimedName?: string;
+      facts?: RefusalCause;
+    } = {},
   ) {
-    super(detail);
+    super(reason, detail, hint, extra.facts);
     this.name = 'AuthFailure';
-    this.reason = reason;
-    this.detail = detail;
-    this.hint = hint;
     this.internalCause = internalCause;
     this.scheme = extra.scheme;
     this.scope = extra.scope;

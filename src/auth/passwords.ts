@@ -86,7 +86,7 @@ export class PasswordHasher {
 
   /**
    * storedHash null = unknown account: verify against a dummy hash made with the same params so it
-   * costs the same (DESIGN.md: unknown user and wrong password cost the same time).
+   * costs the same (docs/refusals.md: the caller is never told whether an account exists, not even by timing).
    */
   async verify(storedHash: string | null, password: string): Promise<VerifyResult> {
     // Longer than any acceptable password: cannot match, but still costs one verification.

@@ -3,7 +3,12 @@ import type { Command } from 'commander';
 import type { AuditFilter } from '../audit/types.js';
 import { ApiClient } from '../client/api.js';
 import { openInstance } from '../instance/open.js';
-import { type AuditRecordJson, auditRecordJson, auditRecordsFromJson, printable } from '../ops/explain.js';
+import {
+  type AuditRecordJson,
+  auditRecordJson,
+  auditRecordsFromJson,
+  printable,
+} from '../ops/explain/index.js';
 import { parseDuration } from '../tokens-view.js';
 import { type TargetFlags, targetOptions } from './operator-backend.js';
 import { CliError, printJson } from './output.js';

@@ -1,5 +1,6 @@
 /** `certmaster explain`: why a request was refused, or why a host has no certificate, and what to do. */
 import type { Command } from 'commander';
+import { AuditOutageLog } from '../audit/outage-log.js';
 import { ApiClient } from '../client/api.js';
 import { loadConfig } from '../config/file.js';
 import { isInitialized } from '../instance/init.js';
@@ -17,7 +18,7 @@ import {
   renderRequestStory,
   requestStory,
   requestStoryJson,
-} from '../ops/explain.js';
+} from '../ops/explain/index.js';
 import { type CertmasterStore, openStore } from '../store/open.js';
 import { systemClock } from '../types.js';
 import { type TargetFlags, targetOptions } from './operator-backend.js';
@@ -74,7 +75,7 @@ async function explainOne(id: string, flags: ExplainFlags, ctx: CommandContext):
   if (flags.data) {
     const store = await openLocalStore(flags.data);
     try {
-      story = await explainRequest(store, id, ctx);
+      story = await explainRequest(store, id, ctx, new AuditOutageLog(dataLayout(flags.data).auditOutage));
     } finally {
       await store.close();
     }
@@ -113,6 +114,9 @@ export function registerExplain(program: Command): void {
     .argument('[request-id]', 'the X-Request-Id of the answer (also the request_id of a refusal)')
     .option('--host <name>', "why can't this host get or renew a certificate? (needs --data)")
     .option('--json', 'machine-readable output')
+    // Request ids are base64url and may begin with "-" (`certmaster explain -AbC...`): commander
+    // would take one for an option, so unknown options reach the action, which sorts them out.
+    .allowUnknownOption()
     .addHelpText(
       'after',
       `
@@ -124,10 +128,22 @@ Examples:
   certmaster explain 01J9Z3K4QW8V6 --data /var/lib/certmaster
   certmaster explain 01J9Z3K4QW8V6 --server https://ca.example.com:8443      # after certmaster login
   certmaster explain --host web1.example.com --data /var/lib/certmaster
+  certmaster explain -q3xYb0Jz_T8aLm1K --data /var/lib/certmaster             # an id that begins with "-"
 
 Exit status: 0 when the story was told, 1 when no record has that id.`,
     )
-    .action(async (id: string | undefined, flags: ExplainFlags) => {
+    .action(async (id: string | undefined, flags: ExplainFlags, command: Command) => {
+      if (command.args.length > 1) {
+        throw new CliError(
+          `unexpected ${command.args
+            .slice(1)
+            .map((a) => `"${printable(a, 40)}"`)
+            .join(' ')}: give one request id (put -- before an id that begins with "-")`,
+        );
+      }
+      if (id !== undefined && /^--[a-z][a-z-]*$/.test(id)) {
+        throw new CliError(`unknown option ${printable(id, 40)}; see certmaster explain --help`);
+      }
       if (flags.data && flags.server) throw new CliError('give either --data DIR or --server URL, not both');
       if (!flags.data && !flags.server) {
         throw new CliError('say where the audit log is: --data DIR (local) or --server URL (remote)');

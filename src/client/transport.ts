@@ -5,6 +5,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import { URL } from 'node:url';
+import { isReason, type Reason } from '../contract/refusals.js';
+
+/** Every reason code a refusal can carry (docs/refusals.md): SDK users branch on it, typed. */
+export type { Reason } from '../contract/refusals.js';
+export { REASONS } from '../contract/refusals.js';
 
 export interface Answer {
   status: number;
@@ -35,8 +40,10 @@ export class ServerRefusal extends Error {
     super(parts.join(' '));
     this.name = 'ServerRefusal';
   }
-  get reason(): string | undefined {
-    return this.problem.reason;
+  /** The reason code; undefined when there is none or a newer server sent one this SDK does not know. */
+  get reason(): Reason | undefined {
+    const reason = this.problem.reason;
+    return reason !== undefined && isReason(reason) ? reason : undefined;
   }
 }
 

@@ -7,25 +7,25 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/event.js';
+import type { OutageLookup, OutageNotes } from '../audit/outage-log.js';
 import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
-import { AuthFailure } from '../auth/failure.js';
+import type { AuthFailure } from '../auth/failure.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import type { Metrics } from '../ops/metrics.js';
-import { PolicyFailure } from '../ra/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
 import type { AuditStore } from '../store/audit-store.js';
 import type { AuthStore } from '../store/auth-store.js';
 import type { Store } from '../store/store.js';
 import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
 import { auditPlugin } from './audit-api.js';
-import { auditUnavailable, authenticatedEvent } from './audit-events.js';
-import { type Challenger, refusalEvent, sendAuthFailure } from './auth-refusal.js';
+import { authenticatedEvent } from './audit-events.js';
+import type { Challenger } from './auth-refusal.js';
 import { healthPlugin } from './health.js';
 import { metricsPlugin, refusalHook, requestDurationHook } from './metrics.js';
 import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
 import { operatorPlugin } from './operator.js';
 import { pkiPlugin } from './pki.js';
-import { buildProblem, sendProblem } from './problem.js';
+import { installRefusalHandlers } from './refusal-handler.js';
 import { requestsPlugin } from './requests.js';
 import { type RevocationRoutesOptions, revocationPlugin } from './revocation.js';
 import { tokensPlugin } from './tokens-api.js';
@@ -67,8 +67,12 @@ export interface AppDependencies {
   benchRoutes?: boolean;
   /** Where every decision is recorded; without it nothing is (tests of one layer alone). */
   audit?: AuditSink;
+  /** Where a 503 audit_unavailable is noted when the audit log itself cannot take it. */
+  auditOutage?: OutageNotes;
   /** GET /v1/audit over this store, when auditing is on. */
   auditStore?: AuditStore;
+  /** Where GET /v1/audit finds the request ids answered 503 audit_unavailable. */
+  auditOutageLookup?: OutageLookup;
   /** /v1/tokens and /v1/users, when the front door is on. */
   tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock; audit?: AuditSink };
   /** /crl, /crl.pem, /ca.crt and /ocsp, when the CA's revocation services are running. */
@@ -152,96 +156,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     app.addHook('onResponse', requestDurationHook(deps.metrics));
   }
 
-  app.setErrorHandler(async (error, request, reply) => {
-    if (error instanceof AuthFailure) {
-      if (deps.audit) {
-        try {
-          await deps.audit.record(refusalEvent(request, error, clock.now()));
-        } catch {
-          return sendProblem(reply, auditUnavailable(request));
-        }
-      }
-      return sendAuthFailure(request, reply, error, challenger);
-    }
-    if ((error as Error).name === 'AuditUnavailableError')
-      return sendProblem(reply, auditUnavailable(request));
-    if (error instanceof PolicyFailure) {
-      return sendProblem(
-        reply,
-        buildProblem(request, error.reason, error.message, error.hint, {
-          field: error.field,
-          problems: error.problems,
-        }),
-      );
-    }
-    const err = error as { code?: string; statusCode?: number; validation?: unknown; message: string };
-    if (err.validation) {
-      return sendProblem(
-        reply,
-        buildProblem(
-          request,
-          'invalid_request',
-          `the request body is not valid: ${err.message}`,
-          'see /openapi.json for the expected shape',
-        ),
-      );
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendProblem(
-        reply,
-        buildProblem(
-          request,
-          'body_too_large',
-          `the body exceeds ${deps.bodyLimit} bytes`,
-          'a CSR is a few kilobytes; send one PEM CSR',
-        ),
-      );
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return sendProblem(
-        reply,
-        buildProblem(
-          request,
-          'unsupported_media_type',
-          'this endpoint takes application/json',
-          'send Content-Type: application/json',
-        ),
-      );
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendProblem(
-        reply,
-        buildProblem(
-          request,
-          'invalid_request',
-          err.message,
-          'see /openapi.json for what this endpoint takes',
-        ),
-      );
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(
-      reply,
-      buildProblem(
-        request,
-        'internal_error',
-        'the server failed to handle this request',
-        `report request id ${request.id} to the operator`,
-      ),
-    );
+  installRefusalHandlers(app, {
+    ...(deps.audit ? { audit: deps.audit } : {}),
+    ...(deps.auditOutage ? { outage: deps.auditOutage } : {}),
+    clock,
+    challenger,
+    bodyLimit: deps.bodyLimit,
   });
-
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      buildProblem(
-        request,
-        'not_found',
-        `nothing is served at ${request.method} ${request.url.split('?')[0]}`,
-        'see /openapi.json for the endpoints',
-      ),
-    ),
-  );
 
   await app.register(swagger, {
     openapi: {
@@ -260,7 +181,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (deps.revocation) await app.register(revocationPlugin, deps.revocation);
   if (deps.oauth) await app.register(oauthPlugin, deps.oauth);
   if (deps.tokens) await app.register(tokensPlugin, deps.tokens);
-  if (deps.auditStore) await app.register(auditPlugin, { store: deps.auditStore });
+  if (deps.auditStore) {
+    await app.register(auditPlugin, {
+      store: deps.auditStore,
+      ...(deps.auditOutageLookup ? { outage: deps.auditOutageLookup } : {}),
+    });
+  }
   await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
   await app.register(requestsPlugin, {
     ra: deps.ra,

@@ -1,7 +1,8 @@
 /** GET /v1/audit: the audit log for auditors, filtered; what `certmaster audit` and `explain --server` read. */
 import type { FastifyPluginAsync } from 'fastify';
+import { type OutageLookup, outageRecord } from '../audit/outage-log.js';
 import { AUDIT_KINDS, type AuditFilter, type AuditKind } from '../audit/types.js';
-import { auditRecordJson } from '../ops/explain.js';
+import { auditRecordJson } from '../ops/explain/index.js';
 import type { AuditStore } from '../store/audit-store.js';
 import { problemSchema } from './problem.js';
 import { requireScope } from './scope-guard.js';
@@ -20,7 +21,10 @@ interface AuditQuery {
   order?: 'oldest' | 'newest';
 }
 
-export const auditPlugin: FastifyPluginAsync<{ store: AuditStore }> = async (app, opts) => {
+export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: OutageLookup }> = async (
+  app,
+  opts,
+) => {
   app.get(
     '/v1/audit',
     {
@@ -70,7 +74,13 @@ export const auditPlugin: FastifyPluginAsync<{ store: AuditStore }> = async (app
         limit: q.limit ?? 1000,
         newestFirst: q.order === 'newest',
       };
-      return { records: (await opts.store.queryAudit(filter)).map(auditRecordJson) };
+      const records = await opts.store.queryAudit(filter);
+      // A 503 audit_unavailable is in the outage file, not the log: asked for by id, it is still told.
+      if (records.length === 0 && filter.requestId !== undefined && opts.outage) {
+        const entry = opts.outage.find(filter.requestId);
+        if (entry !== null) records.push(outageRecord(entry));
+      }
+      return { records: records.map(auditRecordJson) };
     },
   );
 };

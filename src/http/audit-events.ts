@@ -82,9 +82,9 @@ export function oauthDecisionEvent(d: OAuthDecision, at: Date): AuditEvent {
     claimedName: d.outcome === 'granted' ? null : (d.subject ?? d.clientId ?? null),
     method: d.grantType ? `oauth:${d.grantType}` : 'oauth',
     credentialId: d.tokenId ?? null,
-    clientAddress: null,
+    clientAddress: d.clientAddress ?? null,
     cause: d.internalCause ?? null,
-    told: d.error ? { status: 0, detail: d.error, hint: '' } : null,
+    told: d.error ? { status: d.status ?? 400, detail: d.description ?? d.error, hint: d.hint ?? '' } : null,
     target: d.clientId ?? null,
     details: {
       ...(d.familyId ? { family_id: d.familyId } : {}),

@@ -4,28 +4,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEvent } from '../audit/types.js';
-import { AuthFailure, type AuthReason } from '../auth/failure.js';
+import { inWords } from '../auth/authenticator.js';
+import { AuthFailure } from '../auth/failure.js';
+import { REFUSALS } from '../contract/refusals.js';
 import type { Principal } from '../types.js';
 import { boundedCause, boundedClaimedName, routeTarget } from './audit-events.js';
 import type { Problem } from './problem.js';
 import { sendProblem } from './problem.js';
-
-const STATUS: Record<AuthReason, { status: number; title: string }> = {
-  credentials_missing: { status: 401, title: 'Credentials are required' },
-  scheme_unsupported: { status: 401, title: 'This authentication scheme is not accepted' },
-  credentials_malformed: { status: 401, title: 'The credentials are malformed' },
-  credentials_invalid: { status: 401, title: 'The credentials are not valid' },
-  account_disabled: { status: 401, title: 'The account is disabled' },
-  nonce_stale: { status: 401, title: 'The digest nonce is stale' },
-  token_expired: { status: 401, title: 'The token has expired' },
-  token_not_yet_valid: { status: 401, title: 'The token is not valid yet' },
-  token_revoked: { status: 401, title: 'The token was revoked' },
-  token_invalid: { status: 401, title: 'The token is not valid' },
-  client_certificate_invalid: { status: 401, title: 'The client certificate is not valid' },
-  insufficient_scope: { status: 403, title: 'The token lacks the scope this needs' },
-  forbidden: { status: 403, title: 'Not allowed for this account' },
-  too_many_attempts: { status: 429, title: 'Too many failed attempts' },
-};
 
 export interface Challenger {
   /** One challenge per enabled scheme (RFC 9110 §11.6.1), shaped by the failure when there is one. */
@@ -36,8 +21,13 @@ export interface Challenger {
  * The audit record of a refusal, written before the answer leaves: the precise cause for operators,
  * and what the caller was told. Never a secret (AuthFailure carries none).
  */
-export function refusalEvent(request: FastifyRequest, failure: AuthFailure, at: Date): AuditEvent {
-  const { status } = STATUS[failure.reason];
+export function refusalEvent(
+  request: FastifyRequest,
+  failure: AuthFailure,
+  at: Date,
+  challenger?: Challenger,
+): AuditEvent {
+  const { status } = REFUSALS[failure.reason];
   const p = request.principal;
   const authenticated = p !== null && p !== undefined && !p.anonymous;
   return {
@@ -53,11 +43,48 @@ export function refusalEvent(request: FastifyRequest, failure: AuthFailure, at: 
     credentialId: authenticated ? (p.token?.id ?? null) : null,
     clientAddress: request.ip,
     cause: boundedCause(failure.internalCause),
-    told: { status, detail: failure.detail, hint: failure.hint },
+    told: {
+      status,
+      detail: failure.detail,
+      // What the caller is told, filled in as sendAuthFailure fills it.
+      hint: toldHint(
+        request,
+        failure,
+        challenger && failure.reason === 'credentials_missing' ? challenger.challenges(failure, request) : [],
+      ),
+    },
     // What the caller sent is bounded: a record too long to store would turn this 401 into a 503.
     target: routeTarget(request),
-    details: failure.scope ? { scope: failure.scope } : {},
+    details: {
+      ...(failure.scope ? { scope: failure.scope } : {}),
+      ...(failure.facts ? { cause: failure.facts } : {}),
+    },
   };
+}
+
+/** The scheme names of challenges, in their order: "Bearer", "Digest", "Basic". */
+function schemesOf(challenges: string[]): string[] {
+  const names = challenges.map((c) => c.split(' ', 1)[0] ?? '').filter((n) => n !== '');
+  return [...new Set(names)];
+}
+
+/** A Host header fit to print in a hint; anything else keeps the placeholder. */
+const PRINTABLE_HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
+
+/**
+ * The hint with what only the HTTP layer knows: the server's own URL where the auth layer wrote
+ * `--server URL`, and (a CLI user sees no headers) the schemes this server accepts, in words.
+ */
+export function toldHint(request: FastifyRequest, failure: AuthFailure, challenges: string[]): string {
+  let hint = failure.hint;
+  if (PRINTABLE_HOST.test(request.host)) {
+    hint = hint.replaceAll('--server URL', `--server ${request.protocol}://${request.host}`);
+  }
+  if (failure.reason === 'credentials_missing') {
+    const schemes = schemesOf(challenges);
+    if (schemes.length > 0) hint = `${hint}; this server accepts ${inWords(schemes)}`;
+  }
+  return hint;
 }
 
 export function sendAuthFailure(
@@ -66,15 +93,17 @@ export function sendAuthFailure(
   failure: AuthFailure,
   challenger: Challenger,
 ): FastifyReply {
-  const { status, title } = STATUS[failure.reason];
+  const { status, title } = REFUSALS[failure.reason];
   // 401 must carry a challenge (RFC 9110 §15.5.2); 403 for a token's scope carries the Bearer
   // challenge with error="insufficient_scope" (RFC 6750 §3.1).
-  if (status === 401) reply.header('www-authenticate', challenger.challenges(failure, request));
+  const challenges =
+    status === 401 || failure.reason === 'insufficient_scope' ? challenger.challenges(failure, request) : [];
+  if (status === 401) reply.header('www-authenticate', challenges);
   if (failure.reason === 'insufficient_scope') {
     // Another scheme would not help a token that lacks a scope: only the Bearer challenge says so.
     reply.header(
       'www-authenticate',
-      challenger.challenges(failure, request).filter((c) => /^bearer /i.test(c)),
+      challenges.filter((c) => /^bearer /i.test(c)),
     );
   }
   if (failure.reason === 'too_many_attempts') {
@@ -95,7 +124,7 @@ export function sendAuthFailure(
     status,
     detail: failure.detail,
     reason: failure.reason,
-    hint: failure.hint,
+    hint: toldHint(request, failure, challenges),
     request_id: request.id,
     instance: request.url.split('?')[0] ?? '/',
     ...(failure.scope ? { scope: failure.scope } : {}),
@@ -128,7 +157,11 @@ export function authorize(principal: Principal, scope: string, roleScopes: (p: P
       `the token does not carry the scope "${scope}"`,
       `get a token with that scope: \`certmaster token create --scope ${scope}\`, or log in again with it`,
       `token lacks ${scope}; has ${principal.scopes.join(' ') || 'none'}`,
-      { scheme: 'bearer', scope },
+      {
+        scheme: 'bearer',
+        scope,
+        facts: { code: 'scope_missing', owner: principal.name, scope, has: [...principal.scopes] },
+      },
     );
   }
   throw new AuthFailure(

@@ -16,13 +16,14 @@
  * 8628 registered for token endpoint responses that mean "wait before trying again".
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { OutageNotes } from '../audit/outage-log.js';
 import { AuthFailure } from '../auth/failure.js';
 import { ROLE_SCOPES, SCOPES } from '../auth/scopes.js';
 import type { AccessTokens } from '../auth/tokens/access-tokens.js';
 import { type PresentedClient, presentedClient } from '../auth/tokens/client-credentials.js';
 import { introspectToken } from '../auth/tokens/introspection.js';
 import type { SigningKeyRing } from '../auth/tokens/keyring.js';
-import { OAuthError } from '../auth/tokens/oauth-error.js';
+import { OAuthError, oauthStatusOf } from '../auth/tokens/oauth-error.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import type { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
 import { revokeToken } from '../auth/tokens/revocation.js';
@@ -64,6 +65,8 @@ export interface OAuthPluginOptions {
     clientId: string;
     familyId: string;
   }) => Promise<void>;
+  /** Where a 503 audit_unavailable is noted when the audit log cannot take it. */
+  outage?: OutageNotes;
   /** Every grant and refusal, with the precise cause, for the audit log. */
   onDecision?: (decision: OAuthDecision) => void | Promise<void>;
 }
@@ -80,8 +83,15 @@ export interface OAuthDecision {
   tokenId?: string;
   familyId?: string;
   error?: string;
+  /** The HTTP status the refusal was answered with. */
+  status?: number;
   reason?: string;
   internalCause?: string;
+  /** What the client was told (error_description) and the hint, for the audit record. */
+  description?: string;
+  hint?: string;
+  /** The address the request came from. */
+  clientAddress?: string;
 }
 
 type Params = Record<string, string | undefined>;
@@ -180,36 +190,81 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     },
   );
 
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof OAuthError) return sendOAuthError(request, reply, error);
-    if ((error as Error).name === 'AuditUnavailableError') {
-      // Fail closed: nothing was granted because it could not be recorded.
-      return reply.code(503).headers(NO_STORE).send({
-        error: 'temporarily_unavailable',
-        error_description: 'the audit log cannot be written, so nothing was granted',
-        reason: 'audit_unavailable',
-        hint: 'try again shortly; your refresh token (if any) is still valid',
-        request_id: request.id,
-      });
-    }
+  /** The endpoint a request was for, for the audit record of a refusal raised before its handler. */
+  const endpointOf = (request: FastifyRequest): OAuthDecision['endpoint'] =>
+    request.url.startsWith('/oauth/revoke')
+      ? 'revoke'
+      : request.url.startsWith('/oauth/introspect')
+        ? 'introspect'
+        : 'token';
+
+  /** Fail closed: nothing was granted because it could not be recorded; the 503 goes to the log and outage file. */
+  const auditOutage = (request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply => {
+    const at = opts.clock.now();
+    const why = (error as { reason?: unknown }).reason;
+    request.log.error(
+      { reason: 'audit_unavailable', at: at.toISOString(), why: typeof why === 'string' ? why : 'unknown' },
+      'the audit log could not be written; answered 503 audit_unavailable',
+    );
+    opts.outage?.note({
+      requestId: request.id,
+      at,
+      target: `${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`,
+      why: typeof why === 'string' ? why : 'unknown',
+    });
+    return reply.code(503).headers(NO_STORE).send({
+      error: 'temporarily_unavailable',
+      error_description: 'the audit log cannot be written, so nothing was granted',
+      reason: 'audit_unavailable',
+      hint: 'try again shortly; your refresh token (if any) is still valid',
+      request_id: request.id,
+    });
+  };
+
+  app.setErrorHandler(async (error, request, reply) => {
+    if ((error as Error).name === 'AuditUnavailableError') return auditOutage(request, reply, error);
     const err = error as { code?: string; statusCode?: number; validation?: unknown; message: string };
-    if (err.validation || (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)) {
+    let refusal: OAuthError | null = null;
+    let status: number | undefined;
+    if (error instanceof OAuthError) refusal = error;
+    else if (
+      err.validation ||
+      (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
+    ) {
       const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
-      return sendOAuthError(
-        request,
-        reply,
-        new OAuthError(
-          'invalid_request',
-          tooLarge
-            ? `the body exceeds ${OAUTH_BODY_LIMIT} bytes`
-            : `the request does not parse: ${err.message}`,
-          `send ${FORM} (or JSON) parameters as RFC 6749 describes`,
-          `${err.code ?? 'validation'}: ${err.message}`,
-        ),
-        tooLarge ? 413 : 400,
+      refusal = new OAuthError(
+        'invalid_request',
+        tooLarge
+          ? `the body exceeds ${OAUTH_BODY_LIMIT} bytes`
+          : `the request does not parse: ${err.message}`,
+        `send ${FORM} (or JSON) parameters as RFC 6749 describes`,
+        `${err.code ?? 'validation'}: ${err.message}`,
       );
+      status = tooLarge ? 413 : 400;
+    }
+    if (refusal !== null) {
+      try {
+        await recordRefusal(request, endpointOf(request), refusal, {}, status);
+      } catch (e) {
+        return auditOutage(request, reply, e);
+      }
+      return sendOAuthError(request, reply, refusal, status);
     }
     request.log.error({ err: error }, 'oauth endpoint failed');
+    try {
+      await decide(request, {
+        endpoint: endpointOf(request),
+        outcome: 'refused',
+        error: 'server_error',
+        status: 500,
+        reason: 'internal_error',
+        internalCause: `unhandled ${(error as Error).name ?? 'error'} (the server log has it under this request id)`,
+        description: 'the server failed to handle this request',
+        hint: `report request id ${request.id} to the operator`,
+      });
+    } catch (e) {
+      return auditOutage(request, reply, e);
+    }
     return reply
       .code(500)
       .headers(NO_STORE)
@@ -226,8 +281,30 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     decision: Omit<OAuthDecision, 'requestId'>,
   ): Promise<void> => {
     request.log.info({ oauth: decision }, `oauth ${decision.endpoint} ${decision.outcome}`);
-    await opts.onDecision?.({ requestId: request.id, ...decision });
+    await opts.onDecision?.({ requestId: request.id, clientAddress: request.ip, ...decision });
   };
+
+  /** Records an OAuth refusal with its internal cause and what the client was told. */
+  const recordRefusal = (
+    request: FastifyRequest,
+    endpoint: OAuthDecision['endpoint'],
+    error: OAuthError,
+    context: Partial<OAuthDecision>,
+    status: number = statusOf(error),
+  ): Promise<void> =>
+    decide(request, {
+      ...context,
+      endpoint,
+      outcome: 'refused',
+      error: error.error,
+      status,
+      ...(error.reason ? { reason: error.reason } : {}),
+      internalCause: error.internalCause,
+      description: error.description,
+      hint: error.hint,
+      // The person who tried to sign in, not the CLI's client id, is who the operator looks for.
+      ...(error.claimedName !== undefined ? { subject: error.claimedName } : {}),
+    });
 
   /** Sends the error and records the refusal with its internal cause. */
   const refuse = async (
@@ -237,14 +314,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     error: OAuthError,
     context: Partial<OAuthDecision> = {},
   ): Promise<FastifyReply> => {
-    await decide(request, {
-      ...context,
-      endpoint,
-      outcome: 'refused',
-      error: error.error,
-      ...(error.reason ? { reason: error.reason } : {}),
-      internalCause: error.internalCause,
-    });
+    await recordRefusal(request, endpoint, error, context);
     return sendOAuthError(request, reply, error);
   };
 
@@ -391,7 +461,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
       account = await opts.verifyPassword(username, password, request.ip);
     } catch (error) {
       if (!(error instanceof AuthFailure)) throw error;
-      throw passwordFailure(error);
+      throw passwordFailure(error, username);
     }
     const scopes = grantedScopes(params.scope, ROLE_SCOPES[account.role]);
     const refresh = await opts.refreshTokens.issue({
@@ -686,12 +756,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
   }
 
   async function refuseIntrospection(request: FastifyRequest, reply: FastifyReply, failure: AuthFailure) {
-    const status =
-      failure.reason === 'insufficient_scope' || failure.reason === 'forbidden'
-        ? 403
-        : failure.reason === 'too_many_attempts'
-          ? 429
-          : 401;
+    const status = failure.status;
     const error =
       failure.reason === 'insufficient_scope'
         ? 'insufficient_scope'
@@ -717,8 +782,11 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
       endpoint: 'introspect',
       outcome: 'refused',
       error,
+      status,
       reason: failure.reason,
       internalCause: failure.internalCause,
+      description: failure.detail,
+      hint: failure.hint,
       ...(failure.claimedName ? { subject: failure.claimedName } : {}),
     });
     return reply.send({
@@ -766,9 +834,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
 };
 
 function statusOf(error: OAuthError): number {
-  if (error.error === 'invalid_client') return 401;
-  if (error.error === 'slow_down') return 429;
-  return 400;
+  return oauthStatusOf(error.error);
 }
 
 function slowDown(failure: AuthFailure): OAuthError {
@@ -779,19 +845,28 @@ function slowDown(failure: AuthFailure): OAuthError {
 }
 
 /** Unknown user and wrong password give the same answer; the audit log keeps which it was. */
-function passwordFailure(failure: AuthFailure): OAuthError {
-  if (failure.reason === 'too_many_attempts') return slowDown(failure);
+function passwordFailure(failure: AuthFailure, username: string): OAuthError {
+  const claimedName = failure.claimedName ?? username;
+  if (failure.reason === 'too_many_attempts') {
+    const slow = slowDown(failure);
+    return new OAuthError(slow.error, slow.description, slow.hint, slow.internalCause, {
+      reason: 'too_many_attempts',
+      retryAfterSeconds: slow.retryAfterSeconds,
+      claimedName,
+    });
+  }
   if (failure.reason === 'credentials_invalid') {
     return new OAuthError(
       'invalid_grant',
       'the user name or password is not correct',
       LOGIN_HINT,
       failure.internalCause,
-      { reason: 'credentials_invalid' },
+      { reason: 'credentials_invalid', claimedName },
     );
   }
   return new OAuthError('invalid_grant', failure.detail, failure.hint, failure.internalCause, {
     reason: failure.reason,
+    claimedName,
   });
 }
 

@@ -1,30 +1,9 @@
 /**
  * Problem details (RFC 9457) with certmaster's extension members: reason, hint, request_id.
- * The only place that turns a reason code into an HTTP status.
+ * Status and title come from the refusal table (src/contract/refusals.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-
-const STATUS: Record<string, { status: number; title: string }> = {
-  invalid_request: { status: 400, title: 'The request is not well-formed' },
-  csr_invalid: { status: 400, title: 'The certificate signing request is not valid' },
-  name_invalid: { status: 400, title: 'A requested name is not valid' },
-  key_too_weak: { status: 400, title: 'The public key is too weak' },
-  invalid_argument: { status: 400, title: 'An argument is not valid' },
-  credentials_missing: { status: 401, title: 'Credentials are required' },
-  name_not_allowed: { status: 403, title: 'The requested names are not allowed' },
-  enrollment_token_used_up: { status: 403, title: 'The enrollment token is used up' },
-  request_vetoed: { status: 403, title: 'A site check refused the request' },
-  not_found: { status: 404, title: 'Not found' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
-  request_conflict: { status: 409, title: 'The request conflicts with an existing one' },
-  not_pending: { status: 409, title: 'The request is not pending' },
-  body_too_large: { status: 413, title: 'The request body is too large' },
-  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
-  internal_error: { status: 500, title: 'Internal error' },
-  ca_unavailable: { status: 503, title: 'The CA cannot issue certificates' },
-  audit_unavailable: { status: 503, title: 'The audit log is unavailable' },
-  shutting_down: { status: 503, title: 'The server is shutting down' },
-};
+import { REFUSALS, type Reason } from '../contract/refusals.js';
 
 export interface Problem {
   type: string;
@@ -40,18 +19,14 @@ export interface Problem {
   problems?: Array<{ field: string; message: string }>;
 }
 
-export function statusOf(reason: string): number {
-  return STATUS[reason]?.status ?? 500;
-}
-
 export function buildProblem(
   request: FastifyRequest,
-  reason: string,
+  reason: Reason,
   detail: string,
   hint: string,
   extra: Partial<Pick<Problem, 'field' | 'problems'>> = {},
 ): Problem {
-  const known = STATUS[reason] ?? { status: 500, title: 'Error' };
+  const known = REFUSALS[reason];
   return {
     type: `urn:certmaster:problem:${reason}`,
     title: known.title,

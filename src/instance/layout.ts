@@ -20,6 +20,8 @@ export interface DataLayout {
   authKey: string;
   /** Ed25519 key that signs audit checkpoints (0600). */
   auditKey: string;
+  /** Request ids answered 503 audit_unavailable, for `explain` (src/audit/outage-log.ts). */
+  auditOutage: string;
   /** Written last by init: its presence means the directory is complete. */
   initialized: string;
 }
@@ -40,6 +42,7 @@ export function dataLayout(dir: string): DataLayout {
     secretsDir: join(root, 'secrets'),
     authKey: join(root, 'secrets', 'auth.key'),
     auditKey: join(root, 'secrets', 'audit.key'),
+    auditOutage: join(root, 'audit-outage.jsonl'),
     initialized: join(root, '.initialized'),
   };
 }

@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AuditOutageLog } from '../audit/outage-log.js';
 import { CLI_CLIENT_ID } from '../client/api.js';
 import { parseListenAddress } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
@@ -74,6 +75,7 @@ export async function startCertmasterServer(
   });
   // Issued (or rotated) now rather than on the first OCSP request, so a bad CA directory fails the start.
   revocation.ocspSigner.current();
+  const outage = new AuditOutageLog(instance.layout.auditOutage);
   const expirySources = instanceExpirySources(instance);
   const metrics = new Metrics({
     clock,
@@ -177,6 +179,7 @@ export async function startCertmasterServer(
           details: { family_id: info.familyId },
         });
       },
+      outage,
       onDecision: async (d) => {
         await instance.auditSink.record(oauthDecisionEvent(d, clock.now()));
       },
@@ -184,6 +187,8 @@ export async function startCertmasterServer(
     tokens: { tokens: frontDoor.opaqueTokens, store: instance.store, clock, audit: instance.auditSink },
     clock,
     audit: instance.auditSink,
+    auditOutage: outage,
+    auditOutageLookup: outage,
     auditStore: instance.store,
   });
   await app.listen({ host: options.host, port });

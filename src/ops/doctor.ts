@@ -23,7 +23,7 @@ import { openStore, parseStoreUrl } from '../store/open.js';
 import type { RevocationStore } from '../store/revocation-store.js';
 import type { Store } from '../store/store.js';
 import { type Clock, systemClock } from '../types.js';
-import { printable, shellWord } from './explain.js';
+import { printable, shellWord } from './explain/index.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

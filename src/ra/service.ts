@@ -2,7 +2,7 @@
  * The registration authority: decides whether a CSR may become a certificate, for whom, and when.
  * It takes its collaborators as narrow interfaces, so a test builds a real one over a real store.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { type Actor, type AuditSink, auditEvent } from '../audit/event.js';
 import type { AuditKind } from '../audit/types.js';
 import type { LeafRequest, SignedLeaf } from '../ca/authority.js';
@@ -112,11 +112,15 @@ export class RegistrationAuthority {
           auditEvent(this.deps.clock.now(), actor, kind, 'response', 'failure', {
             target,
             reason: e.reason,
-            cause: e.message,
-            told: { status: 0, detail: e.message, hint: e.hint },
-            details: e.problems.length > 0 ? { problems: e.problems } : {},
+            cause: e.internalCause,
+            told: { status: e.status, detail: e.message, hint: e.hint },
+            details: {
+              ...(e.problems.length > 0 ? { problems: e.problems } : {}),
+              ...(e.facts ? { cause: e.facts } : {}),
+            },
           }),
         );
+        e.recorded = true;
       }
       throw e;
     }
@@ -256,14 +260,34 @@ export class RegistrationAuthority {
               'request_conflict',
               `a different CSR for ${request.commonName} has been waiting for approval since ${outcome.existing.createdAt.toISOString()}`,
               'wait until an operator signs or rejects the pending request, then submit again; an operator can see it with `certmaster ca list --pending`',
-              { field: 'commonName' },
+              {
+                field: 'commonName',
+                facts: {
+                  code: 'request_pending',
+                  name: request.commonName,
+                  since: outcome.existing.createdAt.toISOString(),
+                },
+              },
             );
           case 'conflict_certificate':
+            // The caller may be anyone: it learns only that the name is taken. The serial, expiry and
+            // both keys are for the operator, who must not revoke a healthy host because a stranger asked.
             throw new PolicyFailure(
               'request_conflict',
-              `${request.commonName} already holds certificate ${outcome.existing.serial}, valid until ${outcome.existing.notAfter.toISOString()}`,
-              `renew with the existing certificate, or ask an operator to run \`certmaster ca clean ${request.commonName}\` so the host can enroll again`,
-              { field: 'commonName' },
+              `${request.commonName} already holds a valid certificate for another key`,
+              'if this is your host and it lost its key, ask the operator of this CA, quoting the request id',
+              {
+                field: 'commonName',
+                cause: `${request.commonName} holds certificate ${outcome.existing.serial} (valid until ${outcome.existing.notAfter.toISOString()}) for key SHA-256 ${certificateKeyFingerprint(outcome.existing.certificatePem)}; the request's key is SHA-256 ${keyFingerprint(csr.spki)}`,
+                facts: {
+                  code: 'certificate_held',
+                  name: request.commonName,
+                  serial: outcome.existing.serial,
+                  notAfter: outcome.existing.notAfter.toISOString(),
+                  heldKeySha256: certificateKeyFingerprint(outcome.existing.certificatePem),
+                  requestedKeySha256: keyFingerprint(csr.spki),
+                },
+              },
             );
         }
       } catch (e) {
@@ -595,4 +619,14 @@ function notPending(key: string, state?: string): PolicyFailure {
     `request ${key} is ${state ?? 'no longer pending'}; only pending requests can be signed or rejected`,
     'see its state with `certmaster ca list --all`',
   );
+}
+
+/** SHA-256 of a SubjectPublicKeyInfo, hex: what an operator compares to tell two keys apart. */
+function keyFingerprint(spki: Buffer): string {
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+function certificateKeyFingerprint(pem: string): string {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return keyFingerprint(spki);
 }

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md, the refusal contract: "Unknown user and wrong password cost the same time". Measured,
+ * The refusal contract (docs/refusals.md): "Unknown user and wrong password cost the same time". Measured,
  * not assumed: two samples of verification times compared with a Mann-Whitney U test, which uses
  * ranks only and so shrugs off the odd 50 ms stall of a busy shared machine. Measurements are
  * interleaved in random order so that drift (another job starting, the CPU clocking down) falls on

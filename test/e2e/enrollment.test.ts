@@ -281,7 +281,13 @@ describe('enrollment', () => {
     const conflict = await postCsr(server.url, caPem, other.csrPem);
     assert.equal(conflict.status, 409);
     assert.equal(conflict.json.reason, 'request_conflict');
-    assert.match(String(conflict.json.hint), /certmaster ca clean web2\.auto\.example\.com/);
+    // An anonymous caller learns only that the name is taken (issue 7): no serial, no expiry, no
+    // `ca clean` and no renewal (none exists); the operator reads both keys with explain.
+    assert.equal(
+      conflict.json.detail,
+      'web2.auto.example.com already holds a valid certificate for another key',
+    );
+    assert.doesNotMatch(conflict.text, new RegExp(`${serial}|ca clean|renew|\\d{4}-\\d\\d-\\d\\dT`, 'i'));
 
     const revoke = cli(['ca', 'revoke', serial, '--reason', 'keyCompromise', '--data', data]);
     assert.equal(revoke.code, 0, revoke.stderr);

@@ -313,11 +313,10 @@ describe('enrollment tokens', () => {
     const r = await hostRequest('web-8.example.com', 'web8', ['--token', token, '--wait', '0']);
     assertOneLineFailure(r, /the server refused: (the|this) enrollment token has no uses left/);
     assert.match(r.stderr, /certmaster token create/);
-    // A used-up token no longer authenticates (RFC 6750 §3.1 invalid_token); the RA's 403
-    // enrollment_token_used_up is left for two requests racing for the last use.
+    // A used-up token no longer authenticates (RFC 6750 §3.1 invalid_token), under its own reason.
     const direct = await submit('web-9.example.com', token);
     assert.equal(direct.status, 401, direct.text);
-    assert.equal(direct.json.reason, 'token_revoked');
+    assert.equal(direct.json.reason, 'enrollment_token_used_up');
     assert.equal(direct.json.detail, 'the enrollment token has no uses left');
     assert.match(
       String(direct.headers['www-authenticate']),

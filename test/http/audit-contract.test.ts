@@ -18,7 +18,7 @@ import {
   explainRequest,
   renderRequestStory,
   requestStory,
-} from '../../src/ops/explain.js';
+} from '../../src/ops/explain/index.js';
 import type { Role } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';
@@ -495,7 +495,11 @@ describe('every refusal is audited under the request id the caller saw', () => {
     assert.equal(record.principal, OPERATOR.name);
     assert.equal(record.method, 'api_token');
     assert.equal(record.credentialId, tokenRecord.id);
-    assert.deepEqual(record.details, { scope: 'certificates:read' });
+    // The typed cause (issue 7) names the token's owner, so explain can advise a token for that account.
+    assert.deepEqual(record.details, {
+      scope: 'certificates:read',
+      cause: { code: 'scope_missing', owner: 'alice', scope: 'certificates:read', has: ['requests:read'] },
+    });
     // The same request's successful authentication came first.
     const all = await recordsOf(record.requestId);
     assert.deepEqual(
@@ -691,11 +695,16 @@ describe('what a caller sends is bounded before it is recorded', () => {
     const reply = await get(longPath, basic(OPERATOR.name, OPERATOR.password), address);
     assertProblem(reply, 404, 'not_found');
     const records = await recordsOf(requestIdOf(reply));
+    // Every answer of 400 or more has its record (issue 7): the sign-in, then the 404.
     assert.deepEqual(
-      records.map((r) => [r.kind, r.outcome, r.principal]),
-      [['auth.attempt', 'success', OPERATOR.name]],
+      records.map((r) => [r.kind, r.outcome, r.principal, r.reason]),
+      [
+        ['auth.attempt', 'success', OPERATOR.name, null],
+        ['http.refused', 'failure', OPERATOR.name, 'not_found'],
+      ],
     );
-    assert.ok((records[0]?.target ?? '').length <= 300);
+    for (const r of records) assert.ok((r.target ?? '').length <= 300);
+    assert.equal(records[1]?.told?.status, 404);
   });
 
   test('an unsupported scheme at a long URL is still a recorded 401', async () => {

@@ -295,6 +295,16 @@ describe('POST /oauth/token, password grant (certmaster-cli only)', () => {
     assert.ok(!unknown.body.includes('mallory'));
   });
 
+  test('a failed sign-in records the person and the address, not the CLI client id (issue 7)', async () => {
+    assertOAuthError(await login('alice', { password: 'wrong password' }), 400, 'invalid_grant');
+    const refused = decisions.at(-1);
+    assert.equal(refused?.subject, 'alice');
+    assert.equal(refused?.clientId, CLI);
+    assert.equal(refused?.clientAddress, '127.0.0.1');
+    assert.equal(refused?.status, 400);
+    assert.equal(refused?.description, 'the user name or password is not correct');
+  });
+
   test('a disabled account is invalid_grant with reason account_disabled', async () => {
     assertOAuthError(await login('dave'), 400, 'invalid_grant', 'account_disabled');
   });
@@ -429,6 +439,34 @@ describe('POST /oauth/token, refresh_token grant', () => {
     for (const token of [first.access_token, second.access_token]) {
       await assert.rejects(access.verify(token), { reason: 'token_revoked' });
     }
+  });
+
+  test('a refresh token used after a normal logout is not told it may have leaked (issue 7)', async () => {
+    const first = await tokensOf(login());
+    const loggedOut = await post('/oauth/revoke', {
+      token: first.refresh_token ?? '',
+      token_type_hint: 'refresh_token',
+      client_id: CLI,
+    });
+    assert.equal(loggedOut.statusCode, 200, loggedOut.body);
+    const afterLogout = await post('/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: CLI,
+      refresh_token: first.refresh_token ?? '',
+    });
+    assertOAuthError(afterLogout, 400, 'invalid_grant', 'token_revoked');
+    const body = afterLogout.json<{ error_description: string; hint: string }>();
+    assert.doesNotMatch(body.hint, /leak/);
+    assert.match(body.error_description, /sign-in has ended/);
+  });
+
+  test('a rotated refresh token used twice is told it may have leaked', async () => {
+    const first = await tokensOf(login());
+    const form = { grant_type: 'refresh_token', client_id: CLI, refresh_token: first.refresh_token ?? '' };
+    await tokensOf(post('/oauth/token', form));
+    const reuse = await post('/oauth/token', form);
+    assertOAuthError(reuse, 400, 'invalid_grant', 'token_revoked');
+    assert.match(reuse.json<{ hint: string }>().hint, /may have leaked/);
   });
 
   test('scope may narrow but never widen, and a refused widening leaves the token usable', async () => {

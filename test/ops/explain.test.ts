@@ -28,7 +28,7 @@ import {
   type RequestStory,
   renderHostDiagnosis,
   renderRequestStory,
-} from '../../src/ops/explain.js';
+} from '../../src/ops/explain/index.js';
 import { PolicyFailure } from '../../src/ra/failure.js';
 import type { AuditStore } from '../../src/store/audit-store.js';
 import { type Principal, systemClock } from '../../src/types.js';
@@ -183,7 +183,10 @@ describe('explain REQUEST_ID: refusals provoked over HTTPS, explained from what 
     assert.ok(text.includes(`It sent an API token (token id ${record.id})`), text);
     assert.match(text, /does not carry the scope "users:manage" \(it has: requests:read\)/);
     assert.ok(
-      text.includes(`Run: certmaster token create --scope users:manage --data ${server.dataDir}`),
+      // It names the token's owner (issue 7): a token for another account would be another grant.
+      text.includes(
+        `Run: certmaster token create --scope users:manage --owner admin --data ${server.dataDir}`,
+      ),
       text,
     );
   });
@@ -500,7 +503,11 @@ describe('explain --host NAME: why a host cannot get or renew a certificate', ()
     const text = renderHostDiagnosis(d);
     assert.match(text, /already holds a valid certificate, and the request came with a different CSR/);
     assert.match(text, new RegExp(`certmaster explain ${a.requestId} --data`));
-    assert.ok(text.includes(`Run: certmaster ca clean renew.example.com --data ${dataDir}`), text);
+    // A stranger's CSR is no reason to revoke a healthy host (issue 7): no `ca clean`, but both keys.
+    assert.ok(!text.includes('ca clean renew.example.com'), text);
+    assert.match(text, /is for key SHA-256 [0-9a-f]{64}; the request came with key SHA-256 [0-9a-f]{64}/);
+    const [held] = await instance.store.listCertificates({ status: 'all', commonName: 'renew.example.com' });
+    assert.ok(held && text.includes(held.serial), 'the operator sees the serial');
   });
 
   test('names not allowed, throttling and clock skew from the audit log', async () => {

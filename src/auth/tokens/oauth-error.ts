@@ -2,6 +2,7 @@
  * An OAuth 2 error (RFC 6749 §5.2) with certmaster's members: the refusal reason code, a hint for
  * the caller, and the precise cause for the audit log only. The HTTP layer picks the status.
  */
+import { REFUSALS } from '../../contract/refusals.js';
 import type { AuthReason } from '../failure.js';
 
 /**
@@ -26,13 +27,15 @@ export class OAuthError extends Error {
   readonly internalCause: string;
   readonly reason: AuthReason | undefined;
   readonly retryAfterSeconds: number | undefined;
+  /** Who the caller claimed to be (the user name of a password grant), for the audit log. */
+  readonly claimedName: string | undefined;
 
   constructor(
     error: OAuthErrorCode,
     description: string,
     hint: string,
     internalCause: string,
-    extra: { reason?: AuthReason; retryAfterSeconds?: number } = {},
+    extra: { reason?: AuthReason; retryAfterSeconds?: number; claimedName?: string } = {},
   ) {
     super(description);
     this.name = 'OAuthError';
@@ -42,5 +45,11 @@ export class OAuthError extends Error {
     this.internalCause = internalCause;
     this.reason = extra.reason;
     this.retryAfterSeconds = extra.retryAfterSeconds;
+    this.claimedName = extra.claimedName;
   }
+}
+
+/** The status of an OAuth error, from the refusal table (slow_down is how too_many_attempts is said). */
+export function oauthStatusOf(error: OAuthErrorCode): number {
+  return REFUSALS[error === 'slow_down' ? 'too_many_attempts' : error].status;
 }

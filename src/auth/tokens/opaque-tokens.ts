@@ -153,7 +153,7 @@ export class OpaqueTokens {
     if (record.kind === 'enrollment') {
       if (record.usesLeft !== null && record.usesLeft <= 0) {
         throw failure(
-          'token_revoked',
+          'enrollment_token_used_up',
           'the enrollment token has no uses left',
           NEW_TOKEN_HINT,
           `enrollment token ${record.id} used up`,
@@ -269,7 +269,12 @@ function kindOf(prefix: typeof API_TOKEN_PREFIX | typeof ENROLLMENT_TOKEN_PREFIX
 }
 
 function failure(
-  reason: 'token_invalid' | 'token_revoked' | 'token_expired' | 'account_disabled',
+  reason:
+    | 'token_invalid'
+    | 'token_revoked'
+    | 'token_expired'
+    | 'account_disabled'
+    | 'enrollment_token_used_up',
   detail: string,
   hint: string,
   internalCause: string,

@@ -171,10 +171,15 @@ export class RefreshTokens {
       record.usedAt !== null
         ? `token ${record.id} was already used at ${record.usedAt.toISOString()}`
         : `token ${record.id} was revoked at ${record.revokedAt?.toISOString() ?? now.toISOString()}`;
+    // Only a second use of a rotated token is the RFC 9700 §4.14 theft signal; a token revoked by
+    // a logout or an operator is just over, and saying "it may have leaked" would alarm for nothing.
+    const usedTwice = record.usedAt !== null;
     return new OAuthError(
       'invalid_grant',
-      'the refresh token was already used or revoked; every token of this sign-in is now revoked',
-      `${LOGIN_HINT}; if you did not use this token twice, it may have leaked`,
+      usedTwice
+        ? 'the refresh token was already used; every token of this sign-in is now revoked'
+        : 'this sign-in has ended (logged out or revoked)',
+      usedTwice ? `${LOGIN_HINT}; if you did not use this token twice, it may have leaked` : LOGIN_HINT,
       `refresh token reuse detected: family ${record.familyId} revoked (${why}; ${revoked} tokens revoked)`,
       { reason: 'token_revoked' },
     );

@@ -117,7 +117,7 @@ describe('buildChallenges', () => {
     );
   });
 
-  it('is the contract of DESIGN.md: Digest SHA-256 with userhash, MD5 for legacy clients, Basic with charset', () => {
+  it('is the challenge contract: Digest SHA-256 with userhash, MD5 for legacy clients, Basic with charset', () => {
     assert.deepEqual(buildChallenges(options({ digestAlgorithms: ['SHA-256', 'MD5'], bearer: false })), [
       'Digest realm="certmaster", qop="auth", algorithm=SHA-256, nonce="NONCE", opaque="OPAQUE", charset=UTF-8, userhash=true',
       'Digest realm="certmaster", qop="auth", algorithm=MD5, nonce="NONCE", opaque="OPAQUE", charset=UTF-8, userhash=true',

@@ -185,7 +185,8 @@ describe('enrollment tokens', () => {
     assert.equal(await consumeEnrollmentUse(store, principal, clock), true);
     assert.equal(await consumeEnrollmentUse(store, principal, clock), false);
     const usedUp = await refusal(token);
-    assert.equal(usedUp.reason, 'token_revoked');
+    // Its own reason, not token_revoked: nobody revoked it (issue 7).
+    assert.equal(usedUp.reason, 'enrollment_token_used_up');
     assert.match(usedUp.detail, /no uses left/);
   });
 

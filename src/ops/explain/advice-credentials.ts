@@ -1,0 +1,170 @@
+/** Advice for the reasons whose internal cause tells several stories apart: bad credentials and tokens. */
+import {
+  type Advice,
+  anyTarget,
+  type CommandContext,
+  firstMatch,
+  localTarget,
+  printable,
+  serverArg,
+  shellWord,
+} from './text.js';
+
+export function credentialsInvalidAdvice(
+  cause: string,
+  shownName: string,
+  name: string,
+  ctx: CommandContext,
+): Advice {
+  const local = localTarget(ctx);
+  const unknownUser = firstMatch(/^unknown user (.+)$/, cause);
+  if (unknownUser !== null) {
+    const hashed = unknownUser === 'hashed user name';
+    return {
+      meaning: hashed
+        ? 'No account with digest secrets matches the hashed user name the client sent (userhash): the account does not exist, or was made without --digest, or for another realm.'
+        : `There is no account named ${printable(unknownUser, 80)}. The caller was told only that the user name or password is not right.`,
+      fix: hashed
+        ? 'Check the user name; give the account digest secrets by setting its password with --digest.'
+        : 'Check the spelling of the user name (names are case-sensitive); if the account should exist, create it.',
+      command: hashed
+        ? `certmaster user passwd NAME --digest ${local}`
+        : `certmaster user add ${shellWord(unknownUser)} --role ROLE ${local}`,
+    };
+  }
+  if (cause === 'password mismatch') {
+    return {
+      meaning: `The account ${shownName} exists, and the password sent was wrong.`,
+      fix: 'Have the person type the password again; if it is forgotten, or a script holds an old one, set a new password.',
+      command: `certmaster user passwd ${name} ${local}`,
+    };
+  }
+  const unknownClient = firstMatch(/^unknown client (.+)$/, cause);
+  if (unknownClient !== null) {
+    return {
+      meaning: `There is no service account (OAuth client) named ${printable(unknownClient, 80)}.`,
+      fix: 'Check the client id the service uses; create the service account if it should exist.',
+      command: `certmaster client add ${shellWord(unknownClient)} --role ROLE ${local}`,
+    };
+  }
+  if (cause === 'client secret mismatch') {
+    return {
+      meaning: `The service account ${shownName} exists, and the secret sent was wrong.`,
+      fix: 'Use the secret printed when the client was added; if it is lost, remove the client and add it again (a new secret is printed once).',
+      command: `certmaster client remove ${name} ${local} && certmaster client add ${name} --role ROLE ${local}`,
+    };
+  }
+  if (/has no digest secrets/.test(cause)) {
+    return {
+      meaning: `${shownName} signed in with HTTP Digest, but the account has no digest secrets: it was created without --digest, or they were sealed with another DIR/secrets/auth.key.`,
+      fix: 'Set the password again with --digest (or have the client use Basic over HTTPS, or a token).',
+      command: `certmaster user passwd ${name} --digest ${local}`,
+    };
+  }
+  const realms = /made for realm "([^"]*)", not "([^"]*)"/.exec(cause);
+  if (realms !== null) {
+    return {
+      meaning: `${shownName}'s digest secrets were made for realm "${printable(realms[1] ?? '', 100)}", but auth.realm is now "${printable(realms[2] ?? '', 100)}": changing the realm made them useless (RFC 7616 binds them to it).`,
+      fix: 'Set the password again with --digest, or set auth.realm back.',
+      command: `certmaster user passwd ${name} --digest ${local}`,
+    };
+  }
+  if (/digest response mismatch/.test(cause)) {
+    return {
+      meaning: `The account ${shownName} exists; its Digest response does not match the stored password: the password was wrong.`,
+      fix: 'Have the person type the password again; if it is forgotten, set a new one (keeping --digest).',
+      command: `certmaster user passwd ${name} --digest ${local}`,
+    };
+  }
+  if (/nonce not issued by this server/.test(cause)) {
+    return {
+      meaning:
+        'The Digest nonce was not made by this server: the client reused a nonce of another server, or replicas do not share the same DIR/secrets/auth.key.',
+      fix: 'Give every replica the same secrets/auth.key file (mode 0600), then let the client start afresh.',
+      command: null,
+    };
+  }
+  return {
+    meaning: `The credentials were not valid${cause ? ` (${printable(cause, 200)})` : ''}.`,
+    fix: 'Check the user name and password, or the client id and secret, the caller uses.',
+    command: null,
+  };
+}
+
+export function tokenRevokedAdvice(
+  cause: string,
+  shownName: string,
+  name: string,
+  ctx: CommandContext,
+): Advice {
+  const any = anyTarget(ctx);
+  const usedUp = firstMatch(/^enrollment token (\S+) used up/, cause);
+  if (usedUp !== null) {
+    return {
+      meaning: `The enrollment token ${printable(usedUp, 80)} has no uses left.`,
+      fix: 'Give the host a new enrollment token.',
+      command: `certmaster token create --enroll PATTERN --uses 1 ${any}`,
+    };
+  }
+  const removed = firstMatch(/owner (\S+) was removed/, cause);
+  if (removed !== null) {
+    return {
+      meaning: `The token acts for the account ${printable(removed, 80)}, which was removed.`,
+      fix: 'Create a token for an account that exists.',
+      command: `certmaster token create --scope SCOPE ${any}`,
+    };
+  }
+  if (/^access token/.test(cause)) {
+    return {
+      meaning: `The access token of ${shownName} was revoked (${printable(cause, 200)}): the user logged out, an operator revoked the session, or a reused refresh token revoked its whole family.`,
+      fix: 'Sign in again. If it happens without anyone logging out, two programs share one login and rotate its refresh token: give each its own session or token.',
+      command: `certmaster login --server ${serverArg(ctx)} --user ${name}`,
+    };
+  }
+  const token = firstMatch(/^token (\S+) revoked/, cause);
+  return {
+    meaning: `The token ${token === null ? '' : `${printable(token, 80)} `}was revoked${cause ? ` (${printable(cause, 200)})` : ''}.`,
+    fix: 'Give the client a new token; `certmaster token list` shows the tokens that still work.',
+    command: `certmaster token create --scope SCOPE ${any}`,
+  };
+}
+
+export function tokenInvalidAdvice(cause: string, ctx: CommandContext): Advice {
+  const login = `certmaster login --server ${serverArg(ctx)}`;
+  if (/no API or enrollment token has this hash/.test(cause)) {
+    return {
+      meaning:
+        'The token is not one this certmaster made: mistyped, truncated, or made by another certmaster (another data directory).',
+      fix: 'Copy the whole token again (it is printed once, by `certmaster token create`), or create a new one.',
+      command: `certmaster token create --scope SCOPE ${anyTarget(ctx)}`,
+    };
+  }
+  if (/signing key/.test(cause)) {
+    return {
+      meaning:
+        'The access token was signed by a key this server does not know: the key was rotated away long ago, or the token comes from another certmaster.',
+      fix: 'Sign in again at this server.',
+      command: login,
+    };
+  }
+  if (/claim (iss|aud)/.test(cause)) {
+    return {
+      meaning:
+        'The access token was issued for another server address: certmaster names itself by the URL it serves, and the token names another.',
+      fix: 'Sign in at the URL the client uses, and use the same URL everywhere (e.g. not 127.0.0.1 in one place and a host name in another).',
+      command: login,
+    };
+  }
+  if (/signature/.test(cause)) {
+    return {
+      meaning: 'The access token signature does not verify: it was altered, or forged.',
+      fix: 'Sign in again; if nobody should have been sending such tokens, find who did (the address is above).',
+      command: login,
+    };
+  }
+  return {
+    meaning: `The bearer token is not valid here${cause ? ` (${printable(cause, 200)})` : ''}.`,
+    fix: 'Sign in again, or create a new token.',
+    command: login,
+  };
+}
