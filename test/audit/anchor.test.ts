@@ -7,20 +7,10 @@ import { type AuditSigningKey, auditSigningKey } from '../../src/audit/checkpoin
 import { AuditLog, type AuditLogOptions } from '../../src/audit/log.js';
 import type { AuditCheckpoint } from '../../src/audit/types.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
-import type { Clock } from '../../src/types.js';
+import { MovableClock } from '../helpers/clock.js';
 import { allBackends, type Backend } from '../store/backends.js';
 import { fixedClock } from '../store/records.js';
 import { auditEvent, EVENT_TIME } from './events.js';
-
-class MovableClock implements Clock {
-  #at = EVENT_TIME.getTime();
-  now(): Date {
-    return new Date(this.#at);
-  }
-  advance(ms: number): void {
-    this.#at += ms;
-  }
-}
 
 /**
  * What an attacker with write access to the database does after the last checkpoint: changes records
@@ -78,7 +68,7 @@ for (const backend of allBackends()) {
     });
 
     it('signs a checkpoint once records are checkpointIntervalMs old, and none when nothing was added', async () => {
-      const clock = new MovableClock();
+      const clock = new MovableClock(EVENT_TIME.getTime());
       const log = auditLog({ clock, checkpointIntervalMs: 60_000 });
       await recordMany(log, 3);
       assert.deepEqual(await log.coverage(), {
@@ -86,11 +76,11 @@ for (const backend of allBackends()) {
         newestCheckpointAt: null,
         newestCheckpointSeq: null,
       });
-      clock.advance(59_999);
+      clock.advance(59.999);
       log.checkpointIfDue();
       await log.idle();
       assert.deepEqual(await store.listAuditCheckpoints(), []);
-      clock.advance(1);
+      clock.advance(0.001);
       log.checkpointIfDue();
       await log.idle();
       assert.deepEqual(await log.coverage(), {
@@ -98,7 +88,7 @@ for (const backend of allBackends()) {
         newestCheckpointAt: clock.now(),
         newestCheckpointSeq: 3,
       });
-      clock.advance(120_000);
+      clock.advance(120);
       log.checkpointIfDue();
       await log.idle();
       assert.equal((await store.listAuditCheckpoints()).length, 1);
