@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { assertStorableAuditEvent } from '../store/audit-schema.js';
 import type { AuditStore } from '../store/audit-store.js';
 import type { Clock } from '../types.js';
+import { type AnchorVerification, type AuditCoverage, auditCoverage, verifyAgainstAnchor } from './anchor.js';
 import { type AuditVerification, GENESIS_HASH, hashAuditRecord, verifyAuditChain } from './chain.js';
 import { type AuditSigningKey, auditKeyId, signCheckpoint } from './checkpoint.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
@@ -59,6 +60,11 @@ export interface AuditLogOptions {
   signer: AuditSigningKey;
   /** A checkpoint of the head after every this many records written by this log (default 1000). */
   checkpointEvery?: number;
+  /**
+   * Also a checkpoint when records were added and the last one is this old (default 60 s), so a crash
+   * leaves at most this long of records that only an external anchor could vouch for. 0 turns it off.
+   */
+  checkpointIntervalMs?: number;
   /** Records waiting to be written beyond which `record` refuses at once (default 10,000). */
   maxPending?: number;
   /** Public keys of earlier audit keys, so checkpoints they signed still verify after a rotation. */
@@ -74,6 +80,9 @@ interface PendingRecord {
 
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
 export const DEFAULT_MAX_PENDING = 10_000;
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
+/** How often the timer looks whether a checkpoint is due (the clock decides whether it is). */
+const CHECKPOINT_TIMER_MS = 5_000;
 /** Records per append (one transaction): bounds one commit's size and the time it holds the lock. */
 const MAX_APPEND_BATCH = 2048;
 /** Records removed per prune transaction, so a large prune never blocks other writers for long. */
@@ -92,6 +101,9 @@ export class AuditLog implements Auditor {
   readonly #signer: AuditSigningKey;
   readonly #publicKeys: ReadonlyMap<string, KeyObject>;
   readonly #checkpointEvery: number;
+  readonly #checkpointIntervalMs: number;
+  readonly #timer: NodeJS.Timeout | null;
+  #lastCheckpointAt: number;
   readonly #maxPending: number;
   readonly #logger: AuditLogLogger | undefined;
   #pending: PendingRecord[] = [];
@@ -112,6 +124,16 @@ export class AuditLog implements Auditor {
       options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
       'checkpointEvery',
     );
+    const interval = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    this.#checkpointIntervalMs = interval === 0 ? 0 : positiveInteger(interval, 'checkpointIntervalMs');
+    this.#lastCheckpointAt = this.#clock.now().getTime();
+    this.#timer =
+      this.#checkpointIntervalMs === 0
+        ? null
+        : setInterval(
+            () => this.checkpointIfDue(),
+            Math.min(CHECKPOINT_TIMER_MS, this.#checkpointIntervalMs),
+          ).unref();
     this.#maxPending = positiveInteger(options.maxPending ?? DEFAULT_MAX_PENDING, 'maxPending');
     this.#logger = options.logger;
     const publicKeys = new Map<string, KeyObject>([[options.signer.keyId, options.signer.publicKey]]);
@@ -186,6 +208,57 @@ export class AuditLog implements Auditor {
     return verifyAuditChain(this.#store, { publicKeys: this.#publicKeys });
   }
 
+  /** How many records no stored checkpoint covers, and when the newest checkpoint was signed. */
+  coverage(): Promise<AuditCoverage> {
+    return auditCoverage(this.#store);
+  }
+
+  /** Whether the log still contains or extends a checkpoint kept outside the database (anchor.ts). */
+  verifyAgainst(anchor: AuditCheckpoint): Promise<AnchorVerification> {
+    return verifyAgainstAnchor(this.#store, anchor, this.#publicKeys);
+  }
+
+  /**
+   * The newest checkpoint after signing one of the stored head, unless one already names it: what an
+   * operator exports as an anchor. Null when the log is empty.
+   */
+  async checkpointHead(): Promise<AuditCheckpoint | null> {
+    const head = await this.#store.auditHead();
+    if (head === null) {
+      return null;
+    }
+    const existing = (await this.#store.listAuditCheckpoints()).find(
+      (checkpoint) => checkpoint.seq === head.seq && checkpoint.hash === head.hash,
+    );
+    if (existing !== undefined) {
+      return existing;
+    }
+    const checkpoint = signCheckpoint(this.#signer, head.seq, head.hash, this.#clock.now(), null);
+    await this.#store.addAuditCheckpoint(checkpoint);
+    return checkpoint;
+  }
+
+  /**
+   * Signs a checkpoint of the last record this log wrote when records were added since the last one and
+   * that one is at least `checkpointIntervalMs` old. Called by a timer; tests call it after moving the clock.
+   */
+  checkpointIfDue(): void {
+    if (
+      this.#checkpointIntervalMs === 0 ||
+      this.#sinceCheckpoint === 0 ||
+      this.#lastHead === null ||
+      this.#clock.now().getTime() - this.#lastCheckpointAt < this.#checkpointIntervalMs
+    ) {
+      return;
+    }
+    this.#sinceCheckpoint = 0;
+    if (this.#checkpointing !== null) {
+      this.#nextCheckpointHead = this.#lastHead;
+      return;
+    }
+    void this.#startCheckpoints(this.#lastHead);
+  }
+
   /** Resolves when every record accepted so far is written and no checkpoint is being written. */
   idle(): Promise<void> {
     if (this.#isIdle()) {
@@ -200,6 +273,9 @@ export class AuditLog implements Auditor {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#timer !== null) {
+      clearInterval(this.#timer);
+    }
     await this.idle();
     if (this.#sinceCheckpoint > 0 && this.#lastHead !== null) {
       this.#sinceCheckpoint = 0;
@@ -273,6 +349,7 @@ export class AuditLog implements Auditor {
     this.#lastHead = head;
     this.#sinceCheckpoint += records.length;
     if (this.#sinceCheckpoint < this.#checkpointEvery) {
+      this.checkpointIfDue();
       return;
     }
     this.#sinceCheckpoint = 0;
@@ -300,6 +377,7 @@ export class AuditLog implements Auditor {
       try {
         const checkpoint = signCheckpoint(this.#signer, head.seq, head.hash, this.#clock.now(), null);
         await this.#store.addAuditCheckpoint(checkpoint);
+        this.#lastCheckpointAt = checkpoint.at.getTime();
       } catch (error) {
         // The chain itself is intact; the next checkpoint will vouch for this head too.
         this.#logger?.error(

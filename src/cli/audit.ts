@@ -1,6 +1,9 @@
 /** `certmaster audit`: read, follow, verify and prune the audit log, locally or (reading) remotely. */
+
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { AuditFilter } from '../audit/types.js';
+import { anchorFromJson, anchorToJson, MAX_ANCHOR_BYTES } from '../audit/anchor.js';
+import type { AuditCheckpoint, AuditFilter } from '../audit/types.js';
 import { ApiClient } from '../client/api.js';
 import { openInstance } from '../instance/open.js';
 import {
@@ -37,6 +40,23 @@ export function parseWhen(text: string, flag: string): Date {
       `${flag} "${text}" is neither a date (2026-11-29, 2026-11-29T10:00:00Z) nor a duration ago (15m, 24h, 7d)`,
     );
   return new Date(t);
+}
+
+function readAnchor(path: string): AuditCheckpoint {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `cannot read the anchor ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (text.length > MAX_ANCHOR_BYTES) throw new CliError(`${path} is too large to be an audit anchor`);
+  try {
+    return anchorFromJson(text.trim());
+  } catch (error) {
+    throw new CliError(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function line(r: AuditRecordJson): string {
@@ -101,6 +121,8 @@ Examples:
   certmaster audit --server URL --principal alice --json      # needs the auditor role
   certmaster audit --data DIR --follow                        # new records as they come
   certmaster audit verify --data DIR                          # check the hash chain
+  certmaster audit checkpoint --export --data DIR > anchor    # keep this elsewhere
+  certmaster audit verify --against anchor --data DIR         # fails after a tail cut or rewrite
   certmaster audit prune --before 2026-01-01 --data DIR       # a signed checkpoint replaces them
   certmaster explain REQUEST_ID --data DIR                    # the story of one request`,
     );
@@ -164,22 +186,65 @@ Examples:
 
   audit
     .command('verify')
-    .description('check the hash chain and the signed checkpoints; names the first broken record')
+    .description(
+      'check the hash chain and the signed checkpoints; names the first broken record and how many records no checkpoint covers',
+    )
     .requiredOption('--data <dir>', 'data directory')
+    .option(
+      '--against <file>',
+      'also fail unless the log still contains or extends this anchor (from `audit checkpoint --export`)',
+    )
     .option('--json', 'machine-readable output')
-    .action(async (flags: { data: string; json?: boolean }) => {
+    .action(async (flags: { data: string; against?: string; json?: boolean }) => {
+      const anchor = flags.against === undefined ? undefined : readAnchor(flags.against);
       const instance = await openInstance(flags.data);
       try {
         const result = await instance.audit.verify();
-        if (flags.json) printJson(result);
-        if (result.ok) {
-          if (!flags.json)
-            process.stdout.write(
-              `Audit log intact: ${result.records} records, ${result.checkpoints} signed checkpoints.\n`,
-            );
-          return;
+        const coverage = await instance.audit.coverage();
+        const anchored = anchor === undefined ? undefined : await instance.audit.verifyAgainst(anchor);
+        if (flags.json)
+          printJson({
+            ...result,
+            uncovered: coverage.uncovered,
+            newest_checkpoint_at: coverage.newestCheckpointAt?.toISOString() ?? null,
+            newest_checkpoint_seq: coverage.newestCheckpointSeq,
+            ...(anchored === undefined ? {} : { anchor: anchored }),
+          });
+        if (!result.ok)
+          throw new CliError(`audit log BROKEN at record #${result.firstBrokenSeq}: ${result.why}`);
+        if (anchored !== undefined && !anchored.ok)
+          throw new CliError(`audit log does not extend the anchor in ${flags.against}: ${anchored.why}`);
+        if (!flags.json) {
+          const newest =
+            coverage.newestCheckpointAt === null
+              ? 'no checkpoint yet'
+              : `newest checkpoint #${coverage.newestCheckpointSeq} signed ${coverage.newestCheckpointAt.toISOString()}`;
+          process.stdout.write(
+            `Audit log intact: ${result.records} records, ${result.checkpoints} signed checkpoints; ${newest}; ${coverage.uncovered} records after it no checkpoint covers.\n`,
+          );
+          if (anchored !== undefined)
+            process.stdout.write(`The log contains the anchored checkpoint #${anchor?.seq}.\n`);
         }
-        throw new CliError(`audit log BROKEN at record #${result.firstBrokenSeq}: ${result.why}`);
+      } finally {
+        await instance.close();
+      }
+    });
+
+  audit
+    .command('checkpoint')
+    .description('sign a checkpoint of the newest record (unless one exists) and print it')
+    .requiredOption('--data <dir>', 'data directory')
+    .option('--export', 'print it as one line of JSON to keep outside the database (for verify --against)')
+    .action(async (flags: { data: string; export?: boolean }) => {
+      const instance = await openInstance(flags.data);
+      try {
+        const checkpoint = await instance.audit.checkpointHead();
+        if (checkpoint === null) throw new CliError('the audit log is empty: nothing to checkpoint');
+        process.stdout.write(
+          flags.export
+            ? `${JSON.stringify(anchorToJson(checkpoint))}\n`
+            : `Signed checkpoint of record #${checkpoint.seq} (${checkpoint.hash.slice(0, 16)}…) at ${checkpoint.at.toISOString()}.\n`,
+        );
       } finally {
         await instance.close();
       }
