@@ -16,7 +16,8 @@ export type AuthReason =
   | 'client_certificate_invalid'
   | 'insufficient_scope'
   | 'forbidden'
-  | 'too_many_attempts';
+  | 'too_many_attempts'
+  | 'insecure_transport';
 
 export type SchemeName = 'basic' | 'digest' | 'bearer';
 

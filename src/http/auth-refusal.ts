@@ -25,6 +25,7 @@ const STATUS: Record<AuthReason, { status: number; title: string }> = {
   insufficient_scope: { status: 403, title: 'The token lacks the scope this needs' },
   forbidden: { status: 403, title: 'Not allowed for this account' },
   too_many_attempts: { status: 429, title: 'Too many failed attempts' },
+  insecure_transport: { status: 400, title: 'Secrets are refused over plain HTTP from another machine' },
 };
 
 export interface Challenger {
