@@ -160,10 +160,12 @@ export class Authenticator {
   ): Promise<UserRecord> {
     const { limiter, store, hasher } = this.deps;
     const user = await store.getUser(userId);
+    // Throttled means 429 for every attempt, right or wrong: answering a recently verified password
+    // 200 while wrong guesses get a cheap 429 would tell a guesser which guess was right.
+    this.throttle(address, userId, scheme);
     // A repeat of a password verified moments ago is not a guess; anything else counts as one
     // while it is being checked, so parallel guesses cannot outrun the throttle.
     const repeat = user !== null && hasher.isCachedSuccess(user.passwordHash, password);
-    if (!repeat) this.throttle(address, userId, scheme);
     const end = repeat ? () => undefined : limiter.begin(address, userId);
     let result: { ok: boolean; needsRehash: boolean };
     try {
@@ -219,8 +221,8 @@ export class Authenticator {
   /** A confidential client's secret (client_credentials), checked like a password. */
   async verifyClient(clientId: string, secret: string, address: string): Promise<OAuthClientRecord> {
     const client = await this.deps.store.getClient(clientId);
+    this.throttle(address, `client:${clientId}`, 'basic');
     const repeat = client !== null && this.deps.hasher.isCachedSuccess(client.secretHash, secret);
-    if (!repeat) this.throttle(address, `client:${clientId}`, 'basic');
     const end = repeat ? () => undefined : this.deps.limiter.begin(address, `client:${clientId}`);
     const result = await this.deps.hasher
       .verify(client?.secretHash ?? null, secret)

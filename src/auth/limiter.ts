@@ -134,14 +134,18 @@ export class FailureLimiter {
     const times = this.recent(key, now);
     const pending = this.inflight.get(key) ?? 0;
     const failed = times?.length ?? 0;
+    if (failed + pending < freeFailures) return 0;
     // Attempts still being verified may all fail: once they would use up the free ones, wait.
-    if (failed < freeFailures && failed + pending >= freeFailures) return this.baseDelayMs;
-    if (times === undefined || times.length < freeFailures) return 0;
-    const last = times[times.length - 1];
-    if (last === undefined) return 0;
-    const exponent = times.length - freeFailures;
-    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** exponent);
-    return last + delay - now;
+    if (failed < freeFailures) return this.baseDelayMs;
+    const last = times?.[times.length - 1] ?? now;
+    const exponent = failed - freeFailures;
+    const remaining = last + Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** exponent) - now;
+    if (remaining > 0) return remaining;
+    // The delay has expired, which buys exactly one verification: while it is in flight, every
+    // other attempt waits for the delay that follows should it fail. Without this, all the guesses
+    // that arrive together when a delay expires would be verified at once.
+    if (pending > 0) return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (exponent + 1));
+    return 0;
   }
 
   /** The key's failures within the window; forgets the key when none are. */

@@ -59,6 +59,7 @@ export class PasswordHasher {
   /** HMAC of (stored hash, password) -> expiry in ms; Map order is insertion order, oldest first. */
   private readonly cache = new Map<string, number>();
   private active = 0;
+  private verificationCount = 0;
   private readonly waiting: Array<() => void> = [];
   private dummy: Promise<string> | undefined;
 
@@ -97,7 +98,10 @@ export class PasswordHasher {
     if (storedHash !== null && !tooLong && this.cached(key)) {
       return { ok: true, needsRehash: this.needsRehash(storedHash) };
     }
-    const matched = await this.bounded(() => this.computeVerify(target, normalized));
+    const matched = await this.bounded(() => {
+      this.verificationCount++;
+      return this.computeVerify(target, normalized);
+    });
     if (storedHash === null || tooLong || !matched) {
       return { ok: false, needsRehash: false };
     }
@@ -112,6 +116,11 @@ export class PasswordHasher {
   isCachedSuccess(storedHash: string, password: string): boolean {
     if (password.length > MAX_PASSWORD_INPUT_UNITS) return false;
     return this.cached(this.cacheKey(storedHash, normalizePassword(password)));
+  }
+
+  /** Argon2 verifications run since start (cache hits excluded): what the login throttle bounds. */
+  get verifications(): number {
+    return this.verificationCount;
   }
 
   /** True when the PHC string is not argon2id v19 with the current parameters (or does not parse). */

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { fingerprintSha256, normalizeFingerprint } from '../ca/authority.js';
 import { ApiClient, CLI_CLIENT_ID, type TokenResponse } from '../client/api.js';
 import { loadSession, removeSession, saveSession } from '../client/credentials.js';
+import { passwordRefusalFor } from '../client/plain-http.js';
 import { Transport } from '../client/transport.js';
 import { fetchServedCa } from '../client/trust.js';
 import { CliError, printJson } from './output.js';
@@ -67,6 +68,8 @@ export function registerSession(program: Command): void {
     )
     .action(async (flags: LoginFlags) => {
       const origin = originOf(flags.server);
+      const refusal = passwordRefusalFor(flags.server);
+      if (refusal !== null) throw new CliError(refusal);
       const caPem = await trustFor(flags, origin);
       const user = flags.user ?? userInfo().username;
       const password = flags.passwordFile

@@ -31,6 +31,7 @@ import { grantedScopes } from '../auth/tokens/scope-grant.js';
 import { API_TOKEN_PREFIX, ENROLLMENT_TOKEN_PREFIX } from '../auth/tokens/token-secrets.js';
 import type { AuthStore, OAuthClientRecord, RefreshTokenRecord } from '../store/auth-store.js';
 import type { Clock, Role } from '../types.js';
+import { plainHttpSecretRefusal, secretsRefused } from './plain-http-secrets.js';
 
 export interface OAuthPluginOptions {
   keyring: SigningKeyRing;
@@ -54,6 +55,8 @@ export interface OAuthPluginOptions {
     clientSecret: string,
     clientAddress: string,
   ): Promise<OAuthClientRecord>;
+  /** Plain HTTP: passwords and client secrets are then refused from non-loopback addresses. */
+  plainHttp?: boolean;
   /** The public client allowed the password grant: 'certmaster-cli'. */
   firstPartyClientId: string;
   /** The realm of WWW-Authenticate challenges; default "certmaster". */
@@ -361,6 +364,8 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
         `secret presented for public client ${presented.clientId}`,
       );
     }
+    if (secretsRefused(opts.plainHttp === true, request))
+      throw plainHttpSecretRefusal(request, 'client secret');
     let record: OAuthClientRecord;
     try {
       record = await opts.authenticateClient(presented.clientId, presented.secret, request.ip);
@@ -456,6 +461,7 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
         'over-long username or password',
       );
     }
+    if (secretsRefused(opts.plainHttp === true, request)) throw plainHttpSecretRefusal(request, 'password');
     let account: { name: string; role: Role };
     try {
       account = await opts.verifyPassword(username, password, request.ip);

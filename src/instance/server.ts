@@ -144,6 +144,7 @@ export async function startCertmasterServer(
     ...(options.plainHttp ? {} : { https: loadServerTls(instance.layout) }),
     auth: authenticator,
     oauth: {
+      plainHttp: options.plainHttp === true,
       keyring: frontDoor.keyring,
       accessTokens: frontDoor.accessTokens,
       refreshTokens: frontDoor.refreshTokens,

@@ -21,7 +21,13 @@ export interface TestServer {
 
 export async function startTestServer(
   settings: Record<string, string> = {},
-  options: { clock?: Clock; admin?: { name: string; password: string; digest: boolean } } = {},
+  options: {
+    clock?: Clock;
+    admin?: { name: string; password: string; digest: boolean };
+    /** Plain HTTP (as `serve --insecure-http`), on `host` (default 127.0.0.1, an address of this machine). */
+    plainHttp?: boolean;
+    host?: string;
+  } = {},
 ): Promise<TestServer> {
   const tmp = tempDir('srv');
   const dataDir = join(tmp.path, 'data');
@@ -38,8 +44,9 @@ export async function startTestServer(
   for (const [k, v] of Object.entries(settings)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
   const instance = await openInstance(dataDir);
   const server = await startCertmasterServer(instance, {
-    host: '127.0.0.1',
+    host: options.host ?? '127.0.0.1',
     port: 0,
+    ...(options.plainHttp ? { plainHttp: true } : {}),
     logger: false,
     ...(options.clock ? { clock: options.clock } : {}),
   });

@@ -1,10 +1,16 @@
 /**
- * Stateless Digest nonces: any replica holding the shared key can check a nonce another issued,
- * so a client may land on a different replica for its second request (RFC 7616 §5.4 leaves the
- * nonce's construction to the server; this is the "time-stamp + private key" shape it suggests).
+ * Digest nonces bound to one server run: "time-stamp + private key" (RFC 7616 §5.4 leaves the
+ * nonce's construction to the server) plus the id of the run that issued it.
  *
- *   nonce = base64url( timestamp ms, 8 octets big-endian | random, 8 octets | MAC, 16 octets )
- *   MAC   = first 16 octets of HMAC-SHA256(key, timestamp | random)
+ *   nonce = base64url( timestamp ms, 8 octets big-endian | run id, 8 octets | random, 8 octets
+ *                      | MAC, 16 octets )
+ *   MAC   = first 16 octets of HMAC-SHA256(key, timestamp | run id | random)
+ *
+ * The nonce-count state that detects replays (RFC 7616 §3.4) lives in this process only. A nonce
+ * of another run (before a restart, or of another replica sharing the data directory) carries our
+ * MAC but its counts are unknown here, so it is answered stale: a captured Authorization cannot be
+ * replayed after a restart or on another replica. An honest client just retries with the fresh
+ * nonce of the stale=true challenge (RFC 7616 §3.3), without asking its user again.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../types.js';
@@ -12,9 +18,11 @@ import type { Clock } from '../../types.js';
 export type NonceState = 'valid' | 'stale' | 'invalid';
 
 const TIMESTAMP_BYTES = 8;
+const RUN_BYTES = 8;
 const RANDOM_BYTES = 8;
 const MAC_BYTES = 16;
-const NONCE_BYTES = TIMESTAMP_BYTES + RANDOM_BYTES + MAC_BYTES;
+const PREFIX_BYTES = TIMESTAMP_BYTES + RUN_BYTES + RANDOM_BYTES;
+const NONCE_BYTES = PREFIX_BYTES + MAC_BYTES;
 const NONCE_CHARS = Math.ceil((NONCE_BYTES * 4) / 3);
 /** Replicas' clocks drift; beyond this a nonce "from the future" was not made by us. */
 const MAX_FUTURE_SKEW_MS = 60_000;
@@ -36,6 +44,8 @@ export class DigestNonces {
   private readonly clock: Clock;
   private readonly lifetimeMs: number;
   private readonly maxTracked: number;
+  /** Random per DigestNonces, which the server makes once per run. */
+  private readonly run = randomBytes(RUN_BYTES);
   /** nonce -> highest nc accepted; Map keeps insertion order, which we use as recency. */
   private readonly counts = new Map<string, number>();
   /**
@@ -60,39 +70,46 @@ export class DigestNonces {
   }
 
   issue(): string {
-    const prefix = Buffer.alloc(TIMESTAMP_BYTES + RANDOM_BYTES);
+    const prefix = Buffer.alloc(PREFIX_BYTES);
     prefix.writeBigUInt64BE(BigInt(Math.max(0, this.clock.now().getTime())), 0);
-    randomBytes(RANDOM_BYTES).copy(prefix, TIMESTAMP_BYTES);
+    this.run.copy(prefix, TIMESTAMP_BYTES);
+    randomBytes(RANDOM_BYTES).copy(prefix, TIMESTAMP_BYTES + RUN_BYTES);
     return Buffer.concat([prefix, this.mac(prefix)]).toString('base64url');
   }
 
   /** The issue time in ms when the nonce carries our MAC, else null. Constant time in the MAC. */
   private issuedAt(nonce: string): number | null {
+    return this.parse(nonce)?.issued ?? null;
+  }
+
+  private parse(nonce: string): { issued: number; ours: boolean } | null {
     if (nonce.length !== NONCE_CHARS || !/^[A-Za-z0-9_-]+$/.test(nonce)) return null;
     const raw = Buffer.from(nonce, 'base64url');
     if (raw.length !== NONCE_BYTES || raw.toString('base64url') !== nonce) return null;
-    const prefix = raw.subarray(0, TIMESTAMP_BYTES + RANDOM_BYTES);
-    if (!timingSafeEqual(raw.subarray(TIMESTAMP_BYTES + RANDOM_BYTES), this.mac(prefix))) return null;
-    return Number(raw.readBigUInt64BE(0));
+    const prefix = raw.subarray(0, PREFIX_BYTES);
+    if (!timingSafeEqual(raw.subarray(PREFIX_BYTES), this.mac(prefix))) return null;
+    const ours = raw.subarray(TIMESTAMP_BYTES, TIMESTAMP_BYTES + RUN_BYTES).equals(this.run);
+    return { issued: Number(raw.readBigUInt64BE(0)), ours };
   }
 
   /**
-   * 'stale' means ours but expired. Answer stale=true only after the response verified against
+   * 'stale' means made with our key but expired or issued by another run (whose nonce counts this
+   * process does not know). Answer stale=true only after the response verified against
    * it (RFC 7616 §3.3), or a client with a wrong password retries silently instead of re-prompting.
    */
   check(nonce: string): NonceState {
-    const issued = this.issuedAt(nonce);
-    if (issued === null) return 'invalid';
+    const parsed = this.parse(nonce);
+    if (parsed === null) return 'invalid';
     const now = this.clock.now().getTime();
-    if (issued - now > MAX_FUTURE_SKEW_MS) return 'invalid';
-    return now - issued > this.lifetimeMs ? 'stale' : 'valid';
+    if (parsed.issued - now > MAX_FUTURE_SKEW_MS) return 'invalid';
+    return !parsed.ours || now - parsed.issued > this.lifetimeMs ? 'stale' : 'valid';
   }
 
   /**
    * Nonce-count replay detection (RFC 7616 §3.4: nc lets the server detect replays): true when nc
    * is higher than any accepted before for this nonce, and records it. Call it only after the
    * response verified, so only authenticated clients spend the bounded memory. Counts live in this
-   * process: another replica knows nothing of them, so the nonce lifetime bounds cross-replica replay.
+   * process, which is why check() answers another run's nonces stale.
    */
   acceptNonceCount(nonce: string, nc: number): boolean {
     if (!Number.isSafeInteger(nc) || nc < 1) return false;

@@ -49,6 +49,12 @@ const ADVISORS: Record<Reason, Advisor> = {
       command: `certmaster login --server ${serverArg(ctx)} --user ${name}`,
     };
   },
+  insecure_transport: () => ({
+    meaning:
+      'The client sent a password or client secret over plain HTTP from another machine; certmaster refused it before checking it, because it crossed the network in the clear.',
+    fix: 'Point the client at the https:// URL of the server, and change the secret that was sent, since it may have been read on the way.',
+    command: null,
+  }),
   scheme_unsupported: (a) => {
     const { cause, detail, local } = a;
 

@@ -19,12 +19,12 @@ function flip(nonce: string, byte: number): string {
 }
 
 describe('DigestNonces', () => {
-  it('issues distinct base64url nonces of 32 octets that check as valid', () => {
+  it('issues distinct base64url nonces of 40 octets that check as valid', () => {
     const { nonces } = setup();
     const a = nonces.issue();
     const b = nonces.issue();
     assert.notEqual(a, b);
-    assert.match(a, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(a, /^[A-Za-z0-9_-]{54}$/);
     assert.equal(nonces.check(a), 'valid');
   });
 
@@ -50,7 +50,7 @@ describe('DigestNonces', () => {
     const { clock, key, nonces } = setup();
     const aheadClock = new MovableClock(clock.now().getTime() + 60_000);
     const ahead = new DigestNonces({ key, clock: aheadClock });
-    assert.equal(nonces.check(ahead.issue()), 'valid');
+    assert.equal(nonces.check(ahead.issue()), 'stale', 'another run: ours, but its counts are unknown here');
     aheadClock.advance(1);
     assert.equal(nonces.check(ahead.issue()), 'invalid');
   });
@@ -58,7 +58,7 @@ describe('DigestNonces', () => {
   it('refuses every tampered octet: timestamp, random part and MAC', () => {
     const { nonces } = setup();
     const nonce = nonces.issue();
-    for (let byte = 0; byte < 32; byte++)
+    for (let byte = 0; byte < 40; byte++)
       assert.equal(nonces.check(flip(nonce, byte)), 'invalid', `byte ${byte}`);
   });
 
@@ -71,10 +71,12 @@ describe('DigestNonces', () => {
     assert.equal(nonces.check(foreign), 'invalid');
   });
 
-  it('is verified by any replica holding the same key, which also shares the opaque value', () => {
+  it('answers a nonce of another run (restart, replica) with the same key stale, and shares the opaque value', () => {
     const { clock, key, nonces } = setup();
     const replica = new DigestNonces({ key: Buffer.from(key), clock });
-    assert.equal(replica.check(nonces.issue()), 'valid');
+    const nonce = nonces.issue();
+    assert.equal(nonces.check(nonce), 'valid');
+    assert.equal(replica.check(nonce), 'stale');
     assert.equal(replica.opaque, nonces.opaque);
     assert.match(nonces.opaque, /^[0-9a-f]{64}$/);
     assert.notEqual(new DigestNonces({ key: randomBytes(32), clock }).opaque, nonces.opaque);
