@@ -28,6 +28,7 @@ import { pkiPlugin } from './pki.js';
 import { buildProblem, sendProblem } from './problem.js';
 import { requestsPlugin } from './requests.js';
 import { tokensPlugin } from './tokens-api.js';
+import { noStoreHook, strictTransportHook, TLS_POLICY } from './transport-security.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -79,7 +80,9 @@ export interface AppDependencies {
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const options: FastifyServerOptions & { https?: { key: string; cert: string } } = {
+  const options: FastifyServerOptions & {
+    https?: { key: string; cert: string } & Partial<typeof TLS_POLICY>;
+  } = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit,
     routerOptions: { maxParamLength: 200 },
@@ -88,7 +91,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: () => randomBytes(12).toString('base64url'),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   };
-  if (deps.https) options.https = deps.https;
+  if (deps.https) options.https = { ...deps.https, ...TLS_POLICY };
   const app = Fastify({
     ...options,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
@@ -107,6 +110,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         : [`Bearer realm="certmaster"`],
   };
   app.decorate('challenger', challenger);
+  if (deps.https) app.addHook('onRequest', strictTransportHook);
+  app.addHook('onSend', noStoreHook);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3): a client's Basic
