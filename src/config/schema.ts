@@ -174,7 +174,7 @@ const raShape = {
     20,
     'Most names in one certificate: the common name plus SANs, after de-duplication.',
   ),
-  min_rsa_bits: integerSetting(2048, 16384, 2048, 'Smallest RSA key accepted in a request, in bits.'),
+  min_rsa_bits: integerSetting(2048, 8192, 2048, 'Smallest RSA key accepted in a request, in bits.'),
   allow_duplicate_certificates: booleanSetting(
     false,
     "Whether a host may get a new certificate while it holds a valid one (Puppet's allow-duplicate-certs).",
