@@ -26,6 +26,7 @@ import { type AutosignPolicy, autosignAllows, parseAutosign } from './autosign.j
 import { PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
 import { validateRequestedNames } from './names.js';
+import { type ReservedNames, reservedAmong } from './reserved-names.js';
 import type { TriggerEvent, TriggerOutcome } from './triggers.js';
 
 export interface RaPolicy {
@@ -36,6 +37,8 @@ export interface RaPolicy {
   allowDuplicateCertificates: boolean;
   leafValidityDays: number;
   pendingRetryAfterSeconds: number;
+  /** Names only an operator signs: the server's own, loopback, and `ra.reserved_names`. */
+  reserved: ReservedNames;
 }
 
 export interface Signer {
@@ -214,7 +217,9 @@ export class RegistrationAuthority {
     }
     await this.veto({ event: 'request', phase: 'pre', ...event });
 
-    let autosign = identity === 'sign' || autosignAllows(policy.autosign, allNames);
+    // Reserved names wait for an operator whatever the autosign policy or the caller's identity allows.
+    const reserved = reservedAmong(policy.reserved, allNames).length > 0;
+    let autosign = !reserved && (identity === 'sign' || autosignAllows(policy.autosign, allNames));
     if (autosign && this.deps.enrollment && input.principal.method === 'enrollment_token') {
       if (!(await this.deps.enrollment.consume(input.principal))) {
         throw new PolicyFailure(
