@@ -32,8 +32,9 @@ export interface ParsedCsr {
 }
 
 export type PublicKeyDescription =
-  | { kind: 'rsa'; bits: number }
-  | { kind: 'ec'; curve: string }
+  | { kind: 'rsa'; bits: number; exponent: bigint }
+  /** `namedCurve` false: the key spells out its curve's parameters, which RFC 5480 §2.1.1 forbids. */
+  | { kind: 'ec'; curve: string; namedCurve: boolean }
   | { kind: 'ed25519' }
   | { kind: 'ed448' };
 

@@ -142,7 +142,7 @@ export function parseCsr(input: Buffer): ParsedCsr {
     encoded(der, expectTag(spkiTlv, TAG.sequence, 'SubjectPublicKeyInfo')),
   );
   const publicKey = readPublicKey(spki);
-  const key = describeKey(publicKey);
+  const key = describeKey(publicKey, spki);
   if (publicKey.asymmetricKeyType !== scheme.keyType) {
     throw new CsrError(
       'signatureAlgorithm',
@@ -258,13 +258,17 @@ function canonicalJwk(spki: Buffer): JsonWebKey | null {
   return null;
 }
 
-function describeKey(key: KeyObject): PublicKeyDescription {
+function describeKey(key: KeyObject, spki: Buffer): PublicKeyDescription {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return { kind: 'rsa', bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+      return {
+        kind: 'rsa',
+        bits: key.asymmetricKeyDetails?.modulusLength ?? 0,
+        exponent: key.asymmetricKeyDetails?.publicExponent ?? 0n,
+      };
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown';
-      return { kind: 'ec', curve: CURVE_NAMES[curve] ?? curve };
+      return { kind: 'ec', curve: CURVE_NAMES[curve] ?? curve, namedCurve: hasNamedCurve(spki) };
     }
     case 'ed25519':
       return { kind: 'ed25519' };
@@ -275,6 +279,21 @@ function describeKey(key: KeyObject): PublicKeyDescription {
         'publicKey',
         `the CSR's public key is of type ${key.asymmetricKeyType}, which certmaster does not certify; use an EC, RSA or Ed25519 key`,
       );
+  }
+}
+
+/**
+ * RFC 5480 §2.1.1: an EC key's algorithm parameters must be a namedCurve OID. OpenSSL also reads
+ * keys that spell out the curve (specifiedCurve), and would copy those into a certificate.
+ */
+function hasNamedCurve(spki: Buffer): boolean {
+  try {
+    const [algorithm] = children(spki, readWhole(spki, TAG.sequence, 'SPKI'), 2);
+    const [, parameters] = children(spki, expectTag(algorithm!, TAG.sequence, 'algorithm'), 3);
+    return parameters?.tag === TAG.oid;
+  } catch (e) {
+    if (!(e instanceof DerError)) throw e;
+    return false;
   }
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseThresholds, parseWebhookUrls } from '../ops/webhooks.js';
 import { AUTOSIGN_ALLOWED, parseAutosign } from '../ra/autosign.js';
 import { isNameProblem, quoteForDisplay, validateDnsName } from '../ra/names.js';
+import { parseReservedNames, RESERVED_NAMES_ALLOWED } from '../ra/reserved-names.js';
 
 export type SettingType = 'integer' | 'boolean' | 'string';
 export type SettingValue = number | boolean | string;
@@ -123,6 +124,15 @@ function checkStoreUrl(value: string): string | null {
   return 'must start with sqlite: or postgres:// (or postgresql://)';
 }
 
+function checkReservedNames(value: string): string | null {
+  try {
+    parseReservedNames(value);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 function checkAutosign(value: string): string | null {
   try {
     parseAutosign(value);
@@ -202,6 +212,12 @@ const raShape = {
     'Which requests are signed without an operator: off, all, or the names patterns allow ("*.web.example.com" allows exactly one more label).',
     checkAutosign,
   ),
+  reserved_names: stringSetting(
+    '',
+    RESERVED_NAMES_ALLOWED,
+    "Names only an operator signs, never autosign, a host account or a token (the server's own names and loopback names always are).",
+    checkReservedNames,
+  ),
   anonymous_requests: booleanSetting(
     true,
     'Whether a CSR may be submitted without credentials; anonymous requests are only signed by autosign or an operator.',
@@ -216,7 +232,7 @@ const raShape = {
     20,
     'Most names in one certificate: the common name plus SANs, after de-duplication.',
   ),
-  min_rsa_bits: integerSetting(2048, 16384, 2048, 'Smallest RSA key accepted in a request, in bits.'),
+  min_rsa_bits: integerSetting(2048, 8192, 2048, 'Smallest RSA key accepted in a request, in bits.'),
   allow_duplicate_certificates: booleanSetting(
     false,
     "Whether a host may get a new certificate while it holds a valid one (Puppet's allow-duplicate-certs).",

@@ -162,7 +162,8 @@ export const REFUSALS = {
       'A password or client secret was sent over plain HTTP from a non-loopback address, where anyone on the path could read it.',
     oauthError: 'invalid_request',
     layer: 'auth',
-    remedy: 'Use the https:// URL of the server (or run the client on the server itself); then change the secret that was sent.',
+    remedy:
+      'Use the https:// URL of the server (or run the client on the server itself); then change the secret that was sent.',
   },
   // -- OAuth 2 token endpoint (RFC 6749 §5.2) ----------------------------------------------------
   invalid_client: {

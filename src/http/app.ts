@@ -29,6 +29,7 @@ import { installRefusalHandlers } from './refusal-handler.js';
 import { requestsPlugin } from './requests.js';
 import { type RevocationRoutesOptions, revocationPlugin } from './revocation.js';
 import { tokensPlugin } from './tokens-api.js';
+import { noStoreHook, strictTransportHook, TLS_POLICY } from './transport-security.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,7 +87,9 @@ export interface AppDependencies {
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const options: FastifyServerOptions & { https?: { key: string; cert: string } } = {
+  const options: FastifyServerOptions & {
+    https?: { key: string; cert: string } & Partial<typeof TLS_POLICY>;
+  } = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit,
     routerOptions: { maxParamLength: 200 },
@@ -95,7 +98,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: () => randomBytes(12).toString('base64url'),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   };
-  if (deps.https) options.https = deps.https;
+  if (deps.https) options.https = { ...deps.https, ...TLS_POLICY };
   const app = Fastify({
     ...options,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
@@ -114,6 +117,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         : [`Bearer realm="certmaster"`],
   };
   app.decorate('challenger', challenger);
+  if (deps.https) app.addHook('onRequest', strictTransportHook);
+  app.addHook('onSend', noStoreHook);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3): a client's Basic

@@ -1,9 +1,10 @@
 /**
  * `certmaster init`: a data directory with a store, a root CA, a server certificate for the
- * service itself, and a configuration file. It refuses to touch a directory that holds anything.
+ * service itself, and a configuration file. It refuses to touch a directory that holds anything, and
+ * builds the new one in a staging sibling renamed into place last, so an interrupted init leaves nothing.
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createAccount } from '../auth/accounts.js';
@@ -21,6 +22,7 @@ import { ensurePrivateDir, writeFileDurable } from './files.js';
 import { openSecretBox } from './front-door.js';
 import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
 import { loadCertificateAuthority } from './load.js';
+import { clearAbandonedStaging, crashPoint, promoteStaging, stagingDirFor } from './staging.js';
 
 export interface InitOptions {
   dataDir: string;
@@ -66,7 +68,24 @@ export async function initDataDir(
     );
   }
   const serverNames = checkServerNames(options.serverNames);
+  clearAbandonedStaging(layout.root);
+  const staging = stagingDirFor(layout.root);
+  try {
+    const built = await buildDataDir(dataLayout(staging), serverNames, options);
+    crashPoint('before-rename');
+    promoteStaging(staging, layout.root);
+    return { layout, ...built };
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+}
 
+async function buildDataDir(
+  layout: DataLayout,
+  serverNames: { dns: string[]; ip: string[] },
+  options: InitOptions,
+): Promise<{ fingerprint: string; generatedAdminPassword: string | null }> {
   ensurePrivateDir(layout.root);
   ensurePrivateDir(layout.caDir);
   ensurePrivateDir(layout.serverDir);
@@ -102,6 +121,7 @@ export async function initDataDir(
   } finally {
     await store.close();
   }
+  crashPoint('after-store');
 
   const root = await createRootCa({
     keyType: options.keyType,
@@ -111,6 +131,7 @@ export async function initDataDir(
   });
   writeFileDurable(layout.caKey, privateKeyToPem(root.privateKey), 0o600);
   writeFileDurable(layout.caCertificate, derToPem(root.certificateDer, 'CERTIFICATE'), 0o644);
+  crashPoint('after-ca');
   const ca = new CertificateAuthority(root.certificateDer, root.privateKey);
 
   // The service's own TLS key is always EC P-256: fast handshakes whatever the CA's key type.
@@ -127,7 +148,7 @@ export async function initDataDir(
   writeFileDurable(layout.serverKey, privateKeyToPem(server.privateKey), 0o600);
   writeFileDurable(layout.serverCertificate, leaf.pem + ca.certificatePem, 0o644);
   writeFileDurable(layout.initialized, `${options.clock.now().toISOString()}\n`, 0o600);
-  return { layout, fingerprint: ca.fingerprintSha256, generatedAdminPassword: adminPassword };
+  return { fingerprint: ca.fingerprintSha256, generatedAdminPassword: adminPassword };
 }
 
 function checkServerNames(extra: string[]): { dns: string[]; ip: string[] } {

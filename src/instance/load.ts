@@ -1,4 +1,5 @@
 /** Loading what init wrote, with errors that say which file is wrong and what to do. */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CertificateAuthority } from '../ca/authority.js';
 import { privateKeyFromPem } from '../ca/keys.js';
@@ -38,4 +39,23 @@ export function loadServerTls(layout: DataLayout): { key: string; cert: string }
     key: readText(layout.serverKey, 'the server private key'),
     cert: readText(layout.serverCertificate, 'the server certificate'),
   };
+}
+
+/**
+ * The DNS names and IP addresses in the server's own certificate, which no request is signed for
+ * without an operator. An absent or unreadable certificate names none (serve fails on it anyway).
+ */
+export function loadServerNames(layout: DataLayout): string[] {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readFileSync(layout.serverCertificate));
+  } catch {
+    return [];
+  }
+  const names: string[] = [];
+  for (const entry of (certificate.subjectAltName ?? '').split(', ')) {
+    if (entry.startsWith('DNS:')) names.push(entry.slice(4));
+    else if (entry.startsWith('IP Address:')) names.push(entry.slice(11));
+  }
+  return names;
 }

@@ -10,6 +10,7 @@ import { loadConfig } from '../config/file.js';
 import type { Config } from '../config/schema.js';
 import { parseAutosign } from '../ra/autosign.js';
 import { defaultEnrollers } from '../ra/enrollers/index.js';
+import { parseReservedNames, reservedNames } from '../ra/reserved-names.js';
 import { type RaPolicy, RegistrationAuthority } from '../ra/service.js';
 import { TriggerRunner } from '../ra/triggers.js';
 import { type CertmasterStore, openStore } from '../store/open.js';
@@ -17,7 +18,7 @@ import { type Clock, systemClock } from '../types.js';
 import { ensurePrivateDir } from './files.js';
 import { isInitialized } from './init.js';
 import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
-import { DataDirError, loadCertificateAuthority } from './load.js';
+import { DataDirError, loadCertificateAuthority, loadServerNames } from './load.js';
 import { publicUrlsFrom } from './revocation.js';
 
 export interface Instance {
@@ -35,8 +36,9 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-export function policyFrom(config: Config): RaPolicy {
+export function policyFrom(config: Config, serverNames: readonly string[]): RaPolicy {
   return {
+    reserved: reservedNames(parseReservedNames(config.ra.reserved_names), serverNames),
     autosign: parseAutosign(config.ra.autosign),
     allowWildcards: config.ra.allow_wildcards,
     maxNames: config.ra.max_names,
@@ -62,9 +64,10 @@ export async function openInstance(
     );
   }
   let config = loadConfig(layout.config);
-  let policy = policyFrom(config);
   const ca = loadCertificateAuthority(layout);
   ca.setPublicUrls(publicUrlsFrom(config));
+  const serverNames = loadServerNames(layout);
+  let policy = policyFrom(config, serverNames);
   const store = await openStore(resolveStoreUrl(options.storeUrl ?? config.store.url, layout.root));
   const clock = options.clock ?? systemClock;
   let triggers = makeTriggers(layout.root, config, options.logger);
@@ -91,7 +94,7 @@ export async function openInstance(
     config: () => config,
     reloadConfig: () => {
       const next = loadConfig(layout.config);
-      const nextPolicy = policyFrom(next);
+      const nextPolicy = policyFrom(next, serverNames);
       config = next;
       policy = nextPolicy;
       triggers = makeTriggers(layout.root, next, options.logger);

@@ -25,7 +25,9 @@ import type {
 import type { AutosignPolicy } from './autosign.js';
 import type { EnrollerRegistry } from './enrollers/index.js';
 import { PolicyFailure } from './failure.js';
+import { checkKeyPolicy } from './key-policy.js';
 import { validateRequestedNames } from './names.js';
+import { type ReservedNames, reservedAmong } from './reserved-names.js';
 import type { TriggerEvent, TriggerOutcome } from './triggers.js';
 
 export interface RaPolicy {
@@ -36,6 +38,8 @@ export interface RaPolicy {
   allowDuplicateCertificates: boolean;
   leafValidityDays: number;
   pendingRetryAfterSeconds: number;
+  /** Names only an operator signs: the server's own, loopback, and `ra.reserved_names`. */
+  reserved: ReservedNames;
 }
 
 export interface Signer {
@@ -61,7 +65,6 @@ export interface RequestView {
 }
 
 const MAX_SERIAL_DRAWS = 4;
-const ACCEPTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
 /** Told of every issuance and revocation (metrics); never asked anything. */
 export interface RaObserver {
@@ -167,7 +170,7 @@ export class RegistrationAuthority {
     const earlier = await store.findRequestByCsrSha256(csr.sha256);
     if (earlier) return { request: earlier, certificate: await this.certificateOf(earlier), existing: true };
 
-    checkKey(csr, policy);
+    checkKeyPolicy(csr.key, policy.minRsaBits);
     const names = validateRequestedNames(csr, {
       allowWildcards: policy.allowWildcards,
       maxNames: policy.maxNames,
@@ -216,7 +219,9 @@ export class RegistrationAuthority {
     }
     await this.veto({ event: 'request', phase: 'pre', ...event });
 
-    let autosign = decision.kind === 'sign';
+    // Reserved names wait for an operator whatever the autosign policy or the caller's identity allows.
+    const reserved = reservedAmong(policy.reserved, allNames).length > 0;
+    let autosign = !reserved && decision.kind === 'sign';
     if (autosign) await enroller.onIssued?.(input.principal);
     if (autosign) {
       const outcome = await this.deps.triggers.run({ event: 'sign', phase: 'pre', ...event });
@@ -554,24 +559,6 @@ function csrHint(field: string): string {
   if (field === 'signature')
     return 'make a new CSR with the private key it names, e.g. `openssl req -new -key key.pem`';
   return 'send one PEM-encoded PKCS#10 request ("-----BEGIN CERTIFICATE REQUEST-----"), as `openssl req -new` or `certmaster request` make';
-}
-
-function checkKey(csr: ParsedCsr, policy: RaPolicy): void {
-  const k = csr.key;
-  const weak = (detail: string, hint: string): PolicyFailure =>
-    new PolicyFailure('key_too_weak', detail, hint, { field: 'publicKey' });
-  if (k.kind === 'rsa' && k.bits < policy.minRsaBits) {
-    throw weak(
-      `the CSR's RSA key has ${k.bits} bits; this CA requires at least ${policy.minRsaBits}`,
-      `make a new key with at least ${policy.minRsaBits} bits (\`openssl genrsa ${policy.minRsaBits}\`), or an EC P-256 key`,
-    );
-  }
-  if (k.kind === 'ec' && !ACCEPTED_CURVES.has(k.curve)) {
-    throw weak(
-      `the CSR's EC key uses curve ${k.curve}, which this CA does not accept`,
-      'use P-256, P-384 or P-521',
-    );
-  }
 }
 
 function describeKey(csr: ParsedCsr): string {

@@ -80,9 +80,9 @@ describe('parseCsr', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases: Array<[string, PublicKeyDescription]> = [
-    ['p256', { kind: 'ec', curve: 'P-256' }],
-    ['p384', { kind: 'ec', curve: 'P-384' }],
-    ['rsa', { kind: 'rsa', bits: 2048 }],
+    ['p256', { kind: 'ec', curve: 'P-256', namedCurve: true }],
+    ['p384', { kind: 'ec', curve: 'P-384', namedCurve: true }],
+    ['rsa', { kind: 'rsa', bits: 2048, exponent: 65537n }],
     ['ed25519', { kind: 'ed25519' }],
   ];
   for (const [name, key] of cases) {

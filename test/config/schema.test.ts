@@ -34,6 +34,7 @@ describe('config schema', () => {
       ca: { leaf_validity_days: 90, public_url: '', crl_next_update_hours: 24, ocsp_next_update_minutes: 60 },
       ra: {
         autosign: 'off',
+        reserved_names: '',
         anonymous_requests: true,
         allow_wildcards: false,
         max_names: 20,
@@ -69,7 +70,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 37);
+    assert.equal(SETTINGS.length, 38);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
@@ -104,7 +105,7 @@ describe('config schema', () => {
     [{ ra: { max_names: 2.5 } }, 'ra.max_names = 2.5: must be a whole number between 1 and 100'],
     [{ ra: { max_names: '20' } }, 'ra.max_names = "20": must be a whole number between 1 and 100'],
     [{ ra: { anonymous_requests: 'yes' } }, 'ra.anonymous_requests = "yes": must be true or false'],
-    [{ ra: { min_rsa_bits: 1024 } }, 'ra.min_rsa_bits = 1024: must be between 2048 and 16384'],
+    [{ ra: { min_rsa_bits: 1024 } }, 'ra.min_rsa_bits = 1024: must be between 2048 and 8192'],
     [
       { server: { body_limit_bytes: 100 } },
       'server.body_limit_bytes = 100: must be between 1024 and 10485760',

@@ -66,7 +66,7 @@ test('a new enroller kind is registered without touching the RA', async () => {
     signer: instance.ca,
     triggers: { run: async () => ({ ok: true }) },
     clock: systemClock,
-    policy: () => policyFrom(instance.config()),
+    policy: () => policyFrom(instance.config(), []),
     enrollers,
   });
   const principal: Principal = {
@@ -103,7 +103,7 @@ test('a new enroller kind is registered without touching the RA', async () => {
     signer: instance.ca,
     triggers: { run: async () => ({ ok: true }) },
     clock: systemClock,
-    policy: () => policyFrom(instance.config()),
+    policy: () => policyFrom(instance.config(), []),
     enrollers: defaultEnrollers({ enrollmentUses: instance.store, clock: systemClock }),
   });
   const queued = opensslCsr(tmp.path, 'queued', '/CN=queued.example.com');
