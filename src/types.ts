@@ -113,6 +113,8 @@ export interface Principal {
    * enrollment tokens): patterns as in ra.autosign. Absent means no names of its own.
    */
   namePatterns?: string[];
+  /** The client certificate that authenticated the request (mutual TLS), by serial. */
+  certificate?: { serial: string; notAfter: Date };
 }
 export const ANONYMOUS: Principal = Object.freeze({
   name: 'anonymous',

@@ -3,6 +3,8 @@
  * is visible in one file. Auth is an onRequest hook that sets `request.principal`.
  */
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -72,14 +74,29 @@ export interface AppDependencies {
   tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock; audit?: AuditSink };
   logger?: Logger | false;
   bodyLimit: number;
-  https?: { key: string; cert: string };
+  https?: HttpsOptions;
+}
+
+/** The server's TLS identity, and (for mutual TLS) the CA whose client certificates it asks for. */
+export interface HttpsOptions {
+  key: string;
+  cert: string;
+  ca?: string;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+}
+
+/** The certificate a TLS client presented (DER), if any; plain HTTP has none. */
+function peerCertificate(socket: Socket): Buffer | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  return socket.getPeerX509Certificate()?.raw;
 }
 
 /** Largest total of request header bytes accepted (Node's default is 16 KiB; stated here on purpose). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const options: FastifyServerOptions & { https?: { key: string; cert: string } } = {
+  const options: FastifyServerOptions & { https?: HttpsOptions } = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit,
     routerOptions: { maxParamLength: 200 },
@@ -110,11 +127,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3): a client's Basic
-    // header there holds a client secret, not a user's password.
+    // header there holds a client secret, not a user's password. EST (under /.well-known/est/) uses
+    // the front door's own schemes (RFC 7030 §3.2.3).
     if (
       !deps.auth ||
       request.url.startsWith('/oauth/') ||
-      request.url.startsWith('/.well-known/') ||
+      (request.url.startsWith('/.well-known/') && !request.url.startsWith('/.well-known/est/')) ||
       (deps.benchRoutes === true && request.url.startsWith('/__bench/'))
     ) {
       request.principal = ANONYMOUS;
@@ -126,6 +144,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       target: request.url,
       address: request.ip,
       plainHttp,
+      clientCertificate: peerCertificate(request.raw.socket),
     });
     request.principal = outcome.principal;
     if (deps.audit && !outcome.principal.anonymous) {

@@ -13,7 +13,7 @@ import { Metrics } from '../ops/metrics.js';
 import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
 import { type Clock, systemClock } from '../types.js';
 import { assembleFrontDoor, type FrontDoorParts } from './front-door.js';
-import { loadServerTls } from './load.js';
+import { loadServerTls, mutualTls } from './load.js';
 import type { Instance } from './open.js';
 
 export interface RunningServer {
@@ -51,6 +51,7 @@ export async function startCertmasterServer(
     config: () => instance.config(),
     clock,
     issuer: url,
+    caCertificateDer: instance.ca.certificateDer,
   });
   const { authenticator } = frontDoor;
   // Replicas share signing keys through the store; re-read them so a rotation elsewhere is seen.
@@ -113,7 +114,9 @@ export async function startCertmasterServer(
     },
     logger: options.logger ?? false,
     bodyLimit: instance.config().server.body_limit_bytes,
-    ...(options.plainHttp ? {} : { https: loadServerTls(instance.layout) }),
+    ...(options.plainHttp
+      ? {}
+      : { https: { ...loadServerTls(instance.layout), ...mutualTls(instance.ca.certificatePem) } }),
     auth: authenticator,
     oauth: {
       keyring: frontDoor.keyring,
