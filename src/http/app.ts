@@ -22,12 +22,13 @@ import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js'
 import { auditPlugin } from './audit-api.js';
 import { auditUnavailable, authenticatedEvent } from './audit-events.js';
 import { type Challenger, refusalEvent, sendAuthFailure } from './auth-refusal.js';
+import { estPlugin } from './est.js';
 import { healthPlugin } from './health.js';
 import { metricsPlugin, refusalHook, requestDurationHook } from './metrics.js';
 import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
 import { operatorPlugin } from './operator.js';
 import { pkiPlugin } from './pki.js';
-import { buildProblem, sendProblem } from './problem.js';
+import { buildProblem, HttpProblem, sendProblem } from './problem.js';
 import { requestsPlugin } from './requests.js';
 import { tokensPlugin } from './tokens-api.js';
 
@@ -51,6 +52,8 @@ export interface AppDependencies {
   ca: { certificatePem: string; certificateDer: Buffer };
   /** Whether an unauthenticated caller may submit a CSR (ra.anonymous_requests). */
   anonymousRequests: () => boolean;
+  /** The `est.labels` setting (EST labels and their profiles). */
+  estLabels?: () => string;
   /** Readiness: the store answers and keys are loaded. */
   ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
   /** Who is calling. Without it every caller is anonymous (tests of the enrollment path alone). */
@@ -181,6 +184,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }
     if ((error as Error).name === 'AuditUnavailableError')
       return sendProblem(reply, auditUnavailable(request));
+    if (error instanceof HttpProblem) {
+      return sendProblem(
+        reply,
+        buildProblem(
+          request,
+          error.reason,
+          error.message,
+          error.hint,
+          error.field ? { field: error.field } : {},
+        ),
+      );
+    }
     if (error instanceof PolicyFailure) {
       return sendProblem(
         reply,
@@ -277,6 +292,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (deps.tokens) await app.register(tokensPlugin, deps.tokens);
   if (deps.auditStore) await app.register(auditPlugin, { store: deps.auditStore });
   await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
+  await app.register(estPlugin, {
+    ra: deps.ra,
+    caPem: deps.ca.certificatePem,
+    labels: deps.estLabels ?? (() => ''),
+  });
   await app.register(requestsPlugin, {
     ra: deps.ra,
     caPem: deps.ca.certificatePem,

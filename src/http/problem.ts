@@ -14,6 +14,7 @@ const STATUS: Record<string, { status: number; title: string }> = {
   name_not_allowed: { status: 403, title: 'The requested names are not allowed' },
   enrollment_token_used_up: { status: 403, title: 'The enrollment token is used up' },
   request_vetoed: { status: 403, title: 'A site check refused the request' },
+  request_rejected: { status: 403, title: 'An operator rejected the request' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   request_conflict: { status: 409, title: 'The request conflicts with an existing one' },
@@ -64,6 +65,22 @@ export function buildProblem(
     ...(extra.field ? { field: extra.field } : {}),
     ...(extra.problems && extra.problems.length > 0 ? { problems: extra.problems } : {}),
   };
+}
+
+/**
+ * A refusal a front end decides itself (a media type, an unknown EST label), thrown from a handler or
+ * a body parser and answered as problem+json by the app's error handler.
+ */
+export class HttpProblem extends Error {
+  constructor(
+    readonly reason: string,
+    detail: string,
+    readonly hint: string,
+    readonly field?: string,
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {

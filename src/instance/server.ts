@@ -89,6 +89,7 @@ export async function startCertmasterServer(
     store: instance.store,
     ca: instance.ca,
     anonymousRequests: () => instance.config().ra.anonymous_requests,
+    estLabels: () => instance.config().est.labels,
     ready: async () => {
       const health = await instance.store.health().catch(() => ({ ok: false, schemaVersion: 0 }));
       let signing = true;

@@ -79,6 +79,12 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   },
   '0002_auth': { up: createAuthTables },
   '0003_audit': { up: createAuditTables },
+  // The certificate profile a request asks for (EST labels); null is the default profile.
+  '0004_request_profile': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('requests').addColumn('profile', 'text').execute();
+    },
+  },
 };
 
 function versionOf(migrationName: string): number {
