@@ -50,7 +50,7 @@ export function refusalEvent(request: FastifyRequest, failure: AuthFailure, at: 
     principal: authenticated ? p.name : null,
     claimedName: boundedClaimedName(failure.claimedName),
     method: authenticated ? p.method : (failure.scheme ?? null),
-    credentialId: authenticated ? (p.token?.id ?? null) : null,
+    credentialId: authenticated ? (p.token?.id ?? p.certificate?.serial ?? null) : null,
     clientAddress: request.ip,
     cause: boundedCause(failure.internalCause),
     told: { status, detail: failure.detail, hint: failure.hint },

@@ -414,6 +414,22 @@ export function adviceFor(record: AuditRecord, ctx: CommandContext): Advice | nu
         fix: "Read the trigger's last output line above; the scripts are in the data directory under triggers/EVENT/pre/. Fix what it checks, or the trigger.",
         command: null,
       };
+    case 'client_certificate_invalid': {
+      const revoked = /revoked at/.test(cause);
+      const expired = /expired at/.test(cause);
+      return {
+        meaning: `The client certificate presented over mutual TLS was refused: ${printable(cause || detail, 300)}.`,
+        fix: revoked
+          ? 'A revoked certificate never authenticates again: the host must enroll anew with an account or an enrollment token.'
+          : expired
+            ? 'The host let its certificate expire: it must enroll anew with an account or an enrollment token, and renew before expiry from then on (EST simplereenroll).'
+            : /not yet valid/.test(cause)
+              ? "The host's clock or the server's is wrong: synchronise both with NTP."
+              : 'The host presented a certificate this CA did not issue, or one without clientAuth: configure it with the certificate certmaster issued it.',
+        command:
+          revoked || expired ? `certmaster token create --enroll ${name} --uses 1 --ttl 1h ${any}` : null,
+      };
+    }
     case 'enrollment_token_used_up':
       return {
         meaning: 'The enrollment token has no uses left, has expired, or was revoked.',

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseCsr, pemToDer } from '../../src/ca/csr.js';
+import { explainRequest, renderRequestStory } from '../../src/ops/explain.js';
 import { curl, header } from '../e2e/curl.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';
@@ -123,6 +124,16 @@ describe('a certificate this CA issued', () => {
     assert.match(String(res.json.detail), /revoked at \d{4}-\d\d-\d\dT[\d:.]+Z for reason keyCompromise/);
     assert.match(String(res.json.hint), /enroll again/);
     assert.ok(res.final.headers.get('www-authenticate'), '401 names the schemes');
+    // The operator's side: explain tells which certificate, why, and the command that lets it enroll again.
+    const requestId = header(res.final, 'x-request-id') ?? '';
+    const story = await explainRequest(server.instance.store, requestId, {
+      dataDir: server.dataDir,
+      server: null,
+    });
+    assert.ok(story);
+    const text = renderRequestStory(story);
+    assert.ok(text.includes(`client certificate ${host.serial} revoked at`), text);
+    assert.ok(text.includes('certmaster token create --enroll web3.mtls.example'), text);
   });
 
   test('an Authorization header takes precedence over the certificate', async () => {

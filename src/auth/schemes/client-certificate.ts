@@ -68,11 +68,13 @@ export class ClientCertificateVerifier {
     }
     const serial = cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
     const sha256 = createHash('sha256').update(der).digest('hex');
+    const claimed = commonNameOf(cert);
     if (!this.signedByCa(cert, sha256)) {
       throw invalid(
         `the client certificate (issuer "${oneLine(cert.issuer)}") was not issued by this CA`,
         'present a certificate issued by this server; its CA certificate is at /ca.pem',
         `client certificate serial ${serial} not signed by this CA (issuer ${oneLine(cert.issuer)})`,
+        claimed,
       );
     }
     const now = this.deps.clock.now();
@@ -83,6 +85,7 @@ export class ClientCertificateVerifier {
         `the client certificate is not yet valid: it is valid from ${notBefore.toISOString()}`,
         "check this host's clock (and the server's); the certificate becomes usable at its notBefore time",
         `client certificate ${serial} not valid before ${notBefore.toISOString()}`,
+        claimed,
       );
     }
     if (now > notAfter) {
@@ -90,6 +93,7 @@ export class ClientCertificateVerifier {
         `the client certificate expired at ${notAfter.toISOString()}`,
         REENROLL_HINT,
         `client certificate ${serial} expired at ${notAfter.toISOString()}`,
+        claimed,
       );
     }
     if (cert.ca) {
@@ -97,6 +101,7 @@ export class ClientCertificateVerifier {
         'the client certificate is a CA certificate',
         'present a host certificate, not the CA certificate',
         `client certificate ${serial} is a CA certificate`,
+        claimed,
       );
     }
     // Node's keyUsage is the extended key usage list (undefined when the extension is absent).
@@ -105,6 +110,7 @@ export class ClientCertificateVerifier {
         'the client certificate lacks the clientAuth extended key usage',
         'present a certificate issued for client authentication (certmaster issues host certificates with clientAuth), or enroll again',
         `client certificate ${serial} has no id-kp-clientAuth EKU`,
+        claimed,
       );
     }
     const status = await this.deps.status.statusOf(serial);
@@ -115,6 +121,7 @@ export class ClientCertificateVerifier {
         status
           ? `client certificate ${serial} differs from the certificate on record with that serial`
           : `client certificate ${serial} is signed by the CA key but not on record`,
+        claimed,
       );
     }
     if (status.revokedAt) {
@@ -123,6 +130,7 @@ export class ClientCertificateVerifier {
         `the client certificate was revoked at ${status.revokedAt.toISOString()} for reason ${reason}`,
         REENROLL_HINT,
         `client certificate ${serial} revoked at ${status.revokedAt.toISOString()} (${reason})`,
+        claimed,
       );
     }
     return {
@@ -155,8 +163,19 @@ export class ClientCertificateVerifier {
   }
 }
 
-function invalid(detail: string, hint: string, cause: string): AuthFailure {
-  return new AuthFailure('client_certificate_invalid', detail, hint, cause);
+function invalid(detail: string, hint: string, cause: string, claimedName?: string): AuthFailure {
+  return new AuthFailure(
+    'client_certificate_invalid',
+    detail,
+    hint,
+    cause,
+    claimedName ? { claimedName } : {},
+  );
+}
+
+/** The subject's common name, which is who the certificate claims to be (for the audit log). */
+function commonNameOf(cert: X509Certificate): string | undefined {
+  return /^CN=(.*)$/m.exec(cert.subject)?.[1]?.slice(0, 200);
 }
 
 /** A distinguished name as one line (Node separates its attributes with newlines), bounded. */
