@@ -2,6 +2,7 @@
  * Domain types shared by the layers. Nothing here knows about HTTP or SQL.
  */
 import type { KeyObject } from 'node:crypto';
+import type { LeafProfileName } from './ca/profiles.js';
 
 export const KEY_TYPES = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-2048', 'rsa-4096'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
@@ -58,6 +59,8 @@ export interface CertificateRequest {
   rejectionReason: string | null;
   /** Serial of the certificate issued for it. */
   serial: string | null;
+  /** The leaf profile asked for (an EST label's); absent means the default, tls. */
+  profile?: LeafProfileName;
 }
 
 export interface IssuedCertificate {
@@ -114,6 +117,8 @@ export interface Principal {
    * enrollment tokens): patterns as in ra.autosign. Absent means no names of its own.
    */
   namePatterns?: string[];
+  /** The client certificate that authenticated the request (mutual TLS), by serial. */
+  certificate?: { serial: string; notAfter: Date };
 }
 export const ANONYMOUS: Principal = Object.freeze({
   name: 'anonymous',

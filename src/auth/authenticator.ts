@@ -14,6 +14,7 @@ import type { FailureLimiter } from './limiter.js';
 import { HasherBusyError, type PasswordHasher } from './passwords.js';
 import { parseAuthorization } from './schemes/authorization.js';
 import { parseBasicCredentials } from './schemes/basic.js';
+import type { ClientCertificateVerifier } from './schemes/client-certificate.js';
 import {
   authenticationInfo,
   computeUserhash,
@@ -42,6 +43,8 @@ export interface CredentialsInput {
   address: string;
   /** True when the connection is plain HTTP: Basic is then refused except from loopback. */
   plainHttp: boolean;
+  /** The certificate the client presented in the TLS handshake, DER, if any. */
+  clientCertificate?: Buffer | undefined;
 }
 
 export interface AuthOutcome {
@@ -64,6 +67,8 @@ export interface AuthenticatorDeps {
   settings: () => AuthSettings;
   accessTokens: TokenVerifier;
   opaqueTokens: TokenVerifier;
+  /** Mutual TLS; without it a presented client certificate is ignored. */
+  clientCertificates?: ClientCertificateVerifier;
 }
 
 const LOGIN_HINT = 'check the user name and password; run `certmaster login --server URL` to sign in again';
@@ -77,10 +82,19 @@ export class Authenticator {
 
   constructor(private readonly deps: AuthenticatorDeps) {}
 
-  /** Missing credentials are not a failure here: the caller is anonymous until a route needs more. */
+  /**
+   * Missing credentials are not a failure here: the caller is anonymous until a route needs more.
+   * An Authorization header takes precedence over a client certificate (README, "Mutual TLS"): a
+   * host may hold a certificate and still act under an account.
+   */
   async authenticate(input: CredentialsInput): Promise<AuthOutcome> {
     const header = input.authorization;
-    if (header === undefined || header.trim() === '') return { principal: ANONYMOUS, headers: {} };
+    if (header === undefined || header.trim() === '') {
+      if (input.clientCertificate && this.deps.clientCertificates) {
+        return { principal: await this.deps.clientCertificates.verify(input.clientCertificate), headers: {} };
+      }
+      return { principal: ANONYMOUS, headers: {} };
+    }
     const parsed = parseAuthorization(header);
     if ('malformed' in parsed) {
       // Basic and Bearer credentials are one token68 secret (RFC 7617 §2, RFC 6750 §2.1); when it does

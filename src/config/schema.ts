@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseLabelProfiles } from '../ca/profiles.js';
 import { parseThresholds, parseWebhookUrls } from '../ops/webhooks.js';
 import { AUTOSIGN_ALLOWED, parseAutosign } from '../ra/autosign.js';
 import { isNameProblem, quoteForDisplay, validateDnsName } from '../ra/names.js';
@@ -385,6 +386,15 @@ const webhooksShape = {
   ),
 };
 
+const estShape = {
+  labels: stringSetting(
+    '',
+    'comma-separated LABEL=PROFILE pairs (profiles: tls, server, client), such as routers=client; empty for none',
+    'EST labels (/.well-known/est/LABEL/..., RFC 7030 §3.2.2) and the certificate profile each issues: tls (serverAuth and clientAuth, as the unlabelled path), server, or client.',
+    checkBy(parseLabelProfiles),
+  ),
+};
+
 const SHAPES = {
   server: serverShape,
   store: storeShape,
@@ -394,6 +404,7 @@ const SHAPES = {
   auth: authShape,
   metrics: metricsShape,
   webhooks: webhooksShape,
+  est: estShape,
 };
 
 export const ConfigSchema = z.strictObject({
@@ -405,6 +416,7 @@ export const ConfigSchema = z.strictObject({
   auth: z.strictObject(authShape).prefault({}),
   metrics: z.strictObject(metricsShape).prefault({}),
   webhooks: z.strictObject(webhooksShape).prefault({}),
+  est: z.strictObject(estShape).prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

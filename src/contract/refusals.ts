@@ -155,6 +155,14 @@ export const REFUSALS = {
     layer: 'auth',
     remedy: 'Wait for the delay, and find what keeps sending wrong credentials.',
   },
+  request_rejected: {
+    status: 403,
+    title: 'An operator rejected the request',
+    meaning: 'An operator rejected this certificate request; the same CSR is always answered the same way.',
+    oauthError: null,
+    layer: 'ra',
+    remedy: 'Make a new key and CSR and ask the operator why before enrolling again.',
+  },
   insecure_transport: {
     status: 400,
     title: 'Secrets are refused over plain HTTP from another machine',

@@ -9,6 +9,6 @@ export function actorOf(request: FastifyRequest): Actor {
     requestId: request.id,
     address: request.ip,
     method: p.method,
-    credentialId: p.token?.id ?? null,
+    credentialId: p.token?.id ?? p.certificate?.serial ?? null,
   };
 }

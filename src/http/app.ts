@@ -3,6 +3,8 @@
  * is visible in one file. Auth is an onRequest hook that sets `request.principal`.
  */
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,6 +22,7 @@ import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js'
 import { auditPlugin } from './audit-api.js';
 import { authenticatedEvent } from './audit-events.js';
 import type { Challenger } from './auth-refusal.js';
+import { estPlugin } from './est.js';
 import { healthPlugin } from './health.js';
 import { metricsPlugin, refusalHook, requestDurationHook } from './metrics.js';
 import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
@@ -51,6 +54,8 @@ export interface AppDependencies {
   ca: { certificatePem: string; certificateDer: Buffer };
   /** Whether an unauthenticated caller may submit a CSR (ra.anonymous_requests). */
   anonymousRequests: () => boolean;
+  /** The `est.labels` setting (EST labels and their profiles). */
+  estLabels?: () => string;
   /** Readiness: the store answers and keys are loaded. */
   ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
   /** Who is calling. Without it every caller is anonymous (tests of the enrollment path alone). */
@@ -80,7 +85,22 @@ export interface AppDependencies {
   revocation?: RevocationRoutesOptions;
   logger?: Logger | false;
   bodyLimit: number;
-  https?: { key: string; cert: string };
+  https?: HttpsOptions;
+}
+
+/** The server's TLS identity, and (for mutual TLS) the CA whose client certificates it asks for. */
+export interface HttpsOptions {
+  key: string;
+  cert: string;
+  ca?: string;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+}
+
+/** The certificate a TLS client presented (DER), if any; plain HTTP has none. */
+function peerCertificate(socket: Socket): Buffer | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  return socket.getPeerX509Certificate()?.raw;
 }
 
 /** Largest total of request header bytes accepted (Node's default is 16 KiB; stated here on purpose). */
@@ -88,7 +108,7 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const options: FastifyServerOptions & {
-    https?: { key: string; cert: string } & Partial<typeof TLS_POLICY>;
+    https?: HttpsOptions & Partial<typeof TLS_POLICY>;
   } = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit,
@@ -122,11 +142,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3): a client's Basic
-    // header there holds a client secret, not a user's password.
+    // header there holds a client secret, not a user's password. EST (under /.well-known/est/) uses
+    // the front door's own schemes (RFC 7030 §3.2.3).
     if (
       !deps.auth ||
       request.url.startsWith('/oauth/') ||
-      request.url.startsWith('/.well-known/') ||
+      (request.url.startsWith('/.well-known/') && !request.url.startsWith('/.well-known/est/')) ||
       (deps.benchRoutes === true && request.url.startsWith('/__bench/'))
     ) {
       request.principal = ANONYMOUS;
@@ -138,6 +159,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       target: request.url,
       address: request.ip,
       plainHttp,
+      clientCertificate: peerCertificate(request.raw.socket),
     });
     request.principal = outcome.principal;
     if (deps.audit && !outcome.principal.anonymous) {
@@ -193,6 +215,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
   await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
+  await app.register(estPlugin, {
+    ra: deps.ra,
+    caPem: deps.ca.certificatePem,
+    labels: deps.estLabels ?? (() => ''),
+  });
   await app.register(requestsPlugin, {
     ra: deps.ra,
     caPem: deps.ca.certificatePem,

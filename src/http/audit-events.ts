@@ -49,12 +49,12 @@ export function authenticatedEvent(request: FastifyRequest, at: Date): AuditEven
     principal: p.name,
     claimedName: null,
     method: p.method,
-    credentialId: p.token?.id ?? null,
+    credentialId: p.token?.id ?? p.certificate?.serial ?? null,
     clientAddress: request.ip,
     cause: null,
     told: null,
     target: routeTarget(request),
-    details: {},
+    details: p.certificate ? { serial: p.certificate.serial } : {},
   };
 }
 

@@ -40,7 +40,7 @@ export function refusalEvent(
     principal: authenticated ? p.name : null,
     claimedName: boundedClaimedName(failure.claimedName),
     method: authenticated ? p.method : (failure.scheme ?? null),
-    credentialId: authenticated ? (p.token?.id ?? null) : null,
+    credentialId: authenticated ? (p.token?.id ?? p.certificate?.serial ?? null) : null,
     clientAddress: request.ip,
     cause: boundedCause(failure.internalCause),
     told: {

@@ -81,6 +81,8 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
               scopes: { type: 'array', items: { type: 'string' } },
               token_id: { type: 'string' },
               token_expires_at: { type: ['string', 'null'] },
+              certificate_serial: { type: 'string' },
+              certificate_not_after: { type: 'string', format: 'date-time' },
             },
           },
           ...errors,
@@ -104,6 +106,12 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
         scopes: p.scopes,
         ...(p.token
           ? { token_id: p.token.id, token_expires_at: p.token.expiresAt?.toISOString() ?? null }
+          : {}),
+        ...(p.certificate
+          ? {
+              certificate_serial: p.certificate.serial,
+              certificate_not_after: p.certificate.notAfter.toISOString(),
+            }
           : {}),
       };
     },

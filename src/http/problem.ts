@@ -41,6 +41,22 @@ export function buildProblem(
   };
 }
 
+/**
+ * A refusal a front end decides itself (a media type, an unknown EST label), thrown from a handler or
+ * a body parser and answered as problem+json by the app's error handler.
+ */
+export class HttpProblem extends Error {
+  constructor(
+    readonly reason: string,
+    detail: string,
+    readonly hint: string,
+    readonly field?: string,
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }

@@ -7,6 +7,7 @@ import type { AccountDeps } from '../auth/accounts.js';
 import { Authenticator, type AuthSettings } from '../auth/authenticator.js';
 import { FailureLimiter } from '../auth/limiter.js';
 import { PasswordHasher } from '../auth/passwords.js';
+import { ClientCertificateVerifier } from '../auth/schemes/client-certificate.js';
 import type { DigestAlgorithm } from '../auth/schemes/digest.js';
 import { DigestNonces } from '../auth/schemes/digest-nonce.js';
 import { SecretBox } from '../auth/secret-box.js';
@@ -17,6 +18,7 @@ import { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
 import type { Config } from '../config/schema.js';
 import type { CertmasterStore } from '../store/open.js';
 import type { Clock } from '../types.js';
+import { storeCertificateStatus } from './certificate-status.js';
 import { ensurePrivateDir } from './files.js';
 import type { DataLayout } from './layout.js';
 
@@ -55,6 +57,8 @@ export async function assembleFrontDoor(opts: {
   config: () => Config;
   clock: Clock;
   issuer: string;
+  /** The CA certificate, DER: client certificates it issued authenticate their hosts (mutual TLS). */
+  caCertificateDer?: Buffer;
 }): Promise<FrontDoorParts> {
   const { store, clock, config } = opts;
   const initial = config();
@@ -97,6 +101,15 @@ export async function assembleFrontDoor(opts: {
     settings: () => authSettings(config()),
     accessTokens,
     opaqueTokens,
+    ...(opts.caCertificateDer
+      ? {
+          clientCertificates: new ClientCertificateVerifier({
+            caCertificateDer: opts.caCertificateDer,
+            status: storeCertificateStatus(store),
+            clock,
+          }),
+        }
+      : {}),
   });
   const accounts: AccountDeps = { store, hasher, box, clock, realm: () => config().auth.realm };
   return {

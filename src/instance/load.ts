@@ -59,3 +59,12 @@ export function loadServerNames(layout: DataLayout): string[] {
   }
   return names;
 }
+
+/**
+ * Ask every client for a certificate issued by this CA (the CA is the acceptable-issuers list sent in
+ * the CertificateRequest, RFC 8446 §4.3.2) without requiring one: most callers use passwords or
+ * tokens. Whatever is presented is judged by the auth layer, not by the TLS handshake.
+ */
+export function mutualTls(caPem: string): { ca: string; requestCert: true; rejectUnauthorized: false } {
+  return { ca: caPem, requestCert: true, rejectUnauthorized: false };
+}

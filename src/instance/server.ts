@@ -16,7 +16,7 @@ import { Metrics } from '../ops/metrics.js';
 import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
 import { type Clock, systemClock } from '../types.js';
 import { assembleFrontDoor, type FrontDoorParts } from './front-door.js';
-import { loadServerTls } from './load.js';
+import { loadServerTls, mutualTls } from './load.js';
 import type { Instance } from './open.js';
 import { createRevocationServices, type RevocationServices } from './revocation.js';
 
@@ -61,6 +61,7 @@ export async function startCertmasterServer(
     config: () => instance.config(),
     clock,
     issuer: url,
+    caCertificateDer: instance.ca.certificateDer,
   });
   const { authenticator } = frontDoor;
   // Replicas share signing keys through the store; re-read them so a rotation elsewhere is seen.
@@ -116,6 +117,7 @@ export async function startCertmasterServer(
     store: instance.store,
     ca: instance.ca,
     anonymousRequests: () => instance.config().ra.anonymous_requests,
+    estLabels: () => instance.config().est.labels,
     ready: async () => {
       const health = await instance.store.health().catch(() => ({ ok: false, schemaVersion: 0 }));
       let signing = true;
@@ -141,7 +143,9 @@ export async function startCertmasterServer(
     },
     logger: options.logger ?? false,
     bodyLimit: instance.config().server.body_limit_bytes,
-    ...(options.plainHttp ? {} : { https: loadServerTls(instance.layout) }),
+    ...(options.plainHttp
+      ? {}
+      : { https: { ...loadServerTls(instance.layout), ...mutualTls(instance.ca.certificatePem) } }),
     auth: authenticator,
     oauth: {
       plainHttp: options.plainHttp === true,

@@ -7,6 +7,7 @@ import { type Actor, type AuditSink, auditEvent } from '../audit/event.js';
 import type { AuditKind } from '../audit/types.js';
 import type { LeafRequest, SignedLeaf } from '../ca/authority.js';
 import { CsrError, parseCsr, pemToDer } from '../ca/csr.js';
+import { DEFAULT_LEAF_PROFILE, LEAF_PROFILES, type LeafProfileName } from '../ca/profiles.js';
 import {
   parseRevocationReason,
   REVOCATION_REASONS,
@@ -55,6 +56,14 @@ export interface SubmitInput {
   /** Who asks. Anonymous requests are signed only by the autosign policy or an operator. */
   principal: Principal;
   actor: Actor;
+  /** The kind of certificate asked for (an EST label's profile); the default is tls. */
+  profile?: LeafProfileName;
+  /**
+   * Serial of the certificate this request renews, presented by the caller (EST simplereenroll):
+   * the names must be exactly that certificate's (RFC 7030 §4.2.2), and the holder may replace it
+   * while it is still valid.
+   */
+  renews?: string;
 }
 
 export interface RequestView {
@@ -183,6 +192,7 @@ export class RegistrationAuthority {
       });
     }
     const allNames = [...names.dnsNames, ...names.ipAddresses];
+    if (input.renews !== undefined) await this.checkRenewal(input, names.commonName, allNames);
     const now = clock.now();
     const request: CertificateRequest = {
       id: newRequestId(),
@@ -200,6 +210,7 @@ export class RegistrationAuthority {
       decidedBy: null,
       rejectionReason: null,
       serial: null,
+      ...(input.profile && input.profile !== DEFAULT_LEAF_PROFILE ? { profile: input.profile } : {}),
     };
     const event = {
       commonName: request.commonName,
@@ -242,7 +253,8 @@ export class RegistrationAuthority {
         : request;
       try {
         const outcome = await store.submitRequest(toStore, certificate, {
-          allowDuplicateCertificates: policy.allowDuplicateCertificates,
+          // A renewal replaces the caller's own certificate, which is still valid by definition.
+          allowDuplicateCertificates: policy.allowDuplicateCertificates || input.renews !== undefined,
           now,
         });
         switch (outcome.kind) {
@@ -299,6 +311,28 @@ export class RegistrationAuthority {
         if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
         throw e;
       }
+    }
+  }
+
+  /** A renewal asks for exactly the names of the certificate it renews, which the caller presented. */
+  private async checkRenewal(input: SubmitInput, commonName: string, names: string[]): Promise<void> {
+    const current = input.renews === undefined ? null : await this.deps.store.getCertificate(input.renews);
+    if (!current || input.principal.certificate?.serial !== current.serial || current.revokedAt) {
+      throw new PolicyFailure(
+        'name_not_allowed',
+        `certificate ${input.renews} cannot be renewed by ${input.principal.name}`,
+        'present the unrevoked certificate being renewed on the TLS connection',
+      );
+    }
+    const held = [...current.dnsNames, ...current.ipAddresses].sort();
+    const asked = [...names].sort();
+    if (commonName !== current.commonName || held.join(',') !== asked.join(',')) {
+      throw new PolicyFailure(
+        'name_not_allowed',
+        `a renewal must ask for exactly the names of certificate ${current.serial} (CN ${current.commonName}; ${held.join(', ')}); the CSR asks for CN ${commonName}; ${asked.join(', ')}`,
+        'make the CSR with the same subject and subjectAltName as the current certificate (RFC 7030 §4.2.2); for other names, enroll with simpleenroll',
+        { field: 'names' },
+      );
     }
   }
 
@@ -483,6 +517,7 @@ export class RegistrationAuthority {
         spki,
         validityDays: policy.leafValidityDays,
         now,
+        profile: LEAF_PROFILES[request.profile ?? DEFAULT_LEAF_PROFILE],
       });
     } catch (e) {
       throw new PolicyFailure(

@@ -81,6 +81,12 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002_auth': { up: createAuthTables },
   '0003_audit': { up: createAuditTables },
   '0004_revocation': { up: createRevocationTables },
+  // The certificate profile a request asks for (EST labels); null is the default profile.
+  '0005_request_profile': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('requests').addColumn('profile', 'text').execute();
+    },
+  },
 };
 
 function versionOf(migrationName: string): number {

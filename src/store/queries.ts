@@ -60,6 +60,7 @@ export function createQueries(db: Kysely<StoreDatabase>) {
         decided_by: p.decided_by,
         rejection_reason: p.rejection_reason,
         serial: p.serial,
+        profile: p.profile,
       }),
     ),
 

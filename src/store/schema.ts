@@ -6,6 +6,7 @@
  * 2^53 in general); ours never do, so the boundary converts with a range check.
  */
 import type { ColumnType, Selectable } from 'kysely';
+import { isLeafProfileName } from '../ca/profiles.js';
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
 import type { AuthTables } from './auth-schema.js';
 
@@ -30,6 +31,8 @@ export interface RequestsTable {
   decided_by: string | null;
   rejection_reason: string | null;
   serial: string | null;
+  /** A leaf profile name; null for the default. */
+  profile: string | null;
 }
 
 export interface CertificatesTable {
@@ -80,6 +83,7 @@ export interface RequestInsertRow {
   decided_by: string | null;
   rejection_reason: string | null;
   serial: string | null;
+  profile: string | null;
 }
 
 export interface CertificateInsertRow {
@@ -154,6 +158,7 @@ export function requestToRow(request: CertificateRequest): RequestInsertRow {
     decided_by: request.decidedBy,
     rejection_reason: request.rejectionReason,
     serial: request.serial,
+    profile: request.profile ?? null,
   };
 }
 
@@ -174,6 +179,7 @@ export function rowToRequest(row: RequestRow): CertificateRequest {
     decidedBy: row.decided_by,
     rejectionReason: row.rejection_reason,
     serial: row.serial,
+    ...(row.profile && isLeafProfileName(row.profile) ? { profile: row.profile } : {}),
   };
 }
 

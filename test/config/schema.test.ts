@@ -66,11 +66,12 @@ describe('config schema', () => {
         check_interval_seconds: 3600,
         max_attempts: 8,
       },
+      est: { labels: '' },
     });
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 38);
+    assert.equal(SETTINGS.length, 39);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
@@ -208,7 +209,7 @@ describe('config schema', () => {
     const far = configError(() => parseConfig({ ra: { colour: 'blue' } }));
     assert.match(
       far.message,
-      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds, .*webhooks.max_attempts$/,
+      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds, .*webhooks.max_attempts, est.labels$/,
     );
     assert.equal(closestSettingKey('zzzzzzzz'), undefined);
   });
@@ -228,5 +229,27 @@ describe('config schema', () => {
       configError(() => getSetting(defaultConfig(), 'ra.autosing')).message,
       /did you mean ra.autosign\?/,
     );
+  });
+});
+
+describe('est.labels', () => {
+  it('maps labels to profiles', () => {
+    assert.equal(
+      parseConfig({ est: { labels: 'routers=client, web=server' } }).est.labels,
+      'routers=client, web=server',
+    );
+  });
+
+  it('refuses an unknown profile, an operation name and a bad label, saying which', () => {
+    assert.match(
+      configError(() => parseConfig({ est: { labels: 'a=gold' } })).message,
+      /est.labels = "a=gold": profile "gold" is not one of tls, server, client/,
+    );
+    assert.match(
+      configError(() => parseConfig({ est: { labels: 'cacerts=tls' } })).message,
+      /is an EST operation name/,
+    );
+    assert.match(configError(() => parseConfig({ est: { labels: 'a/b=tls' } })).message, /must be 1 to 64/);
+    assert.match(configError(() => parseConfig({ est: { labels: 'a=tls,a=client' } })).message, /twice/);
   });
 });

@@ -80,7 +80,7 @@ for (const backend of allBackends()) {
       }
     });
 
-    it('upgrades a version 2 database to the latest version, keeping its accounts', async () => {
+    it('upgrades a version 2 database to the current version, keeping its accounts', async () => {
       await store.close();
       const older = await freshOlderDatabase('0002_auth');
       const user = userRecord();
@@ -88,8 +88,7 @@ for (const backend of allBackends()) {
       await older.destroy();
 
       store = await openStore(url, { clock: fixedClock });
-      assert.equal(LATEST_SCHEMA_VERSION, 4);
-      assert.deepEqual(await store.health(), { ok: true, schemaVersion: 4 });
+      assert.deepEqual(await store.health(), { ok: true, schemaVersion: LATEST_SCHEMA_VERSION });
       assert.deepEqual(await store.getUser(user.name), user);
       const [record] = await store.appendAudit(
         [auditEvent({ kind: 'user.change', target: user.name })],

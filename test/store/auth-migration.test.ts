@@ -48,7 +48,9 @@ for (const backend of allBackends()) {
         });
         const { error } = await migrator.migrateTo('0001_initial');
         assert.equal(error, undefined);
-        await v1.insertInto('requests').values(requestToRow(request)).execute();
+        // The profile column came with migration 0004.
+        const { profile: _profile, ...v1Row } = requestToRow(request);
+        await v1.insertInto('requests').values(v1Row).execute();
         const tables = await v1.introspection.getTables();
         assert.ok(!tables.some((table) => table.name === 'users'));
       } finally {
@@ -57,8 +59,7 @@ for (const backend of allBackends()) {
 
       const store = await openStore(url, { clock: fixedClock });
       try {
-        assert.equal(LATEST_SCHEMA_VERSION, 4);
-        assert.deepEqual(await store.health(), { ok: true, schemaVersion: 4 });
+        assert.deepEqual(await store.health(), { ok: true, schemaVersion: LATEST_SCHEMA_VERSION });
         assert.deepEqual(await store.getRequest(request.id), request);
         const user = userRecord();
         await store.createUser(user);
@@ -74,7 +75,7 @@ for (const backend of allBackends()) {
         }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(check);
         assert.deepEqual(
           applied.rows.map((row) => row.name),
-          ['0001_initial', '0002_auth', '0003_audit', '0004_revocation'],
+          Object.keys(MIGRATIONS).sort(),
         );
       } finally {
         await check.destroy();

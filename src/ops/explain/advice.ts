@@ -49,6 +49,11 @@ const ADVISORS: Record<Reason, Advisor> = {
       command: `certmaster login --server ${serverArg(ctx)} --user ${name}`,
     };
   },
+  request_rejected: () => ({
+    meaning: 'An operator rejected this request (EST answers the rejection to every retry of the same CSR).',
+    fix: 'Ask the operator why, then enroll again with a new key and CSR.',
+    command: null,
+  }),
   insecure_transport: () => ({
     meaning:
       'The client sent a password or client secret over plain HTTP from another machine; certmaster refused it before checking it, because it crossed the network in the clear.',
@@ -320,11 +325,23 @@ const ADVISORS: Record<Reason, Advisor> = {
       command: `certmaster doctor ${local}`,
     };
   },
-  client_certificate_invalid: (a) => ({
-    meaning: `The TLS client certificate was not accepted${a.cause ? ` (${printable(a.cause, 200)})` : ''}.`,
-    fix: 'Renew the host certificate, or have the client authenticate another way.',
-    command: `certmaster request --server ${serverArg(a.ctx)} --cn ${a.cn} --out DIR`,
-  }),
+  client_certificate_invalid: (a) => {
+    const { cause, detail, name, any } = a;
+    const revoked = /revoked at/.test(cause);
+    const expired = /expired at/.test(cause);
+    return {
+      meaning: `The client certificate presented over mutual TLS was refused: ${printable(cause || detail, 300)}.`,
+      fix: revoked
+        ? 'A revoked certificate never authenticates again: the host must enroll anew with an account or an enrollment token.'
+        : expired
+          ? 'The host let its certificate expire: it must enroll anew with an account or an enrollment token, and renew before expiry from then on (EST simplereenroll).'
+          : /not yet valid/.test(cause)
+            ? "The host's clock or the server's is wrong: synchronise both with NTP."
+            : 'The host presented a certificate this CA did not issue, or one without clientAuth: configure it with the certificate this CA issued to it.',
+      command:
+        revoked || expired ? `certmaster token create --enroll ${name} --uses 1 --ttl 1h ${any}` : null,
+    };
+  },
   invalid_client: (a) => ({
     meaning: `The OAuth client ${a.shownName} could not be authenticated${a.cause ? ` (${printable(a.cause, 200)})` : ''}.`,
     fix: 'Check the client id and secret the service uses; if the secret is lost, remove the client and add it again.',

@@ -4,6 +4,7 @@
  */
 import type { AuthMethod, Clock, Principal } from '../../types.js';
 import { AutosignEnroller } from './autosign.js';
+import { ClientCertificateEnroller } from './client-certificate.js';
 import type { Enroller } from './enroller.js';
 import { EnrollmentTokenEnroller, type EnrollmentUsesPort } from './enrollment-token.js';
 import { HostAccountEnroller } from './host-account.js';
@@ -35,7 +36,7 @@ export class EnrollerRegistry {
   }
 }
 
-/** The enrollers every instance has: anonymous/autosign, operator, host account, enrollment token. */
+/** The enrollers every instance has: anonymous/autosign, operator, host account, enrollment token, client certificate. */
 export function defaultEnrollers(deps: {
   enrollmentUses: EnrollmentUsesPort;
   clock: Clock;
@@ -44,5 +45,6 @@ export function defaultEnrollers(deps: {
     .register(new AutosignEnroller())
     .register(new OperatorEnroller())
     .register(new HostAccountEnroller())
-    .register(new EnrollmentTokenEnroller(deps.enrollmentUses, deps.clock));
+    .register(new EnrollmentTokenEnroller(deps.enrollmentUses, deps.clock))
+    .register(new ClientCertificateEnroller());
 }
