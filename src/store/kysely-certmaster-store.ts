@@ -6,6 +6,8 @@
 import type { Kysely } from 'kysely';
 import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
 import type { Clock } from '../types.js';
+import { KyselyAcmeStore } from './acme-kysely-store.js';
+import type { AcmeStore } from './acme-store.js';
 import { type AuditDialect, KyselyAuditStore } from './audit-kysely-store.js';
 import type { AuditHasher, AuditStore } from './audit-store.js';
 import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './auth-queries.js';
@@ -34,6 +36,8 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
   readonly #q: AuthQueries;
   readonly #audit: KyselyAuditStore;
   readonly #revocation: KyselyRevocationStore;
+  /** ACME state (RFC 8555), over the same connection and write executor. */
+  readonly acme: AcmeStore;
 
   constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, dialect: AuditDialect) {
     super(db, writer, clock);
@@ -43,6 +47,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     this.#q = createAuthQueries(db);
     this.#audit = new KyselyAuditStore(db, writer, dialect);
     this.#revocation = new KyselyRevocationStore(db, writer);
+    this.acme = new KyselyAcmeStore(db, writer);
   }
 
   createUser(user: UserRecord): Promise<void> {

@@ -3,6 +3,7 @@
  * apply; the number before the underscore is the schema version. Never edit a released migration: add one.
  */
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { createAcmeTables } from './acme-migration.js';
 import { createAuditTables } from './audit-migration.js';
 import { createAuthTables } from './auth-migration.js';
 import { createRevocationTables } from './revocation-migration.js';
@@ -87,6 +88,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('requests').addColumn('profile', 'text').execute();
     },
   },
+  '0006_acme': { up: createAcmeTables },
 };
 
 function versionOf(migrationName: string): number {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type Clock, systemClock } from '../types.js';
+import type { AcmeStore } from './acme-store.js';
 import type { AuditStore } from './audit-store.js';
 import type { AuthStore } from './auth-store.js';
 import { KyselyCertmasterStore } from './kysely-certmaster-store.js';
@@ -21,9 +22,9 @@ import type { Store } from './store.js';
 
 /**
  * What `openStore` returns: certificates and requests, the identities and credentials of the auth
- * layer, the audit log, and the published CRLs.
+ * layer, the audit log, the published CRLs, and ACME state.
  */
-export type CertmasterStore = Store & AuthStore & AuditStore & RevocationStore;
+export type CertmasterStore = Store & AuthStore & AuditStore & RevocationStore & { readonly acme: AcmeStore };
 
 export interface OpenStoreOptions {
   /**

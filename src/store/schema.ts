@@ -8,6 +8,7 @@
 import type { ColumnType, Selectable } from 'kysely';
 import { isLeafProfileName } from '../ca/profiles.js';
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
+import type { AcmeTables } from './acme-schema.js';
 import type { AuthTables } from './auth-schema.js';
 
 /** Milliseconds since the epoch: read as number (SQLite) or string (pg BIGINT), written as number. */
@@ -57,7 +58,7 @@ export interface CrlsTable {
   der_base64: string;
 }
 
-export interface StoreDatabase extends AuthTables {
+export interface StoreDatabase extends AuthTables, AcmeTables {
   requests: RequestsTable;
   certificates: CertificatesTable;
   crls: CrlsTable;
