@@ -97,7 +97,8 @@ export type AuthMethod =
   | 'access_token'
   | 'api_token'
   | 'enrollment_token'
-  | 'client_certificate';
+  | 'client_certificate'
+  | 'acme_account';
 
 /**
  * Who is calling. The auth layer (an onRequest hook) sets it; until a scheme proves otherwise a

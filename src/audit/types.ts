@@ -19,6 +19,10 @@ export const AUDIT_KINDS = [
   'oauth.revoke',
   'oauth.introspect',
   'config.reload',
+  'acme.account',
+  'acme.order',
+  'acme.challenge',
+  'acme.refused',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -19,6 +19,7 @@ import type { AuditStore } from '../store/audit-store.js';
 import type { AuthStore } from '../store/auth-store.js';
 import type { Store } from '../store/store.js';
 import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
+import { type AcmePluginOptions, acmePlugin } from './acme.js';
 import { auditPlugin } from './audit-api.js';
 import { authenticatedEvent } from './audit-events.js';
 import type { Challenger } from './auth-refusal.js';
@@ -83,6 +84,8 @@ export interface AppDependencies {
   tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock; audit?: AuditSink };
   /** /crl, /crl.pem, /ca.crt and /ocsp, when the CA's revocation services are running. */
   revocation?: RevocationRoutesOptions;
+  /** The ACME front end (RFC 8555) under /acme, when on. */
+  acme?: Omit<AcmePluginOptions, 'https'>;
   logger?: Logger | false;
   bodyLimit: number;
   https?: HttpsOptions;
@@ -148,6 +151,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       !deps.auth ||
       request.url.startsWith('/oauth/') ||
       (request.url.startsWith('/.well-known/') && !request.url.startsWith('/.well-known/est/')) ||
+      // ACME requests authenticate by their JWS signature (RFC 8555 §6.2), checked by the ACME plugin.
+      request.url.startsWith('/acme/') ||
       (deps.benchRoutes === true && request.url.startsWith('/__bench/'))
     ) {
       request.principal = ANONYMOUS;
@@ -214,6 +219,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ...(deps.auditOutageLookup ? { outage: deps.auditOutageLookup } : {}),
     });
   }
+  if (deps.acme) await app.register(acmePlugin, { ...deps.acme, https: !plainHttp });
   await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
   await app.register(estPlugin, {
     ra: deps.ra,

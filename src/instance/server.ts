@@ -15,6 +15,7 @@ import { countExpiringCertificates, instanceExpirySources, listExpiring } from '
 import { Metrics } from '../ops/metrics.js';
 import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
 import { type Clock, systemClock } from '../types.js';
+import { acmeServiceOf } from './acme.js';
 import { assembleFrontDoor, type FrontDoorParts } from './front-door.js';
 import { loadServerTls, mutualTls } from './load.js';
 import type { Instance } from './open.js';
@@ -108,7 +109,14 @@ export async function startCertmasterServer(
     caCertificateDer: instance.ca.certificateDer,
     clock,
   };
+  const acme = acmeServiceOf(instance, clock);
   const app = await buildApp({
+    acme: {
+      service: acme,
+      store: instance.store,
+      caPem: instance.ca.certificatePem,
+      requireEab: () => instance.config().acme.require_eab,
+    },
     revocation: revocationRoutes,
     benchRoutes: process.env.CERTMASTER_BENCH_ROUTES === '1',
     metrics,
@@ -230,6 +238,7 @@ export async function startCertmasterServer(
       notifier?.stop();
       await publicApp?.close();
       await app.close();
+      await acme.drain();
     },
   };
 }

@@ -64,6 +64,11 @@ export interface SubmitInput {
    * while it is still valid.
    */
   renews?: string;
+  /**
+   * The caller has just proved control of every name (an ACME order), so a name that holds a valid
+   * certificate may get another, as ACME renewal expects (RFC 8555 §7.4 has no notion of a duplicate).
+   */
+  namesProven?: boolean;
 }
 
 export interface RequestView {
@@ -253,8 +258,10 @@ export class RegistrationAuthority {
         : request;
       try {
         const outcome = await store.submitRequest(toStore, certificate, {
-          // A renewal replaces the caller's own certificate, which is still valid by definition.
-          allowDuplicateCertificates: policy.allowDuplicateCertificates || input.renews !== undefined,
+          // A renewal replaces the caller's own certificate, which is still valid by definition; an
+          // ACME order has just proved control of every name.
+          allowDuplicateCertificates:
+            policy.allowDuplicateCertificates || input.renews !== undefined || input.namesProven === true,
           now,
         });
         switch (outcome.kind) {

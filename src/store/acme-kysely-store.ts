@@ -55,7 +55,12 @@ export class KyselyAcmeStore implements AcmeStore {
             .compile(),
         );
       }
-      await ctx.run(db.insertInto('acme_nonces').values({ nonce, expires_at: toMillis(expiresAt) }).compile());
+      await ctx.run(
+        db
+          .insertInto('acme_nonces')
+          .values({ nonce, expires_at: toMillis(expiresAt) })
+          .compile(),
+      );
     });
   }
 
@@ -93,7 +98,11 @@ export class KyselyAcmeStore implements AcmeStore {
   }
 
   async getAccount(id: string): Promise<AcmeAccount | null> {
-    const row = await this.#db.selectFrom('acme_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('acme_accounts')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row === undefined ? null : rowToAccount(row);
   }
 
