@@ -66,7 +66,7 @@ export function readProtectedHeader(jws: { protected: string }): AcmeProtectedHe
   if (typeof alg !== 'string' || !(ACME_JWS_ALGORITHMS as readonly string[]).includes(alg)) {
     throw new AcmeProblem(
       'badSignatureAlgorithm',
-      'acme_bad_signature_algorithm',
+      'acme_malformed',
       `the JWS algorithm ${typeof alg === 'string' ? `"${alg.slice(0, 20)}"` : '(none)'} is not accepted`,
       `sign with one of ${ACME_JWS_ALGORITHMS.join(', ')}`,
     );
@@ -93,7 +93,7 @@ export function readProtectedHeader(jws: { protected: string }): AcmeProtectedHe
   if (jwk !== undefined && (typeof jwk !== 'object' || jwk === null || 'd' in jwk)) {
     throw new AcmeProblem(
       'badPublicKey',
-      'acme_bad_public_key',
+      'acme_malformed',
       'the "jwk" header is not a public key',
       'embed the public JWK, never the private one',
     );
@@ -121,7 +121,7 @@ export async function verifyJwsSignature(
   } catch {
     throw new AcmeProblem(
       'badPublicKey',
-      'acme_bad_public_key',
+      'acme_malformed',
       'the account key cannot be used with this algorithm',
       `use an ${ACME_JWS_ALGORITHMS.join(', ')} key`,
     );

@@ -507,7 +507,7 @@ export class AcmeService {
     if (reason === undefined) {
       throw new AcmeProblem(
         'badRevocationReason',
-        'acme_bad_revocation_reason',
+        'acme_malformed',
         `reason ${String(reasonCode)} is not accepted`,
         'use 0, 1, 3, 4 or 5 (RFC 5280 §5.3.1)',
       );
@@ -582,7 +582,7 @@ function readContacts(value: unknown): string[] {
   ) {
     throw new AcmeProblem(
       'invalidContact',
-      'acme_invalid_contact',
+      'acme_malformed',
       `"contact" must be at most ${MAX_CONTACTS} mailto: URLs`,
       'use e.g. ["mailto:ops@example.com"]',
     );
@@ -604,7 +604,7 @@ function readIdentifiers(value: unknown): AcmeIdentifier[] {
     if (typeof id !== 'object' || id === null || id.type !== 'dns' || typeof id.value !== 'string') {
       throw new AcmeProblem(
         'unsupportedIdentifier',
-        'acme_unsupported_identifier',
+        'acme_malformed',
         'only "dns" identifiers are supported',
         'order DNS names',
       );

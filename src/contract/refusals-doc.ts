@@ -10,6 +10,7 @@ const LAYERS: Record<RefusalLayer, string> = {
   ra: 'Registration authority (policy)',
   http: 'HTTP front door',
   audit: 'Audit log',
+  acme: 'ACME (RFC 8555)',
 };
 
 /** A table cell: pipes escaped, one line. */

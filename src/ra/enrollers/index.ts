@@ -3,6 +3,7 @@
  * kind of caller is one more Enroller and one more `register` call, nothing in the RA changes.
  */
 import type { AuthMethod, Clock, Principal } from '../../types.js';
+import { AcmeAccountEnroller } from './acme-account.js';
 import { AutosignEnroller } from './autosign.js';
 import { ClientCertificateEnroller } from './client-certificate.js';
 import type { Enroller } from './enroller.js';
@@ -36,7 +37,7 @@ export class EnrollerRegistry {
   }
 }
 
-/** The enrollers every instance has: anonymous/autosign, operator, host account, enrollment token, client certificate. */
+/** The enrollers every instance has: anonymous/autosign, operator, host account, enrollment token, client certificate, ACME account. */
 export function defaultEnrollers(deps: {
   enrollmentUses: EnrollmentUsesPort;
   clock: Clock;
@@ -46,5 +47,6 @@ export function defaultEnrollers(deps: {
     .register(new OperatorEnroller())
     .register(new HostAccountEnroller())
     .register(new EnrollmentTokenEnroller(deps.enrollmentUses, deps.clock))
-    .register(new ClientCertificateEnroller());
+    .register(new ClientCertificateEnroller())
+    .register(new AcmeAccountEnroller());
 }
