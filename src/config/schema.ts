@@ -442,12 +442,6 @@ const acmeShape = {
     300,
     'Most new orders one ACME account may place in an hour; more are refused with rateLimited and Retry-After.',
   ),
-  orders_per_name_per_hour: integerSetting(
-    1,
-    1_000_000,
-    50,
-    'Most new orders naming one identifier in an hour, across accounts; more are refused with rateLimited.',
-  ),
 };
 
 const SHAPES = {

@@ -67,11 +67,20 @@ describe('config schema', () => {
         max_attempts: 8,
       },
       est: { labels: '' },
+      acme: {
+        http01_port: 80,
+        resolver: '',
+        require_eab: false,
+        nonce_lifetime_seconds: 3600,
+        max_nonces: 100_000,
+        validation_timeout_seconds: 10,
+        orders_per_account_per_hour: 300,
+      },
     });
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 39);
+    assert.equal(SETTINGS.length, 46);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
@@ -209,7 +218,7 @@ describe('config schema', () => {
     const far = configError(() => parseConfig({ ra: { colour: 'blue' } }));
     assert.match(
       far.message,
-      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds, .*webhooks.max_attempts, est.labels$/,
+      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds, .*webhooks.max_attempts, est.labels, acme.http01_port, .*acme.orders_per_account_per_hour$/,
     );
     assert.equal(closestSettingKey('zzzzzzzz'), undefined);
   });
