@@ -4,9 +4,8 @@
  */
 import type { Clock, Principal } from '../../types.js';
 import { PolicyFailure } from '../failure.js';
-import { AutosignEnroller } from './autosign.js';
 import type { EnrollContext, EnrollDecision, Enroller } from './enroller.js';
-import { hasOwnNames, patternDecision } from './patterns.js';
+import { ownNamesOrAutosign } from './patterns.js';
 
 /** The one store operation this enroller needs: a conditional decrement, false when nothing is left. */
 export interface EnrollmentUsesPort {
@@ -16,7 +15,6 @@ export interface EnrollmentUsesPort {
 export class EnrollmentTokenEnroller implements Enroller {
   readonly kind = 'enrollment_token';
   readonly methods = ['enrollment_token'] as const;
-  private readonly fallback = new AutosignEnroller();
 
   constructor(
     private readonly uses: EnrollmentUsesPort,
@@ -27,13 +25,12 @@ export class EnrollmentTokenEnroller implements Enroller {
     return !principal.anonymous;
   }
 
-  async authorizeSign(
+  authorizeSign(
     principal: Principal,
     names: readonly string[],
     context: EnrollContext,
   ): Promise<EnrollDecision> {
-    if (hasOwnNames(principal)) return patternDecision(principal, names);
-    return this.fallback.authorizeSign(principal, names, context);
+    return ownNamesOrAutosign(principal, names, context);
   }
 
   async onIssued(principal: Principal): Promise<void> {

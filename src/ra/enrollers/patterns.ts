@@ -1,7 +1,8 @@
 /** Shared by the enrollers whose principals carry name patterns of their own (host accounts, tokens). */
 import type { Principal } from '../../types.js';
 import { type AutosignPolicy, autosignAllows, parseAutosign } from '../autosign.js';
-import type { EnrollDecision } from './enroller.js';
+import { AutosignEnroller } from './autosign.js';
+import type { EnrollContext, EnrollDecision } from './enroller.js';
 
 /** Signs exactly the names the principal's patterns cover and refuses anything else. */
 export function patternDecision(principal: Principal, names: readonly string[]): EnrollDecision {
@@ -26,4 +27,19 @@ export function patternDecision(principal: Principal, names: readonly string[]):
 
 export function hasOwnNames(principal: Principal): boolean {
   return principal.namePatterns !== undefined && principal.namePatterns.length > 0;
+}
+
+const autosign = new AutosignEnroller();
+
+/**
+ * A principal with name patterns of its own gets exactly those; one without goes through the
+ * autosign policy, the least privilege an anonymous caller gets.
+ */
+export function ownNamesOrAutosign(
+  principal: Principal,
+  names: readonly string[],
+  context: EnrollContext,
+): Promise<EnrollDecision> {
+  if (hasOwnNames(principal)) return Promise.resolve(patternDecision(principal, names));
+  return autosign.authorizeSign(principal, names, context);
 }
