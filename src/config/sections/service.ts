@@ -1,0 +1,43 @@
+/** Settings of the server process itself: where it listens, where it keeps its data, who may read metrics. */
+import { checkListen, checkOptionalListen, checkStoreUrl } from '../checks.js';
+import { booleanSetting, integerSetting, stringSetting } from '../setting-kinds.js';
+
+export const serverShape = {
+  listen: stringSetting(
+    '127.0.0.1:8443',
+    'HOST:PORT, such as 127.0.0.1:8443 or [::1]:8443',
+    'Address and port that `certmaster serve` listens on (HTTPS). --listen overrides it.',
+    checkListen,
+  ),
+  body_limit_bytes: integerSetting(1024, 10485760, 65536, 'Largest request body the server reads, in bytes.'),
+  plain_http: booleanSetting(
+    false,
+    'Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy); Basic is then refused except from loopback. --insecure-http does the same for one run.',
+  ),
+  public_http_listen: stringSetting(
+    '',
+    'empty (off), or HOST:PORT such as 0.0.0.0:8080',
+    'A second, plain-HTTP listener for relying parties that serves only /ca.pem, /ca.crt, /crl, /crl.pem and /ocsp; the URLs put in certificates use it when set.',
+    checkOptionalListen,
+  ),
+};
+
+export const storeShape = {
+  url: stringSetting(
+    'sqlite:certmaster.db',
+    'sqlite:PATH (relative to the data directory), or a postgres:// or postgresql:// URL',
+    'Where requests and certificates are kept: an SQLite file, or PostgreSQL for several servers.',
+    checkStoreUrl,
+  ),
+};
+
+const METRICS_ACCESS = ['loopback', 'scope', 'open'];
+
+export const metricsShape = {
+  access: stringSetting(
+    'loopback',
+    'loopback, scope or open',
+    'Who may read /metrics: loopback (callers on this host only; behind a reverse proxy on the same host that is everyone, so use scope), scope (credentials with audit:read), or open (anyone).',
+    (value) => (METRICS_ACCESS.includes(value) ? null : `must be one of ${METRICS_ACCESS.join(', ')}`),
+  ),
+};
