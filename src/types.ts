@@ -4,8 +4,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { LeafProfileName } from './ca/profiles.js';
 
-export const KEY_TYPES = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-2048', 'rsa-4096'] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
+export { KEY_TYPES, type KeyType } from './util/keys.js';
 
 export type RequestState = 'pending' | 'issued' | 'rejected';
 

@@ -3,9 +3,10 @@
  * the RA: an account bound by External Account Binding may order the names its enrollment token's
  * patterns cover; any other account only names the site-wide `ra.autosign` policy allows.
  */
-import { type AutosignPolicy, autosignAllows, parseAutosign } from '../ra/autosign.js';
+
+import type { AcmeAccount, AcmeIdentifier } from '../domain/acme.js';
+import { type AutosignPolicy, autosignAllows, parseAutosign } from '../domain/autosign.js';
 import type { AcmeSubproblem } from './problem.js';
-import type { AcmeAccount, AcmeIdentifier } from './types.js';
 
 export interface AcmeOrderPolicy {
   /** One subproblem per identifier this account may not order; empty when all are allowed. */

@@ -2,7 +2,7 @@
  * ACME errors (RFC 8555 §6.7): each carries the ACME error type, the HTTP status, and certmaster's
  * own `reason` and `hint`, so the one problem document serves ACME clients and operators alike.
  */
-import type { AcmeErrorRecord, AcmeIdentifier } from './types.js';
+import type { AcmeErrorRecord, AcmeIdentifier } from '../domain/acme.js';
 
 export const ACME_ERROR_PREFIX = 'urn:ietf:params:acme:error:';
 

@@ -2,8 +2,9 @@
  * ACME resources as JSON (RFC 8555 §7.1), with their URLs under one base. The only place that knows
  * the URL layout of /acme.
  */
+
+import type { AcmeAccount, AcmeAuthorization, AcmeChallenge, AcmeOrder } from '../domain/acme.js';
 import { errorDocument } from './problem.js';
-import type { AcmeAccount, AcmeAuthorization, AcmeChallenge, AcmeOrder } from './types.js';
 
 export class AcmeUrls {
   constructor(readonly base: string) {}

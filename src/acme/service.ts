@@ -8,15 +8,15 @@ import type { JWK } from 'jose';
 import type { Actor, AuditSink } from '../audit/event.js';
 import { auditEvent } from '../audit/event.js';
 import { CsrError, parseCsr } from '../ca/csr.js';
+import type { AcmeAccount, AcmeAuthorization, AcmeIdentifier, AcmeOrder } from '../domain/acme.js';
+import { isNameProblem, validateDnsName } from '../domain/names.js';
 import { PolicyFailure } from '../ra/failure.js';
-import { isNameProblem, validateDnsName } from '../ra/names.js';
 import type { RequestView, SubmitInput } from '../ra/service.js';
 import type { AcmeStore } from '../store/acme-store.js';
 import type { Clock, IssuedCertificate, Principal } from '../types.js';
 import { publicJwk, thumbprintOf } from './jws.js';
 import type { AcmeOrderPolicy } from './order-policy.js';
 import { AcmeProblem, type AcmeSubproblem, malformed, notFound, unauthorized } from './problem.js';
-import type { AcmeAccount, AcmeAuthorization, AcmeIdentifier, AcmeOrder } from './types.js';
 import { type ValidatorSettings, validateDns01, validateHttp01 } from './validators.js';
 
 /** The RA as ACME needs it. */

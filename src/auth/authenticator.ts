@@ -6,8 +6,8 @@
 import type { RefusalCause } from '../contract/refusal-cause.js';
 import type { AuthStore, OAuthClientRecord, UserRecord } from '../store/auth-store.js';
 import { ANONYMOUS, type Clock, type Principal } from '../types.js';
+import { isLoopbackAddress } from '../util/address.js';
 import { type AccountDeps, openDigestSecrets } from './accounts.js';
-import { isLoopbackAddress } from './address.js';
 import { buildChallenges } from './challenge.js';
 import { AuthFailure, type SchemeName } from './failure.js';
 import type { FailureLimiter } from './limiter.js';

@@ -4,9 +4,9 @@
  */
 import 'reflect-metadata';
 import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
+import { derToPem } from '../util/pem.js';
 import { type CrlContents, signCrl } from './crl.js';
 import { CertificateIssuer, type LeafProfile, randomSerial } from './issuer.js';
-import { derToPem } from './pem.js';
 import { type PublicUrls, publicUrlExtensions } from './public-urls.js';
 
 export interface LeafRequest {

@@ -3,10 +3,11 @@
  * revocation on any replica) and halfway to nextUpdate, published through the store so that the CRL
  * number only grows across replicas (RFC 5280 §5.2.3).
  */
-import type { RevocationStore, StoredCrl } from '../store/revocation-store.js';
+
 import type { Clock } from '../types.js';
+import { derToPem } from '../util/pem.js';
 import type { CrlContents } from './crl.js';
-import { derToPem } from './pem.js';
+import type { RevocationStore, StoredCrl } from './revocation-port.js';
 
 export interface CurrentCrl extends StoredCrl {
   pem: string;

@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { Clock, KeyType } from '../types.js';
-import { generateKeyPair, toWebCryptoPair } from './keys.js';
+import { generateKeyPair, toWebCryptoPair } from '../util/keys.js';
 
 type ProviderCrypto = Parameters<typeof x509.cryptoProvider.set>[0];
 type SelfSignedParams = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0];

@@ -8,14 +8,14 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { fingerprintSha256, normalizeFingerprint } from '../ca/authority.js';
-import { keyTypeOf } from '../ca/keys.js';
-import { pemBlocks } from '../ca/pem.js';
 import { makeCsr, makeKeyAndCsr } from '../client/csr.js';
 import { ServerRefusal, Transport } from '../client/transport.js';
 import { fetchServedCa } from '../client/trust.js';
-import { ensurePrivateDir, writeFileDurable } from '../instance/files.js';
 import { expiryWarning } from '../ops/expiry.js';
 import { KEY_TYPES, type KeyType } from '../types.js';
+import { ensurePrivateDir, writeFileDurable } from '../util/durable-files.js';
+import { keyTypeOf } from '../util/keys.js';
+import { pemBlocks } from '../util/pem.js';
 import { collect } from './init.js';
 import { CliError } from './output.js';
 

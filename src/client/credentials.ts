@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePrivateDir, writeFileDurable } from '../instance/files.js';
+import { ensurePrivateDir, writeFileDurable } from '../util/durable-files.js';
 
 export interface StoredSession {
   user: string;

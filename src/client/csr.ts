@@ -2,8 +2,7 @@
 import 'reflect-metadata';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
-import { generateKeyPair, privateKeyToPem, toWebCryptoPair } from '../ca/keys.js';
-import type { KeyType } from '../types.js';
+import { generateKeyPair, type KeyType, privateKeyToPem, toWebCryptoPair } from '../util/keys.js';
 
 type CsrParams = Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0];
 

@@ -4,7 +4,7 @@
  * to this machine (a server behind a TLS-terminating proxy, or a test) stays possible.
  */
 import { isIP } from 'node:net';
-import { isLoopbackAddress } from '../auth/address.js';
+import { isLoopbackAddress } from '../util/address.js';
 
 /** Why a password must not be sent to `server`, or null when it may. */
 export function passwordRefusalFor(server: string): string | null {

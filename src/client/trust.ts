@@ -1,5 +1,5 @@
 /** First contact with a server: what CA it presents, before we trust anything it says. */
-import { pemBlocks } from '../ca/pem.js';
+import { pemBlocks } from '../util/pem.js';
 import { Transport, TransportError } from './transport.js';
 
 /**

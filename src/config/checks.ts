@@ -1,8 +1,8 @@
 /** Checks of string settings: each returns null when the value is fine, else why it is not. */
 import { isIP } from 'node:net';
-import { parseAutosign } from '../ra/autosign.js';
-import { isNameProblem, quoteForDisplay, validateDnsName } from '../ra/names.js';
-import { parseReservedNames } from '../ra/reserved-names.js';
+import { parseAutosign } from '../domain/autosign.js';
+import { isNameProblem, quoteForDisplay, validateDnsName } from '../domain/names.js';
+import { parseReservedNames } from '../domain/reserved-names.js';
 
 /** Splits "HOST:PORT" ("[::1]:8443" for IPv6); throws an Error saying what is wrong. */
 export function parseListenAddress(text: string): { host: string; port: number } {

@@ -1,5 +1,5 @@
 /** Configuration errors, with one message an operator can act on. */
-import { quoteForDisplay } from '../ra/names.js';
+import { quoteForDisplay } from '../domain/names.js';
 
 export type ConfigErrorCode = 'unknown_key' | 'invalid_value' | 'syntax' | 'unreadable';
 

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parse, stringify, TomlError } from 'smol-toml';
-import { quoteForDisplay } from '../ra/names.js';
+import { quoteForDisplay } from '../domain/names.js';
 import {
   type Config,
   ConfigError,

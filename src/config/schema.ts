@@ -4,7 +4,7 @@
  * keys live in sections/; the kinds of setting in setting-kinds.ts.
  */
 import { z } from 'zod';
-import { quoteForDisplay } from '../ra/names.js';
+import { quoteForDisplay } from '../domain/names.js';
 import { parseListenAddress } from './checks.js';
 import { ConfigError, displayValue, editDistance } from './config-error.js';
 import { authShape, webhooksShape } from './sections/access.js';

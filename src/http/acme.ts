@@ -24,8 +24,8 @@ import {
   orderDocument,
 } from '../acme/render.js';
 import type { AcmeService } from '../acme/service.js';
-import type { AcmeAccount } from '../acme/types.js';
 import type { Actor } from '../audit/event.js';
+import type { AcmeAccount } from '../domain/acme.js';
 import type { Store } from '../store/store.js';
 
 export interface AcmePluginOptions {

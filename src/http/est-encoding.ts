@@ -14,7 +14,7 @@ import {
 } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
-import { derToPem } from '../ca/pem.js';
+import { derToPem } from '../util/pem.js';
 
 /** The media type of EST's certificate answers (RFC 7030 §4.1.3, §4.2.3; RFC 5751 §3.2.2 smime-type). */
 export const CERTS_ONLY_MEDIA_TYPE = 'application/pkcs7-mime; smime-type=certs-only';

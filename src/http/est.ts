@@ -9,10 +9,10 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthFailure } from '../auth/failure.js';
-import { pemBlocks } from '../ca/pem.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfileName, parseLabelProfiles } from '../ca/profiles.js';
 import { Refusal } from '../contract/refusal-error.js';
 import type { RegistrationAuthority, RequestView } from '../ra/service.js';
+import { pemBlocks } from '../util/pem.js';
 import { actorOf } from './actor.js';
 import { authorize } from './auth-refusal.js';
 import {

@@ -9,10 +9,10 @@ import type {
   onResponseAsyncHookHandler,
   onSendAsyncHookHandler,
 } from 'fastify';
-import { isLoopbackAddress } from '../auth/address.js';
 import { AuthFailure } from '../auth/failure.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Principal } from '../types.js';
+import { isLoopbackAddress } from '../util/address.js';
 import { authorize } from './auth-refusal.js';
 import { roleScopes } from './scope-guard.js';
 

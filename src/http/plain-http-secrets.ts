@@ -7,8 +7,8 @@
  * checked, so it cannot be used for a sign-in, and the client is told why.
  */
 import type { FastifyRequest } from 'fastify';
-import { isLoopbackAddress } from '../auth/address.js';
 import { OAuthError } from '../auth/tokens/oauth-error.js';
+import { isLoopbackAddress } from '../util/address.js';
 
 /**
  * The address the TCP connection comes from. Not request.ip: were a proxy ever trusted, that would

@@ -1,7 +1,7 @@
 /** Builds the ACME service of an opened instance: store, RA, order policy and settings from the config. */
 import { namePatternOrderPolicy } from '../acme/order-policy.js';
 import { AcmeService } from '../acme/service.js';
-import { parseAutosign } from '../ra/autosign.js';
+import { parseAutosign } from '../domain/autosign.js';
 import type { Clock } from '../types.js';
 import type { Instance } from './open.js';
 

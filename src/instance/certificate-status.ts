@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CertificateStatusPort } from '../auth/schemes/client-certificate.js';
-import { pemBlocks } from '../ca/pem.js';
 import type { Store } from '../store/store.js';
+import { pemBlocks } from '../util/pem.js';
 
 export function storeCertificateStatus(store: Pick<Store, 'getCertificate'>): CertificateStatusPort {
   return {

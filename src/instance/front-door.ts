@@ -18,8 +18,8 @@ import { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
 import type { Config } from '../config/schema.js';
 import type { CertmasterStore } from '../store/open.js';
 import type { Clock } from '../types.js';
+import { ensurePrivateDir } from '../util/durable-files.js';
 import { storeCertificateStatus } from './certificate-status.js';
-import { ensurePrivateDir } from './files.js';
 import type { DataLayout } from './layout.js';
 
 export interface FrontDoorParts {

@@ -2,8 +2,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CertificateAuthority } from '../ca/authority.js';
-import { privateKeyFromPem } from '../ca/keys.js';
-import { pemBlocks } from '../ca/pem.js';
+import { privateKeyFromPem } from '../util/keys.js';
+import { pemBlocks } from '../util/pem.js';
 import type { DataLayout } from './layout.js';
 
 export class DataDirError extends Error {}

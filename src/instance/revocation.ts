@@ -6,15 +6,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { CrlPublisher } from '../ca/crl-publisher.js';
-import { generateKeyPair, privateKeyFromPem, privateKeyToPem } from '../ca/keys.js';
 import { OcspSigner, type OcspStatus } from '../ca/ocsp.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
-import { pemBlocks } from '../ca/pem.js';
 import { type PublicUrls, publicUrlsUnder } from '../ca/public-urls.js';
 import { type Config, parseListenAddress } from '../config/schema.js';
 import type { CertmasterStore } from '../store/open.js';
 import type { Clock } from '../types.js';
-import { writeFileDurable } from './files.js';
+import { writeFileDurable } from '../util/durable-files.js';
+import { generateKeyPair, privateKeyFromPem, privateKeyToPem } from '../util/keys.js';
+import { pemBlocks } from '../util/pem.js';
 import type { DataLayout } from './layout.js';
 
 /** The responder certificate lives 30 days and is replaced when 10 remain, so a stuck rotation is noticed. */

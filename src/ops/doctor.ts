@@ -10,9 +10,8 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { openDigestSecrets } from '../auth/accounts.js';
-import { isLoopbackAddress } from '../auth/address.js';
 import { SecretBox } from '../auth/secret-box.js';
-import { pemBlocks } from '../ca/pem.js';
+import type { RevocationStore } from '../ca/revocation-port.js';
 import { loadConfig } from '../config/file.js';
 import { type Config, ConfigError, parseListenAddress } from '../config/schema.js';
 import { isInitialized } from '../instance/init.js';
@@ -20,9 +19,10 @@ import { type DataLayout, dataLayout, resolveStoreUrl } from '../instance/layout
 import type { AuthStore } from '../store/auth-store.js';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations.js';
 import { openStore, parseStoreUrl } from '../store/open.js';
-import type { RevocationStore } from '../store/revocation-store.js';
 import type { Store } from '../store/store.js';
 import { type Clock, systemClock } from '../types.js';
+import { isLoopbackAddress } from '../util/address.js';
+import { pemBlocks } from '../util/pem.js';
 import { printable, shellWord } from './explain/index.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';

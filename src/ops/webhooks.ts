@@ -21,9 +21,9 @@ export {
   MIN_SECRET_BYTES,
   parseThresholds,
   parseWebhookUrls,
-} from './webhook-settings.js';
+} from '../config/webhook-settings.js';
 
-import { MIN_SECRET_BYTES, parseThresholds, parseWebhookUrls } from './webhook-settings.js';
+import { MIN_SECRET_BYTES, parseThresholds, parseWebhookUrls } from '../config/webhook-settings.js';
 
 export interface WebhookSettings {
   urls: URL[];

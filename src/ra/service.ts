@@ -13,6 +13,9 @@ import {
   REVOCATION_REASONS,
   type RevocationReason,
 } from '../ca/revocation-reasons.js';
+import type { AutosignPolicy } from '../domain/autosign.js';
+import { validateRequestedNames } from '../domain/names.js';
+import { type ReservedNames, reservedAmong } from '../domain/reserved-names.js';
 import type { Store } from '../store/store.js';
 import { SerialCollisionError } from '../store/store.js';
 import type {
@@ -23,12 +26,9 @@ import type {
   Principal,
   RequestState,
 } from '../types.js';
-import type { AutosignPolicy } from './autosign.js';
 import type { EnrollerRegistry } from './enrollers/index.js';
 import { PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
-import { validateRequestedNames } from './names.js';
-import { type ReservedNames, reservedAmong } from './reserved-names.js';
 import type { TriggerEvent, TriggerOutcome } from './triggers.js';
 
 export interface RaPolicy {

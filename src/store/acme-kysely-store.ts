@@ -9,7 +9,7 @@ import type {
   AcmeAuthorization,
   AcmeOrder,
   AcmeOrderStatus,
-} from '../acme/types.js';
+} from '../domain/acme.js';
 import {
   accountToRow,
   authorizationToRow,

@@ -13,8 +13,8 @@ import type {
   AcmeIdentifier,
   AcmeOrder,
   AcmeOrderStatus,
-} from '../acme/types.js';
-import { fromMillis, type Millis, toMillis } from './schema.js';
+} from '../domain/acme.js';
+import { fromMillis, type Millis, toMillis } from './codecs.js';
 
 export interface AcmeNoncesTable {
   nonce: string;

@@ -13,7 +13,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './auth-store.js';
-import { decodeNames, encodeNames, fromMillis, fromOptionalMillis, type Millis, toMillis } from './schema.js';
+import { decodeNames, encodeNames, fromMillis, fromOptionalMillis, type Millis, toMillis } from './codecs.js';
 
 type OptionalMillis = ColumnType<number | string | null, number | null, number | null>;
 

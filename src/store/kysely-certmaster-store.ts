@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
 import type { Clock } from '../types.js';
 import { KyselyAcmeStore } from './acme-kysely-store.js';
 import type { AcmeStore } from './acme-store.js';
@@ -25,7 +26,6 @@ import * as authOperations from './auth-write-operations.js';
 import { TOUCH_INTERVAL_MS } from './auth-write-operations.js';
 import { KyselyStore } from './kysely-store.js';
 import { KyselyRevocationStore } from './revocation-kysely-store.js';
-import type { RevocationStore, RevokedEntry, StoredCrl } from './revocation-store.js';
 import { fromOptionalMillis, type StoreDatabase, toMillis } from './schema.js';
 import type { WriteExecutor } from './write-operations.js';
 

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { RevocationStore } from '../ca/revocation-port.js';
 import { type Clock, systemClock } from '../types.js';
 import type { AcmeStore } from './acme-store.js';
 import type { AuditStore } from './audit-store.js';
@@ -14,7 +15,6 @@ import type { AuthStore } from './auth-store.js';
 import { KyselyCertmasterStore } from './kysely-certmaster-store.js';
 import { migrateToLatest } from './migrations.js';
 import { PostgresTransactionWriter } from './postgres-writer.js';
-import type { RevocationStore } from './revocation-store.js';
 import type { StoreDatabase } from './schema.js';
 import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './sqlite-database.js';
 import { SqliteGroupCommitWriter } from './sqlite-writer.js';

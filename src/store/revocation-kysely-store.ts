@@ -1,6 +1,6 @@
 /** The `RevocationStore` over Kysely, for both dialects. */
 import type { Kysely } from 'kysely';
-import type { RevocationStore, RevokedEntry, StoredCrl } from './revocation-store.js';
+import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
 import { fromMillis, type StoreDatabase, toMillis } from './schema.js';
 import type { WriteExecutor } from './write-operations.js';
 

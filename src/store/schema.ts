@@ -10,9 +10,16 @@ import { isLeafProfileName } from '../ca/profiles.js';
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
 import type { AcmeTables } from './acme-schema.js';
 import type { AuthTables } from './auth-schema.js';
+import { decodeNames, encodeNames, fromMillis, fromOptionalMillis, type Millis, toMillis } from './codecs.js';
 
-/** Milliseconds since the epoch: read as number (SQLite) or string (pg BIGINT), written as number. */
-export type Millis = ColumnType<number | string, number, number>;
+export {
+  decodeNames,
+  encodeNames,
+  fromMillis,
+  fromOptionalMillis,
+  type Millis,
+  toMillis,
+} from './codecs.js';
 
 export interface RequestsTable {
   id: string;
@@ -102,38 +109,6 @@ export interface CertificateInsertRow {
 }
 
 const REQUEST_STATES: ReadonlySet<string> = new Set<RequestState>(['pending', 'issued', 'rejected']);
-
-export function toMillis(at: Date): number {
-  const ms = at.getTime();
-  if (!Number.isSafeInteger(ms)) {
-    throw new RangeError('invalid date: cannot be stored');
-  }
-  return ms;
-}
-
-export function fromMillis(value: number | string): Date {
-  const ms = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(ms)) {
-    throw new RangeError(`stored instant ${String(value)} is not an integer millisecond count`);
-  }
-  return new Date(ms);
-}
-
-export function fromOptionalMillis(value: number | string | null): Date | null {
-  return value === null ? null : fromMillis(value);
-}
-
-export function encodeNames(names: readonly string[]): string {
-  return JSON.stringify(names);
-}
-
-export function decodeNames(text: string): string[] {
-  const parsed: unknown = JSON.parse(text);
-  if (!Array.isArray(parsed) || !parsed.every((name) => typeof name === 'string')) {
-    throw new TypeError('stored name list is not a JSON array of strings');
-  }
-  return parsed;
-}
 
 function decodeState(state: string): RequestState {
   if (!REQUEST_STATES.has(state)) {

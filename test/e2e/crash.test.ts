@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { generateKeyPair } from '../../src/ca/keys.js';
 import { makeCsr } from '../../src/client/csr.js';
+import { generateKeyPair } from '../../src/util/keys.js';
 import { cli, startServer, tempDir } from '../helpers/cli.js';
 import { call, postCsr } from '../helpers/http.js';
 

@@ -8,9 +8,9 @@ import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import fc from 'fast-check';
-import { generateKeyPair } from '../../src/ca/keys.js';
-import { derToPem } from '../../src/ca/pem.js';
 import { makeCsr } from '../../src/client/csr.js';
+import { generateKeyPair } from '../../src/util/keys.js';
+import { derToPem } from '../../src/util/pem.js';
 import { tempDir } from '../helpers/cli.js';
 import { call, postCsr, type Reply } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/instance.js';
@@ -87,7 +87,7 @@ describe('POST /v1/requests refusals', () => {
 
   test('an e-mail address in the SAN', async () => {
     const { privateKey } = generateKeyPair('ec-p256');
-    const { keys } = await import('../../src/ca/keys.js').then((m) =>
+    const { keys } = await import('../../src/util/keys.js').then((m) =>
       m.toWebCryptoPair(privateKey, 'ec-p256'),
     );
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { createAccount } from '../../src/auth/accounts.js';
-import { generateKeyPair } from '../../src/ca/keys.js';
 import { CLI_CLIENT_ID } from '../../src/client/api.js';
 import { makeCsr } from '../../src/client/csr.js';
 import { initDataDir } from '../../src/instance/init.js';
 import { type Instance, openInstance } from '../../src/instance/open.js';
 import { type RunningServer, startCertmasterServer } from '../../src/instance/server.js';
 import { systemClock } from '../../src/types.js';
+import { generateKeyPair } from '../../src/util/keys.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';
 import {

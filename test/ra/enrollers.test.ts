@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { userPrincipal } from '../../src/auth/authenticator.js';
 import { OpaqueTokens } from '../../src/auth/tokens/opaque-tokens.js';
-import { parseAutosign } from '../../src/ra/autosign.js';
+import { parseAutosign } from '../../src/domain/autosign.js';
 import { AutosignEnroller } from '../../src/ra/enrollers/autosign.js';
 import { EnrollmentTokenEnroller } from '../../src/ra/enrollers/enrollment-token.js';
 import { HostAccountEnroller } from '../../src/ra/enrollers/host-account.js';

@@ -1,7 +1,7 @@
 /** The ACME repository on SQLite and PostgreSQL: single-use nonces, one account per key, order state. */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { AcmeAccount, AcmeAuthorization, AcmeOrder } from '../../src/acme/types.js';
+import type { AcmeAccount, AcmeAuthorization, AcmeOrder } from '../../src/domain/acme.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from './backends.js';
 import { fixedClock, NOW } from './records.js';

@@ -4,7 +4,7 @@
  * a limited number of times. The prefixes let secret scanners find leaked ones; the store keeps only
  * their SHA-256, so lookups are by hash and no secret is ever compared.
  */
-import { AutosignPatternError, parseAutosign } from '../../ra/autosign.js';
+import { AutosignPatternError, parseAutosign } from '../../domain/autosign.js';
 import { type AuthStore, DuplicateError, type TokenRecord } from '../../store/auth-store.js';
 import { type Clock, type Principal, systemClock } from '../../types.js';
 import { AuthFailure } from '../failure.js';

@@ -1,8 +1,9 @@
 /** Settings of the front door (HTTP authentication) and of the expiry webhooks. */
-import { parseThresholds, parseWebhookUrls } from '../../ops/webhook-settings.js';
-import { quoteForDisplay } from '../../ra/names.js';
+
+import { quoteForDisplay } from '../../domain/names.js';
 import { checkRelativeOrAbsolutePath } from '../checks.js';
 import { booleanSetting, checkBy, integerSetting, stringSetting } from '../setting-kinds.js';
+import { parseThresholds, parseWebhookUrls } from '../webhook-settings.js';
 
 const DIGEST_ALGORITHMS = ['SHA-256', 'SHA-512-256', 'MD5'];
 

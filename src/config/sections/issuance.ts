@@ -1,6 +1,6 @@
 /** Settings of issuance: the CA, the registration authority's policy and its triggers. */
-import { AUTOSIGN_ALLOWED } from '../../ra/autosign.js';
-import { RESERVED_NAMES_ALLOWED } from '../../ra/reserved-names.js';
+import { AUTOSIGN_ALLOWED } from '../../domain/autosign.js';
+import { RESERVED_NAMES_ALLOWED } from '../../domain/reserved-names.js';
 import { checkAutosign, checkPublicUrl, checkRelativeOrAbsolutePath, checkReservedNames } from '../checks.js';
 import { booleanSetting, integerSetting, stringSetting } from '../setting-kinds.js';
 

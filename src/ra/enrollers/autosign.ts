@@ -2,8 +2,9 @@
  * Anonymous callers, and any caller without names of its own: the site-wide autosign policy signs
  * what it covers and everything else waits for an operator.
  */
+
+import { autosignAllows } from '../../domain/autosign.js';
 import type { Principal } from '../../types.js';
-import { autosignAllows } from '../autosign.js';
 import type { EnrollContext, EnrollDecision, Enroller } from './enroller.js';
 
 export class AutosignEnroller implements Enroller {

@@ -3,8 +3,9 @@
  * implementation per kind of caller, in the spirit of step-ca's provisioners; the RA's
  * orchestration asks the registry for the enroller of a principal and never looks at its kind.
  */
+
+import type { AutosignPolicy } from '../../domain/autosign.js';
 import type { AuthMethod, Principal } from '../../types.js';
-import type { AutosignPolicy } from '../autosign.js';
 import type { PolicyReason } from '../failure.js';
 
 /** What an enroller may consult besides the principal and the names. */

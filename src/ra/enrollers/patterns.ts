@@ -1,6 +1,7 @@
 /** Shared by the enrollers whose principals carry name patterns of their own (host accounts, tokens). */
+
+import { type AutosignPolicy, autosignAllows, parseAutosign } from '../../domain/autosign.js';
 import type { Principal } from '../../types.js';
-import { type AutosignPolicy, autosignAllows, parseAutosign } from '../autosign.js';
 import { AutosignEnroller } from './autosign.js';
 import type { EnrollContext, EnrollDecision } from './enroller.js';
 

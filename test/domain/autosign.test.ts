@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AutosignPatternError, autosignAllows, parseAutosign } from '../../src/ra/autosign.js';
+import { AutosignPatternError, autosignAllows, parseAutosign } from '../../src/domain/autosign.js';
 
 describe('parseAutosign', () => {
   it('reads off and all', () => {

@@ -8,7 +8,7 @@ import {
   quoteForDisplay,
   validateDnsName,
   validateRequestedNames,
-} from '../../src/ra/names.js';
+} from '../../src/domain/names.js';
 
 const strict = { allowWildcard: false };
 const lenient = { allowWildcard: true };

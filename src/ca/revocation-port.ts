@@ -1,6 +1,7 @@
 /**
- * What the CA's revocation services (CRL and OCSP) need from the store: the revoked certificates, a mark
- * that changes whenever one more is revoked (whichever replica revoked it), and the published CRLs.
+ * The port through which the CA's revocation services (CRL and OCSP) reach storage: the revoked
+ * certificates, a mark that changes whenever one more is revoked (whichever replica revoked it), and
+ * the published CRLs. The CA owns this interface; src/store implements it.
  */
 
 /** One published CRL, as every replica serves it. */

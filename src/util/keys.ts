@@ -8,7 +8,10 @@ import {
   type KeyObject,
   webcrypto,
 } from 'node:crypto';
-import type { KeyType } from '../types.js';
+
+/** The key types certmaster generates (for the CA, and for clients through the SDK). */
+export const KEY_TYPES = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-2048', 'rsa-4096'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
 
 export function generateKeyPair(type: KeyType): { privateKey: KeyObject; publicKey: KeyObject } {
   switch (type) {

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { reservedAmong, reservedNames } from '../../src/domain/reserved-names.js';
 import { loadServerNames } from '../../src/instance/load.js';
-import { reservedAmong, reservedNames } from '../../src/ra/reserved-names.js';
 import { tempDir } from '../helpers/cli.js';
 import { call, postCsr } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/instance.js';

@@ -1,4 +1,4 @@
-/** Parsing of the webhooks.* settings; no imports, so the config schema can use it without a cycle. */
+/** Parsing of the webhooks.* settings, shared by the config schema and the webhook sender. */
 export const MAX_WEBHOOK_URLS = 10;
 export const MAX_THRESHOLDS = 10;
 /** Shorter than this, an HMAC key is guessable; 32 random bytes as hex is what the docs suggest. */
