@@ -1,4 +1,6 @@
 /** How commands speak: results on stdout, one clear line per problem on stderr. */
+import { printable } from '../util/terminal-text.js';
+
 export class CliError extends Error {
   constructor(
     message: string,
@@ -23,8 +25,7 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Strips control characters so that nothing a client sent can drive the operator's terminal. */
+/** Replaces unsafe characters so that nothing a client sent can drive the operator's terminal. */
 export function safe(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return printable(text);
 }

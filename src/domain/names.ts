@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToUnicode } from 'node:url';
+import { quoted } from '../util/terminal-text.js';
 
 /** A name that was refused, and why, in words an operator or a requester can act on. */
 export interface NameProblem {
@@ -25,16 +26,9 @@ export function isNameProblem(value: string | NameProblem): value is NameProblem
   return typeof value !== 'string';
 }
 
-/**
- * Quotes a string for a message: JSON escapes plus the C1 controls, DEL, line separators and bidi
- * overrides that JSON.stringify lets through, so nothing unprintable or misleading reaches a terminal.
- */
+/** Quotes a string for a message, so nothing unprintable or misleading reaches a terminal. */
 export function quoteForDisplay(text: string, limit = DISPLAY_LIMIT): string {
-  const cut = text.length > limit ? `${text.slice(0, limit)}…` : text;
-  return JSON.stringify(cut).replace(
-    /[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return quoted(text, limit);
 }
 
 function hasNonAscii(text: string): boolean {

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withoutUnsafe } from '../util/terminal-text.js';
 
 export const TRIGGER_EVENTS = ['request', 'sign', 'reject', 'revoke', 'clean'] as const;
 export type TriggerEventName = (typeof TRIGGER_EVENTS)[number];
@@ -296,10 +297,7 @@ function describeFailure(execution: Execution, timeoutMs: number): string | null
 function lastLine(text: string): string | null {
   const lines = text.split(/\r?\n/);
   for (let i = lines.length - 1; i >= 0; i--) {
-    const clean = (lines[i] ?? '')
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-      .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, '')
-      .trim();
+    const clean = withoutUnsafe(lines[i] ?? '').trim();
     if (clean !== '') return clean.length > MESSAGE_LIMIT ? clean.slice(0, MESSAGE_LIMIT) : clean;
   }
   return null;

@@ -144,6 +144,21 @@ describe('explain REQUEST_ID: refusals provoked over HTTPS, explained from what 
     assert.doesNotMatch(text, /user passwd/);
   });
 
+  test('a user id with a bidi override (U+202E) is printed escaped, never as itself', async () => {
+    const reply = await call(`${server.url}/v1/whoami`, {
+      ca: server.caPem,
+      headers: { authorization: basic('admin\u202eresu', WRONG_PASSWORD) },
+    });
+    assert.equal(reply.status, 401);
+    const { text } = await storyOf(reply);
+    for (const unsafe of ['\u202e', '\u200b', '\u2066']) assert.ok(!text.includes(unsafe), text);
+    assert.match(text, /claimed to be admin\?resu/);
+    const { stdout, error } = await runExplain(['explain', requestIdOf(reply), '--data', server.dataDir]);
+    assert.equal(error, null);
+    assert.match(stdout, /admin\?resu/);
+    assert.ok(!stdout.includes('\u202e'), 'the CLI prints no bidi override');
+  });
+
   test('an expired access token (the clock moved past exp): sign in again', async () => {
     const issued = await server.frontDoor.accessTokens.issue({
       subject: 'alice',

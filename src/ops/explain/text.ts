@@ -1,5 +1,6 @@
 /** How explain writes: printable text, shell words, times, and where commands point. */
 import type { AuditRecord } from '../../audit/types.js';
+import { printable as printableText } from '../../util/terminal-text.js';
 
 /** How the story's commands say where the CA is: `--data DIR` (local) or `--server URL`. */
 export interface CommandContext {
@@ -19,11 +20,9 @@ export interface Advice {
   command: string | null;
 }
 
-/** Control characters replaced, length bounded: nothing a client sent may drive the terminal. */
+/** Unsafe characters replaced, length bounded: nothing a client sent may drive the terminal. */
 export function printable(value: string, max = 300): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+  return printableText(value, max);
 }
 
 /** A word as a POSIX shell reads it: bare when harmless, else single-quoted. */
