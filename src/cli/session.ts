@@ -9,6 +9,7 @@ import { loadSession, removeSession, saveSession } from '../client/credentials.j
 import { passwordRefusalFor } from '../client/plain-http.js';
 import { Transport } from '../client/transport.js';
 import { fetchServedCa } from '../client/trust.js';
+import { describeBetween } from '../util/durations.js';
 import { CliError, printJson } from './output.js';
 import { promptSecret, readSecretFile } from './secret-input.js';
 
@@ -168,8 +169,8 @@ export function registerSession(program: Command): void {
           `scopes: ${me.scopes.join(' ') || 'none'}`,
         ];
         if (me.token_expires_at) {
-          const left = Math.round((Date.parse(me.token_expires_at) - Date.now()) / 1000);
-          lines.push(`token ${me.token_id} expires ${me.token_expires_at} (in ${left} s)`);
+          const left = describeBetween(new Date(), new Date(me.token_expires_at));
+          lines.push(`token ${me.token_id} expires ${me.token_expires_at} (in ${left})`);
         }
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {

@@ -5,6 +5,7 @@
  * other refusal into one sentence with the fix.
  */
 import { readFileSync } from 'node:fs';
+import { describeSeconds } from '../util/durations.js';
 import { loadSession, type StoredSession, saveSession } from './credentials.js';
 import { ServerRefusal, Transport, TransportError } from './transport.js';
 
@@ -113,7 +114,7 @@ export class ApiClient {
       // The server says so in a token's last fifth of life; a static token is not refreshed for us.
       this.warnedExpiry = true;
       process.stderr.write(
-        `certmaster: warning: the token in use expires in ${humanSeconds(Number(expiresIn))}; create a new one with \`certmaster token create\`\n`,
+        `certmaster: warning: the token in use expires in ${describeSeconds(Number(expiresIn))}; create a new one with \`certmaster token create\`\n`,
       );
     }
     if (answer.status < 400) return data as T;
@@ -180,14 +181,6 @@ export class ApiClient {
     };
     saveSession(this.origin, this.session);
   }
-}
-
-function humanSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return 'moments';
-  if (seconds < 120) return `${Math.round(seconds)} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} days`;
 }
 
 /** Positive when the server's clock is ahead of ours. */

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Instance } from '../instance/open.js';
 import type { TokenRecord } from '../store/auth-store.js';
 import type { IssuedCertificate } from '../types.js';
+import { describeSeconds } from '../util/durations.js';
 
 export const EXPIRING_KINDS = [
   'ca',
@@ -215,18 +216,9 @@ export async function countExpiringCertificates(
 
 const DAY = 86_400;
 
-/** "3 days", "5 hours", "12 minutes", "40 seconds": the largest whole unit. */
+/** How long, told as everywhere else (src/util/durations.ts). */
 export function humanDuration(seconds: number): string {
-  const s = Math.abs(Math.trunc(seconds));
-  const [n, unit] =
-    s >= 2 * DAY
-      ? [Math.floor(s / DAY), 'day']
-      : s >= 2 * 3600
-        ? [Math.floor(s / 3600), 'hour']
-        : s >= 120
-          ? [Math.floor(s / 60), 'minute']
-          : [s, 'second'];
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+  return describeSeconds(seconds);
 }
 
 export type WarningKind = ExpiringKind | 'session';

@@ -50,7 +50,7 @@ test('an API token in the last fifth of its life is warned about once; earlier i
       await api.call('GET', '/v1/whoami');
       await api.call('GET', '/v1/whoami');
     });
-    assert.match(late, /the token in use expires in 100 s; create a new one/);
+    assert.match(late, /the token in use expires in 100 seconds; create a new one/);
     assert.equal(late.split('\n').filter(Boolean).length, 1, 'said once, not on every call');
   } finally {
     api.close();

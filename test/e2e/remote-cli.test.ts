@@ -207,7 +207,7 @@ describe('login and whoami', () => {
     const human = await run(['whoami', '--server', server.url]);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^admin \(admin\) via access_token\n/);
-    assert.match(human.stdout, /token \S+ expires \S+ \(in \d+ s\)/);
+    assert.match(human.stdout, /token \S+ expires \S+ \(in \d+ (seconds|minutes)\)/);
   });
 });
 

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { AuthStore } from '../../store/auth-store.js';
 import { type Clock, type Principal, ROLES, type Role } from '../../types.js';
+import { describeSeconds } from '../../util/durations.js';
 import { AuthFailure } from '../failure.js';
 import type { SigningKeyRing } from './keyring.js';
 
@@ -302,15 +303,4 @@ function isoOf(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
 }
 
-/** "42 s", "5 min", "3 h 10 min", "2 d 4 h": precise enough to act on, short enough to read. */
-export function describeSeconds(total: number): string {
-  const s = Math.max(0, Math.round(total));
-  if (s < 120) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min`;
-  if (s < 86400) {
-    const minutes = Math.floor((s % 3600) / 60);
-    return `${Math.floor(s / 3600)} h${minutes ? ` ${minutes} min` : ''}`;
-  }
-  const hours = Math.floor((s % 86400) / 3600);
-  return `${Math.floor(s / 86400)} d${hours ? ` ${hours} h` : ''}`;
-}
+export { describeSeconds };

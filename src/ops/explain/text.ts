@@ -1,5 +1,6 @@
 /** How explain writes: printable text, shell words, times, and where commands point. */
 import type { AuditRecord } from '../../audit/types.js';
+import { describeBetween } from '../../util/durations.js';
 import { printable as printableText } from '../../util/terminal-text.js';
 
 /** How the story's commands say where the CA is: `--data DIR` (local) or `--server URL`. */
@@ -69,11 +70,7 @@ export function when(at: Date): string {
 }
 
 export function ago(from: Date, now: Date): string {
-  const s = Math.max(0, Math.round((now.getTime() - from.getTime()) / 1000));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172_800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86_400)} days`;
+  return describeBetween(from, now);
 }
 
 export function firstMatch(pattern: RegExp, ...texts: Array<string | null | undefined>): string | null {

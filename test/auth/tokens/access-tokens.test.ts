@@ -112,7 +112,7 @@ describe('AccessTokens', () => {
     clock.advance(299);
     const failure = await refusal(issued.token);
     assert.equal(failure.reason, 'token_expired');
-    assert.match(failure.detail, /expired 4 min ago \(at 2030-01-01T12:10:00\.000Z\)/);
+    assert.match(failure.detail, /expired 4 minutes ago \(at 2030-01-01T12:10:00\.000Z\)/);
     assert.match(failure.hint, /grant_type=refresh_token/);
     assert.match(failure.hint, /certmaster login/);
     assert.equal(failure.claimedName, 'alice');
@@ -139,9 +139,9 @@ describe('AccessTokens', () => {
     });
     const failure = await refusal(issued.token);
     assert.equal(failure.reason, 'token_not_yet_valid');
-    assert.match(failure.detail, /another 90 s/);
+    assert.match(failure.detail, /another 90 seconds/);
     assert.match(failure.hint, /clock/);
-    assert.match(failure.hint, /90 s/);
+    assert.match(failure.hint, /90 seconds/);
     clock.advance(90);
     assert.equal((await tokens.verify(issued.token)).name, 'alice');
   });
@@ -271,10 +271,12 @@ describe('AccessTokens', () => {
   });
 
   test('describeSeconds reads well at every scale', () => {
-    assert.equal(describeSeconds(42), '42 s');
-    assert.equal(describeSeconds(300), '5 min');
-    assert.equal(describeSeconds(3 * 3600 + 600), '3 h 10 min');
-    assert.equal(describeSeconds(2 * 86400 + 4 * 3600), '2 d 4 h');
-    assert.equal(describeSeconds(-5), '0 s');
+    assert.equal(describeSeconds(1), '1 second');
+    assert.equal(describeSeconds(90), '90 seconds');
+    assert.equal(describeSeconds(300), '5 minutes');
+    assert.equal(describeSeconds(3 * 3600 + 600), '3 hours');
+    assert.equal(describeSeconds(2 * 86400 + 4 * 3600), '2 days');
+    assert.equal(describeSeconds(-5), '5 seconds', 'callers say ago or in; the sign is theirs');
+    assert.equal(describeSeconds(Number.NaN), 'moments');
   });
 });
