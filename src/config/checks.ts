@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { parseAutosign } from '../domain/autosign.js';
 import { isNameProblem, quoteForDisplay, validateDnsName } from '../domain/names.js';
 import { parseReservedNames } from '../domain/reserved-names.js';
+import { parseStoreUrl } from '../util/store-url.js';
 
 /** Splits "HOST:PORT" ("[::1]:8443" for IPv6); throws an Error saying what is wrong. */
 export function parseListenAddress(text: string): { host: string; port: number } {
@@ -52,23 +53,14 @@ export function checkPublicUrl(value: string): string | null {
 }
 
 export function checkStoreUrl(value: string): string | null {
-  if (/^sqlite:/i.test(value)) {
-    const path = value.slice('sqlite:'.length);
-    if (path === '') return 'sqlite: needs a file path, as in sqlite:certmaster.db';
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: a path with control characters is refused
-    if (/[\u0000-\u001f]/.test(path)) return 'the file path contains a control character';
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/i.test(value))
+    return 'must start with sqlite: or postgres:// (or postgresql://)';
+  try {
+    parseStoreUrl(value);
     return null;
+  } catch (err) {
+    return (err as Error).message;
   }
-  if (/^postgres(ql)?:\/\//i.test(value)) {
-    try {
-      const url = new URL(value);
-      if (url.hostname === '' && !url.searchParams.has('host')) return 'the PostgreSQL URL names no host';
-      return null;
-    } catch {
-      return 'the PostgreSQL URL does not parse';
-    }
-  }
-  return 'must start with sqlite: or postgres:// (or postgresql://)';
 }
 
 export function checkReservedNames(value: string): string | null {

@@ -2,6 +2,7 @@
  * Where things live inside a data directory. Keys are 0600 inside 0700 directories.
  */
 import { join, resolve } from 'node:path';
+import { absoluteStoreUrl } from '../util/store-url.js';
 
 export interface DataLayout {
   root: string;
@@ -49,7 +50,5 @@ export function dataLayout(dir: string): DataLayout {
 
 /** The store URL with a relative SQLite path resolved against the data directory. */
 export function resolveStoreUrl(url: string, root: string): string {
-  if (/^postgres(ql)?:\/\//i.test(url)) return url;
-  const path = url.replace(/^sqlite:/i, '');
-  return `sqlite:${resolve(root, path)}`;
+  return absoluteStoreUrl(url, root);
 }

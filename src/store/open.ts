@@ -1,14 +1,8 @@
-/**
- * Opens a store from its URL and brings its schema up to date.
- *
- *   sqlite:/var/lib/certmaster/certmaster.db   (or sqlite:///var/..., or just a file path): embedded
- *   postgres://user@host:5432/db               (or postgresql://...): for replicas sharing one database
- */
-import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { RevocationStore } from '../ca/revocation-port.js';
 import { type Clock, systemClock } from '../types.js';
+import { parseStoreUrl, type StoreLocation } from '../util/store-url.js';
 import type { AcmeStore } from './acme-store.js';
 import type { AuditStore } from './audit-store.js';
 import type { AuthStore } from './auth-store.js';
@@ -34,32 +28,10 @@ export interface OpenStoreOptions {
   clock?: Clock;
 }
 
-export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
-
 /** Connections per process; PostgreSQL's default max_connections (100) then fits several replicas. */
 const POSTGRES_POOL_SIZE = 10;
 
-/** Reads a store URL. Errors never repeat the URL: it may carry a password. */
-export function parseStoreUrl(url: string): StoreLocation {
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    return { kind: 'postgres', url };
-  }
-  if (/^sqlite:/i.test(url)) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === '' || path.startsWith('//')) {
-      throw new Error('a sqlite: store URL needs a file path, e.g. sqlite:/var/lib/certmaster/certmaster.db');
-    }
-    return { kind: 'sqlite', path: resolve(path) };
-  }
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
-  if (scheme !== null) {
-    throw new Error(`unsupported store URL scheme "${scheme[1]}": use sqlite: or postgres://`);
-  }
-  if (url === '') {
-    throw new Error('the store URL is empty');
-  }
-  return { kind: 'sqlite', path: resolve(url) };
-}
+export { parseStoreUrl, type StoreLocation };
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<CertmasterStore> {
   const clock = options.clock ?? systemClock;
