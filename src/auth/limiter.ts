@@ -12,8 +12,8 @@
  * which makes the few guesses each address gets worthless against a password that is not common.
  */
 import { createHash } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Clock } from '../types.js';
+import { clientAddressUnit } from '../util/ip.js';
 
 export interface FailureLimiterOptions {
   clock: Clock;
@@ -185,39 +185,8 @@ export class FailureLimiter {
  * address (RFC 4291 §2.5.5.2, what a dual-stack socket reports) counts as the IPv4 address.
  */
 export function addressKeyOf(address: string): string {
-  const withoutZone = address.split('%', 1)[0] ?? address;
-  if (isIPv4(withoutZone)) return withoutZone;
-  if (isIPv6(withoutZone)) {
-    const groups = expandIPv6(withoutZone);
-    if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-      const high = groups[6] ?? 0;
-      const low = groups[7] ?? 0;
-      return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
-    }
-    return `${groups
-      .slice(0, 4)
-      .map((g) => g.toString(16))
-      .join(':')}::/64`;
-  }
   // Not an IP address (a Unix socket, a test name): counted as given, bounded.
-  return `other:${address.slice(0, MAX_ADDRESS_KEY_LENGTH)}`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address, including the dotted-quad tail form. */
-function expandIPv6(address: string): number[] {
-  let text = address.toLowerCase();
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted !== null) {
-    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::', 2);
-  const parse = (part: string): number[] =>
-    part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16));
-  const left = parse(head);
-  if (tail === undefined) return left;
-  const right = parse(tail);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return clientAddressUnit(address) ?? `other:${address.slice(0, MAX_ADDRESS_KEY_LENGTH)}`;
 }
 
 function pairKey(account: string, addressKey: string): string {

@@ -4,6 +4,7 @@
  */
 import { createHash, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import type { ParsedCsr, PublicKeyDescription } from '../types.js';
+import { ipFromBytes } from '../util/ip.js';
 import {
   children,
   contents,
@@ -414,26 +415,5 @@ function readSubjectAltName(san: Buffer): Pick<ParsedCsr, 'dnsNames' | 'ipAddres
 
 /** Text form of a 4- or 16-octet address; IPv6 as RFC 5952 §4 prescribes, with §5's form for IPv4-mapped. */
 export function formatIpAddress(bytes: Buffer): string {
-  if (bytes.length === 4) return bytes.join('.');
-  if (bytes.length !== 16) throw new Error(`an IP address has 4 or 16 octets, not ${bytes.length}`);
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)
-    return `::ffff:${bytes.subarray(12).join('.')}`;
-  let bestStart = -1;
-  let bestLength = 1; // §4.2.2: a single zero group is never compressed.
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    // §4.2.3: the longest run wins; among equals, the first.
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  const text = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return text.join(':');
-  return `${text.slice(0, bestStart).join(':')}::${text.slice(bestStart + bestLength).join(':')}`;
+  return ipFromBytes(bytes);
 }

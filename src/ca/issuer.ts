@@ -4,7 +4,7 @@
  * identifier, constant extensions) is encoded in the constructor; issue() only encodes what varies.
  */
 import { createHash, createPublicKey, type KeyObject, randomBytes, sign } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
+import { ipBytes } from '../util/ip.js';
 import {
   bitString,
   boolean,
@@ -289,28 +289,5 @@ export function randomSerial(): Buffer {
 
 /** Parses a textual IPv4 or IPv6 address into its 4 or 16 octets. */
 export function ipAddressBytes(text: string): Buffer {
-  if (isIPv4(text)) return Buffer.from(text.split('.').map(Number));
-  // net.isIPv6 also accepts a zone ("fe80::1%eth0"), which has no place in a certificate.
-  if (!isIPv6(text) || text.includes('%')) throw new Error(`"${text}" is not an IP address`);
-  const [head = '', tail] = text.split('::');
-  const left = ipv6Groups(head);
-  const right = tail === undefined ? [] : ipv6Groups(tail);
-  // RFC 4291 §2.2: "::" stands for one or more groups of zeros, never for none.
-  const zeros = tail === undefined ? 0 : 8 - left.length - right.length;
-  const groups = [...left, ...Array<number>(Math.max(zeros, 0)).fill(0), ...right];
-  if (groups.length !== 8 || (tail !== undefined && zeros < 1))
-    throw new Error(`"${text}" is not an IP address`);
-  const bytes = Buffer.alloc(16);
-  for (const [i, group] of groups.entries()) bytes.writeUInt16BE(group, 2 * i);
-  return bytes;
-}
-
-/** Colon-separated hex groups, the last of which may be a dotted quad (RFC 4291 §2.2). */
-function ipv6Groups(text: string): number[] {
-  if (text === '') return [];
-  return text.split(':').flatMap((group) => {
-    if (!group.includes('.')) return [Number.parseInt(group, 16)];
-    const [a, b, c, d] = group.split('.').map(Number) as [number, number, number, number];
-    return [(a << 8) | b, (c << 8) | d];
-  });
+  return ipBytes(text);
 }

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToUnicode } from 'node:url';
+import { canonicalIp } from '../util/ip.js';
 import { quoted } from '../util/terminal-text.js';
 
 /** A name that was refused, and why, in words an operator or a requester can act on. */
@@ -172,69 +173,7 @@ function checkLabel(name: string, label: string): NameProblem | null {
 /** An IP address in canonical text (dotted IPv4; IPv6 per RFC 5952), or null if `text` is not one. */
 export function parseIpAddress(text: string): string | null {
   if (text.length > MAX_IP_TEXT_LENGTH) return null;
-  const kind = isIP(text);
-  if (kind === 4) return text;
-  // A zone index names an interface on one host; it has no meaning in a certificate.
-  if (kind !== 6 || text.includes('%')) return null;
-  const groups = ipv6Groups(text);
-  return groups ? formatIpv6(groups) : null;
-}
-
-function ipv6Groups(text: string): number[] | null {
-  const lower = text.toLowerCase();
-  const lastColon = lower.lastIndexOf(':');
-  const last = lower.slice(lastColon + 1);
-  if (!last.includes('.')) return expandIpv6(lower);
-  // An embedded IPv4 address (RFC 4291 §2.2 form 3) fills the last two groups.
-  const octets = last.split('.').map(Number);
-  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return null;
-  const groups = expandIpv6(`${lower.slice(0, lastColon + 1)}0:0`);
-  if (!groups) return null;
-  const [a = 0, b = 0, c = 0, d = 0] = octets;
-  groups[6] = (a << 8) | b;
-  groups[7] = (c << 8) | d;
-  return groups;
-}
-
-function expandIpv6(body: string): number[] | null {
-  const halves = body.split('::');
-  if (halves.length > 2) return null;
-  const parse = (part: string): number[] =>
-    part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16));
-  const head = parse(halves[0] ?? '');
-  const rest = halves.length === 2 ? parse(halves[1] ?? '') : [];
-  const missing = 8 - head.length - rest.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...rest];
-  return groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
-}
-
-function formatIpv6(groups: number[]): string {
-  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    const hi = groups[6] ?? 0;
-    const lo = groups[7] ?? 0;
-    return `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-  }
-  // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first one on a tie.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return canonicalIp(text);
 }
 
 export interface RequestedNames {
