@@ -2,10 +2,8 @@
 import type { Command } from 'commander';
 import { AuditOutageLog } from '../audit/outage-log.js';
 import { ApiClient } from '../client/api.js';
-import { loadConfig } from '../config/file.js';
-import { isInitialized } from '../instance/init.js';
-import { dataLayout, resolveStoreUrl } from '../instance/layout.js';
-import { DataDirError } from '../instance/load.js';
+import { openDataDir, openDataStore } from '../instance/data-dir.js';
+import { dataLayout } from '../instance/layout.js';
 import {
   auditRecordsFromJson,
   type CommandContext,
@@ -19,7 +17,7 @@ import {
   requestStory,
   requestStoryJson,
 } from '../ops/explain/index.js';
-import { type CertmasterStore, openStore } from '../store/open.js';
+import type { CertmasterStore } from '../store/open.js';
 import { systemClock } from '../types.js';
 import { type TargetFlags, targetOptions } from './operator-backend.js';
 import { CliError, printJson } from './output.js';
@@ -34,13 +32,7 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** The store of a local data directory, without loading the CA key: explaining needs no signing. */
 async function openLocalStore(data: string): Promise<CertmasterStore> {
-  const layout = dataLayout(data);
-  if (!isInitialized(layout.root)) {
-    throw new DataDirError(
-      `${layout.root} is not an initialised certmaster data directory; give the server's --data DIR`,
-    );
-  }
-  return openStore(resolveStoreUrl(loadConfig(layout.config).store.url, layout.root));
+  return openDataStore(openDataDir(data));
 }
 
 async function remoteStory(

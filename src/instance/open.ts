@@ -13,12 +13,12 @@ import { parseReservedNames, reservedNames } from '../domain/reserved-names.js';
 import { defaultEnrollers } from '../ra/enrollers/index.js';
 import { type RaPolicy, RegistrationAuthority } from '../ra/service.js';
 import { TriggerRunner } from '../ra/triggers.js';
-import { type CertmasterStore, openStore } from '../store/open.js';
+import type { CertmasterStore } from '../store/open.js';
 import { type Clock, systemClock } from '../types.js';
 import { ensurePrivateDir } from '../util/durable-files.js';
-import { isInitialized } from './init.js';
-import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
-import { DataDirError, loadCertificateAuthority, loadServerNames } from './load.js';
+import { openDataDir, openDataStore } from './data-dir.js';
+import type { DataLayout } from './layout.js';
+import { loadCertificateAuthority, loadServerNames } from './load.js';
 import { publicUrlsFrom } from './revocation.js';
 
 export interface Instance {
@@ -57,18 +57,14 @@ export async function openInstance(
     logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   } = {},
 ): Promise<Instance> {
-  const layout = dataLayout(dataDir);
-  if (!isInitialized(layout.root)) {
-    throw new DataDirError(
-      `${layout.root} is not an initialised certmaster data directory; create it with \`certmaster init --data ${dataDir}\``,
-    );
-  }
-  let config = loadConfig(layout.config);
+  const opened = openDataDir(dataDir);
+  const layout = opened.layout;
+  let config = opened.config;
   const ca = loadCertificateAuthority(layout);
   ca.setPublicUrls(publicUrlsFrom(config));
   const serverNames = loadServerNames(layout);
   let policy = policyFrom(config, serverNames);
-  const store = await openStore(resolveStoreUrl(options.storeUrl ?? config.store.url, layout.root));
+  const store = await openDataStore(opened, options.storeUrl);
   const clock = options.clock ?? systemClock;
   let triggers = makeTriggers(layout.root, config, options.logger);
   ensurePrivateDir(layout.secretsDir);

@@ -1,0 +1,31 @@
+/**
+ * The one way into an initialised data directory: its layout and its settings, refused with the
+ * same message wherever a command is pointed at a directory that is not one.
+ */
+import { loadConfig } from '../config/file.js';
+import type { Config } from '../config/schema.js';
+import { type CertmasterStore, openStore } from '../store/open.js';
+import { isInitialized } from './init.js';
+import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
+import { DataDirError } from './load.js';
+
+export interface OpenedDataDir {
+  layout: DataLayout;
+  config: Config;
+}
+
+/** The layout and settings of `dir`; a DataDirError when it was never initialised. */
+export function openDataDir(dir: string): OpenedDataDir {
+  const layout = dataLayout(dir);
+  if (!isInitialized(layout.root)) {
+    throw new DataDirError(
+      `${layout.root} is not an initialised certmaster data directory; give the server's --data DIR, or create one with \`certmaster init --data ${dir}\``,
+    );
+  }
+  return { layout, config: loadConfig(layout.config) };
+}
+
+/** The store a data directory names (`store.url`, or `storeUrl` when given), opened and migrated. */
+export function openDataStore(opened: OpenedDataDir, storeUrl?: string): Promise<CertmasterStore> {
+  return openStore(resolveStoreUrl(storeUrl ?? opened.config.store.url, opened.layout.root));
+}
