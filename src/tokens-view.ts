@@ -1,5 +1,5 @@
 /** The JSON shape of an API or enrollment token record, shared by the API and the CLI. Never the secret. */
-import type { TokenRecord } from './store/auth-store.js';
+import type { TokenRecord } from './store/identities/auth-store.js';
 
 export function tokenJson(t: TokenRecord) {
   return {

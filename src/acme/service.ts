@@ -12,7 +12,7 @@ import type { AcmeAccount, AcmeAuthorization, AcmeIdentifier, AcmeOrder } from '
 import { isNameProblem, validateDnsName } from '../domain/names.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { RequestView, SubmitInput } from '../ra/service.js';
-import type { AcmeStore } from '../store/acme-store.js';
+import type { AcmeStore } from '../store/acme/acme-store.js';
 import type { Clock, IssuedCertificate, Principal } from '../types.js';
 import { publicJwk, thumbprintOf } from './jws.js';
 import type { AcmeOrderPolicy } from './order-policy.js';

@@ -5,8 +5,8 @@
  * cutting records off the end is caught too, back to the last checkpoint.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { AuditRecordUnreadableError } from '../store/audit-errors.js';
-import type { AuditStore } from '../store/audit-store.js';
+import { AuditRecordUnreadableError } from '../store/audit/audit-errors.js';
+import type { AuditStore } from '../store/audit/audit-store.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
 

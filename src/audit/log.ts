@@ -6,8 +6,8 @@
  * fraction of a commit per request rather than a commit each.
  */
 import type { KeyObject } from 'node:crypto';
-import { assertStorableAuditEvent } from '../store/audit-schema.js';
-import type { AuditStore } from '../store/audit-store.js';
+import { assertStorableAuditEvent } from '../store/audit/audit-schema.js';
+import type { AuditStore } from '../store/audit/audit-store.js';
 import type { Clock } from '../types.js';
 import { type AnchorVerification, type AuditCoverage, auditCoverage, verifyAgainstAnchor } from './anchor.js';
 import { type AuditVerification, GENESIS_HASH, hashAuditRecord, verifyAuditChain } from './chain.js';

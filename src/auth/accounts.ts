@@ -3,7 +3,7 @@
  * enabling and disabling. Used by the local CLI and by the HTTP API alike.
  */
 
-import type { AuthStore, UserRecord } from '../store/auth-store.js';
+import type { AuthStore, UserRecord } from '../store/identities/auth-store.js';
 import type { Clock, Role } from '../types.js';
 import { checkPassword, normalizePassword } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';

@@ -4,7 +4,7 @@
  */
 
 import type { RefusalCause } from '../contract/refusal-cause.js';
-import type { AuthStore, OAuthClientRecord, UserRecord } from '../store/auth-store.js';
+import type { AuthStore, OAuthClientRecord, UserRecord } from '../store/identities/auth-store.js';
 import { ANONYMOUS, type Clock, type Principal } from '../types.js';
 import { isLoopbackAddress } from '../util/address.js';
 import { type AccountDeps, openDigestSecrets } from './accounts.js';

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../client/api.js';
 import { openInstance } from '../instance/open.js';
-import type { CertificateFilter } from '../store/store.js';
+import type { CertificateFilter } from '../store/certificates/store.js';
 import type { RequestState } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
 import { localActor } from './local-actor.js';

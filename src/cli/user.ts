@@ -8,7 +8,7 @@ import { PasswordPolicyError } from '../auth/password-policy.js';
 import { PasswordHasher } from '../auth/passwords.js';
 import { openSecretBox } from '../instance/front-door.js';
 import { type Instance, openInstance } from '../instance/open.js';
-import { DuplicateError } from '../store/auth-store.js';
+import { DuplicateError } from '../store/identities/auth-store.js';
 import { ROLES, type Role, systemClock } from '../types.js';
 import { localActor } from './local-actor.js';
 import { CliError, printJson, printTable, safe } from './output.js';

@@ -26,7 +26,7 @@ import {
 import type { AcmeService } from '../acme/service.js';
 import type { Actor } from '../audit/event.js';
 import type { AcmeAccount } from '../domain/acme.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/certificates/store.js';
 
 export interface AcmePluginOptions {
   service: AcmeService;

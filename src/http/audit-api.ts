@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { type OutageLookup, outageRecord } from '../audit/outage-log.js';
 import { AUDIT_KINDS, type AuditFilter, type AuditKind } from '../audit/types.js';
 import { auditRecordJson } from '../ops/explain/index.js';
-import type { AuditStore } from '../store/audit-store.js';
+import type { AuditStore } from '../store/audit/audit-store.js';
 import { problemSchema } from './problem.js';
 import { requireScope } from './scope-guard.js';
 

@@ -29,7 +29,7 @@ import type { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
 import { revokeToken } from '../auth/tokens/revocation.js';
 import { grantedScopes } from '../auth/tokens/scope-grant.js';
 import { API_TOKEN_PREFIX, ENROLLMENT_TOKEN_PREFIX } from '../auth/tokens/token-secrets.js';
-import type { AuthStore, OAuthClientRecord, RefreshTokenRecord } from '../store/auth-store.js';
+import type { AuthStore, OAuthClientRecord, RefreshTokenRecord } from '../store/identities/auth-store.js';
 import type { Clock, Role } from '../types.js';
 import { plainHttpSecretRefusal, secretsRefused } from './plain-http-secrets.js';
 

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AuthFailure } from '../auth/failure.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
-import type { CertificateFilter, Store } from '../store/store.js';
+import type { CertificateFilter, Store } from '../store/certificates/store.js';
 import type { RequestState } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
 import { actorOf } from './actor.js';

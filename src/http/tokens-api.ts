@@ -7,7 +7,7 @@ import { type AuditSink, auditEvent } from '../audit/event.js';
 import { AuthFailure } from '../auth/failure.js';
 import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
-import type { AuthStore } from '../store/auth-store.js';
+import type { AuthStore } from '../store/identities/auth-store.js';
 import { tokenJson } from '../tokens-view.js';
 import type { Clock, Principal } from '../types.js';
 import { actorOf } from './actor.js';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CertificateStatusPort } from '../auth/schemes/client-certificate.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/certificates/store.js';
 import { pemBlocks } from '../util/pem.js';
 
 export function storeCertificateStatus(store: Pick<Store, 'getCertificate'>): CertificateStatusPort {

@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Instance } from '../instance/open.js';
-import type { TokenRecord } from '../store/auth-store.js';
+import type { TokenRecord } from '../store/identities/auth-store.js';
 import type { IssuedCertificate } from '../types.js';
 import { describeSeconds } from '../util/durations.js';
 

@@ -16,8 +16,8 @@ import {
 import type { AutosignPolicy } from '../domain/autosign.js';
 import { validateRequestedNames } from '../domain/names.js';
 import { type ReservedNames, reservedAmong } from '../domain/reserved-names.js';
-import type { Store } from '../store/store.js';
-import { SerialCollisionError } from '../store/store.js';
+import type { Store } from '../store/certificates/store.js';
+import { SerialCollisionError } from '../store/certificates/store.js';
 import type {
   CertificateRequest,
   Clock,

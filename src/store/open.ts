@@ -3,16 +3,16 @@ import pg from 'pg';
 import type { RevocationStore } from '../ca/revocation-port.js';
 import { type Clock, systemClock } from '../types.js';
 import { parseStoreUrl, type StoreLocation } from '../util/store-url.js';
-import type { AcmeStore } from './acme-store.js';
-import type { AuditStore } from './audit-store.js';
-import type { AuthStore } from './auth-store.js';
-import { KyselyCertmasterStore } from './kysely-certmaster-store.js';
-import { migrateToLatest } from './migrations.js';
-import { PostgresTransactionWriter } from './postgres-writer.js';
-import type { StoreDatabase } from './schema.js';
-import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './sqlite-database.js';
-import { SqliteGroupCommitWriter } from './sqlite-writer.js';
-import type { Store } from './store.js';
+import type { AcmeStore } from './acme/acme-store.js';
+import type { AuditStore } from './audit/audit-store.js';
+import type { StoreDatabase } from './certificates/schema.js';
+import type { Store } from './certificates/store.js';
+import { KyselyCertmasterStore } from './certmaster-store.js';
+import { PostgresTransactionWriter } from './engine/postgres-writer.js';
+import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './engine/sqlite-database.js';
+import { SqliteGroupCommitWriter } from './engine/sqlite-writer.js';
+import type { AuthStore } from './identities/auth-store.js';
+import { migrateToLatest } from './migrations/index.js';
 
 /**
  * What `openStore` returns: certificates and requests, the identities and credentials of the auth

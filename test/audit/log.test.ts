@@ -12,7 +12,7 @@ import {
   NoopAuditSink,
 } from '../../src/audit/log.js';
 import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../src/audit/types.js';
-import type { AuditHasher, AuditStore } from '../../src/store/audit-store.js';
+import type { AuditHasher, AuditStore } from '../../src/store/audit/audit-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from '../store/backends.js';
 import { fixedClock } from '../store/records.js';

@@ -21,7 +21,7 @@ import { SigningKeyRing } from '../../src/auth/tokens/keyring.js';
 import { OpaqueTokens } from '../../src/auth/tokens/opaque-tokens.js';
 import { RefreshTokens } from '../../src/auth/tokens/refresh-tokens.js';
 import { type OAuthDecision, oauthPlugin } from '../../src/http/oauth.js';
-import type { OAuthClientRecord } from '../../src/store/auth-store.js';
+import type { OAuthClientRecord } from '../../src/store/identities/auth-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import type { Role } from '../../src/types.js';
 import { MovableClock } from '../helpers/clock.js';

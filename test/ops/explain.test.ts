@@ -30,7 +30,7 @@ import {
   renderRequestStory,
 } from '../../src/ops/explain/index.js';
 import { PolicyFailure } from '../../src/ra/failure.js';
-import type { AuditStore } from '../../src/store/audit-store.js';
+import type { AuditStore } from '../../src/store/audit/audit-store.js';
 import { type Principal, systemClock } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';

@@ -6,20 +6,20 @@ import pg from 'pg';
 import { GENESIS_HASH, hashAuditRecord } from '../../src/audit/chain.js';
 import { type AuditSigningKey, auditSigningKey, signCheckpoint } from '../../src/audit/checkpoint.js';
 import type { AuditEvent, AuditRecord } from '../../src/audit/types.js';
-import { userToRow } from '../../src/store/auth-schema.js';
+import type { StoreDatabase } from '../../src/store/certificates/schema.js';
+import {
+  CachedSqliteDatabase,
+  ImmediateSqliteDialect,
+  openSqliteFile,
+} from '../../src/store/engine/sqlite-database.js';
+import { userToRow } from '../../src/store/identities/auth-schema.js';
 import {
   LATEST_SCHEMA_VERSION,
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,
   MIGRATIONS,
-} from '../../src/store/migrations.js';
+} from '../../src/store/migrations/index.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
-import type { StoreDatabase } from '../../src/store/schema.js';
-import {
-  CachedSqliteDatabase,
-  ImmediateSqliteDialect,
-  openSqliteFile,
-} from '../../src/store/sqlite-database.js';
 import { auditEvent, EVENT_TIME, secondsAfter } from '../audit/events.js';
 import { userRecord } from './auth-records.js';
 import { allBackends } from './backends.js';

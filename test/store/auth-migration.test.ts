@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { requestToRow, type StoreDatabase } from '../../src/store/certificates/schema.js';
+import {
+  CachedSqliteDatabase,
+  ImmediateSqliteDialect,
+  openSqliteFile,
+} from '../../src/store/engine/sqlite-database.js';
 import {
   LATEST_SCHEMA_VERSION,
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,
   MIGRATIONS,
-} from '../../src/store/migrations.js';
+} from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open.js';
-import { requestToRow, type StoreDatabase } from '../../src/store/schema.js';
-import {
-  CachedSqliteDatabase,
-  ImmediateSqliteDialect,
-  openSqliteFile,
-} from '../../src/store/sqlite-database.js';
 import { userRecord } from './auth-records.js';
 import { allBackends } from './backends.js';
 import { fixedClock, pendingRequest } from './records.js';

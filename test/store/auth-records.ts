@@ -9,7 +9,7 @@ import type {
   SigningKeyRecord,
   TokenRecord,
   UserRecord,
-} from '../../src/store/auth-store.js';
+} from '../../src/store/identities/auth-store.js';
 import { minutesAfter, NOW } from './records.js';
 
 function secretHash(): string {

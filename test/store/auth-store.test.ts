@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { DuplicateError } from '../../src/store/auth-store.js';
+import { DuplicateError } from '../../src/store/identities/auth-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import {
   apiToken,

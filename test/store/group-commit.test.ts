@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type GroupCommitHooks, GroupCommitQueue, StoreClosedError } from '../../src/store/group-commit.js';
+import {
+  type GroupCommitHooks,
+  GroupCommitQueue,
+  StoreClosedError,
+} from '../../src/store/engine/group-commit.js';
 
 /** A transaction log: what a database would have seen, batch by batch. */
 function recordingHooks(options: { failCommit?: boolean } = {}) {

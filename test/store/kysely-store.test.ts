@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/migrations.js';
+import { SerialCollisionError, type Store, type SubmitOptions } from '../../src/store/certificates/store.js';
+import { LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open.js';
-import { SerialCollisionError, type Store, type SubmitOptions } from '../../src/store/store.js';
 import { allBackends } from './backends.js';
 import {
   autosigned,

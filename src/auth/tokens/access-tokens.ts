@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
-import type { AuthStore } from '../../store/auth-store.js';
+import type { AuthStore } from '../../store/identities/auth-store.js';
 import { type Clock, type Principal, ROLES, type Role } from '../../types.js';
 import { describeSeconds } from '../../util/durations.js';
 import { AuthFailure } from '../failure.js';

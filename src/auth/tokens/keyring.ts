@@ -13,7 +13,7 @@ import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from '
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 import { calculateJwkThumbprint } from 'jose';
-import type { AuthStore, SigningKeyRecord } from '../../store/auth-store.js';
+import type { AuthStore, SigningKeyRecord } from '../../store/identities/auth-store.js';
 import type { Clock } from '../../types.js';
 
 /** The two operations of the server's SecretBox this needs. */

@@ -5,7 +5,7 @@
  * their SHA-256, so lookups are by hash and no secret is ever compared.
  */
 import { AutosignPatternError, parseAutosign } from '../../domain/autosign.js';
-import { type AuthStore, DuplicateError, type TokenRecord } from '../../store/auth-store.js';
+import { type AuthStore, DuplicateError, type TokenRecord } from '../../store/identities/auth-store.js';
 import { type Clock, type Principal, systemClock } from '../../types.js';
 import { AuthFailure } from '../failure.js';
 import { isScope, ROLE_SCOPES, type Scope } from '../scopes.js';

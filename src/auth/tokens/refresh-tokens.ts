@@ -7,7 +7,7 @@
  * The price: two refreshes racing with one token (the CLI started twice at once) look like reuse.
  * That is the RFC's trade-off and we accept it.
  */
-import type { AuthStore, RefreshTokenRecord } from '../../store/auth-store.js';
+import type { AuthStore, RefreshTokenRecord } from '../../store/identities/auth-store.js';
 import type { Clock } from '../../types.js';
 import { OAuthError } from './oauth-error.js';
 import {

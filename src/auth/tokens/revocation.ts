@@ -7,7 +7,7 @@
  * client they were issued to (§2.1): for the public client certmaster-cli, presenting the token is
  * all the proof there is; a confidential client has authenticated before this is called.
  */
-import type { AuthStore } from '../../store/auth-store.js';
+import type { AuthStore } from '../../store/identities/auth-store.js';
 import type { Clock } from '../../types.js';
 import { AuthFailure } from '../failure.js';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.js';

@@ -1,7 +1,7 @@
 /** One host: why can't it get or renew a certificate? */
 import type { AuditRecord } from '../../audit/types.js';
-import type { AuditStore } from '../../store/audit-store.js';
-import type { Store } from '../../store/store.js';
+import type { AuditStore } from '../../store/audit/audit-store.js';
+import type { Store } from '../../store/certificates/store.js';
 import type { CertificateRequest, Clock, IssuedCertificate } from '../../types.js';
 import { adviceFor, toldStatus } from './advice.js';
 import { ago, anyTarget, type CommandContext, printable, serverArg, shellWord, when } from './text.js';

@@ -1,7 +1,7 @@
 /** One request's story: every record under its id, the decisive one, and the advice. */
 import { type OutageLookup, outageRecord } from '../../audit/outage-log.js';
 import type { AuditRecord } from '../../audit/types.js';
-import type { AuditStore } from '../../store/audit-store.js';
+import type { AuditStore } from '../../store/audit/audit-store.js';
 import { adviceFor, toldStatus } from './advice.js';
 import { type Advice, type CommandContext, describeMethod, isRoute, printable, when } from './text.js';
 import { auditRecordJson, MAX_WIRE_RECORDS } from './wire.js';

@@ -4,7 +4,15 @@
  * a row this build does not understand is an error, never a guess.
  */
 import type { ColumnType, InsertType, Selectable } from 'kysely';
-import { ROLES, type Role } from '../types.js';
+import { ROLES, type Role } from '../../types.js';
+import {
+  decodeNames,
+  encodeNames,
+  fromMillis,
+  fromOptionalMillis,
+  type Millis,
+  toMillis,
+} from '../engine/codecs.js';
 import type {
   OAuthClientRecord,
   RefreshTokenRecord,
@@ -13,7 +21,6 @@ import type {
   UserPatch,
   UserRecord,
 } from './auth-store.js';
-import { decodeNames, encodeNames, fromMillis, fromOptionalMillis, type Millis, toMillis } from './codecs.js';
 
 type OptionalMillis = ColumnType<number | string | null, number | null, number | null>;
 

@@ -6,11 +6,18 @@
  * 2^53 in general); ours never do, so the boundary converts with a range check.
  */
 import type { ColumnType, Selectable } from 'kysely';
-import { isLeafProfileName } from '../ca/profiles.js';
-import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
-import type { AcmeTables } from './acme-schema.js';
-import type { AuthTables } from './auth-schema.js';
-import { decodeNames, encodeNames, fromMillis, fromOptionalMillis, type Millis, toMillis } from './codecs.js';
+import { isLeafProfileName } from '../../ca/profiles.js';
+import type { CertificateRequest, IssuedCertificate, RequestState } from '../../types.js';
+import type { AcmeTables } from '../acme/acme-schema.js';
+import {
+  decodeNames,
+  encodeNames,
+  fromMillis,
+  fromOptionalMillis,
+  type Millis,
+  toMillis,
+} from '../engine/codecs.js';
+import type { AuthTables } from '../identities/auth-schema.js';
 
 export {
   decodeNames,
@@ -19,7 +26,7 @@ export {
   fromOptionalMillis,
   type Millis,
   toMillis,
-} from './codecs.js';
+} from '../engine/codecs.js';
 
 export interface RequestsTable {
   id: string;

@@ -8,7 +8,7 @@ import type {
   AcmeAuthorization,
   AcmeOrder,
   AcmeOrderStatus,
-} from '../domain/acme.js';
+} from '../../domain/acme.js';
 
 export interface AcmeStore {
   /** Records a fresh nonce; drops expired ones and, beyond `maxNonces`, the oldest. */

@@ -7,12 +7,21 @@ import type { Kysely } from 'kysely';
 import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
 import type { Clock } from '../types.js';
-import { KyselyAcmeStore } from './acme-kysely-store.js';
-import type { AcmeStore } from './acme-store.js';
-import { type AuditDialect, KyselyAuditStore } from './audit-kysely-store.js';
-import type { AuditHasher, AuditStore } from './audit-store.js';
-import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './auth-queries.js';
-import { rowToClient, rowToRefreshToken, rowToSigningKey, rowToToken, rowToUser } from './auth-schema.js';
+import { KyselyAcmeStore } from './acme/acme-kysely-store.js';
+import type { AcmeStore } from './acme/acme-store.js';
+import { type AuditDialect, KyselyAuditStore } from './audit/audit-kysely-store.js';
+import type { AuditHasher, AuditStore } from './audit/audit-store.js';
+import { KyselyStore } from './certificates/kysely-store.js';
+import { fromOptionalMillis, type StoreDatabase, toMillis } from './certificates/schema.js';
+import type { WriteExecutor } from './certificates/write-operations.js';
+import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './identities/auth-queries.js';
+import {
+  rowToClient,
+  rowToRefreshToken,
+  rowToSigningKey,
+  rowToToken,
+  rowToUser,
+} from './identities/auth-schema.js';
 import type {
   AuthStore,
   OAuthClientRecord,
@@ -21,13 +30,10 @@ import type {
   TokenRecord,
   UserPatch,
   UserRecord,
-} from './auth-store.js';
-import * as authOperations from './auth-write-operations.js';
-import { TOUCH_INTERVAL_MS } from './auth-write-operations.js';
-import { KyselyStore } from './kysely-store.js';
-import { KyselyRevocationStore } from './revocation-kysely-store.js';
-import { fromOptionalMillis, type StoreDatabase, toMillis } from './schema.js';
-import type { WriteExecutor } from './write-operations.js';
+} from './identities/auth-store.js';
+import * as authOperations from './identities/auth-write-operations.js';
+import { TOUCH_INTERVAL_MS } from './identities/auth-write-operations.js';
+import { KyselyRevocationStore } from './revocation/revocation-kysely-store.js';
 
 export class KyselyCertmasterStore extends KyselyStore implements AuthStore, AuditStore, RevocationStore {
   readonly #db: Kysely<StoreDatabase>;

@@ -4,8 +4,8 @@
  * commit it shares with other writes.
  */
 import { type Kysely, sql } from 'kysely';
+import { prepareQuery } from '../engine/prepared-query.js';
 import type { AuditCheckpointRow, AuditDatabase, AuditEventRow } from './audit-schema.js';
-import { prepareQuery } from './prepared-query.js';
 
 /** No more checkpoints than this are listed; pruning removes those of pruned records. */
 export const MAX_AUDIT_CHECKPOINTS = 100_000;

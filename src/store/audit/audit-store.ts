@@ -1,5 +1,5 @@
 /** The store's interface for the audit log: append-only, hash-chained, prunable only behind a checkpoint. */
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../audit/types.js';
 
 /** Computes a record's hash from its predecessor's hash, its sequence number and its content. */
 export type AuditHasher = (prevHash: string, seq: number, event: AuditEvent) => string;

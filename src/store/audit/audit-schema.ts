@@ -5,7 +5,7 @@
  * is checked again: a row this build does not understand is an error naming its seq, never a guess.
  */
 import type { ColumnType, Selectable } from 'kysely';
-import { canonicalJson } from '../audit/chain.js';
+import { canonicalJson } from '../../audit/chain.js';
 import {
   AUDIT_KINDS,
   type AuditCheckpoint,
@@ -14,9 +14,9 @@ import {
   type AuditOutcome,
   type AuditPhase,
   type AuditRecord,
-} from '../audit/types.js';
+} from '../../audit/types.js';
+import { fromMillis, type Millis, type StoreDatabase, toMillis } from '../certificates/schema.js';
 import { AuditRecordUnreadableError } from './audit-errors.js';
-import { fromMillis, type Millis, type StoreDatabase, toMillis } from './schema.js';
 
 /** An integer read as number (SQLite) or string (pg BIGINT), written as number. */
 type BigIntColumn = ColumnType<number | string, number, number>;

@@ -13,8 +13,8 @@ import type {
   AcmeIdentifier,
   AcmeOrder,
   AcmeOrderStatus,
-} from '../domain/acme.js';
-import { fromMillis, type Millis, toMillis } from './codecs.js';
+} from '../../domain/acme.js';
+import { fromMillis, type Millis, toMillis } from '../engine/codecs.js';
 
 export interface AcmeNoncesTable {
   nonce: string;

@@ -3,6 +3,8 @@
  * transaction (or group-commit savepoint) a `WriteExecutor` gives it, as write-operations.ts does.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
+import { toMillis } from '../certificates/schema.js';
+import { isUniqueViolation, type WriteContext } from '../certificates/write-operations.js';
 import type { AuthQueries } from './auth-queries.js';
 import {
   clientPatchToRow,
@@ -26,8 +28,6 @@ import {
   type UserPatch,
   type UserRecord,
 } from './auth-store.js';
-import { toMillis } from './schema.js';
-import { isUniqueViolation, type WriteContext } from './write-operations.js';
 
 /** touchToken writes at most once a minute per token: a write per authenticated request would not scale. */
 export const TOUCH_INTERVAL_MS = 60_000;

@@ -9,7 +9,9 @@ import type {
   AcmeAuthorization,
   AcmeOrder,
   AcmeOrderStatus,
-} from '../domain/acme.js';
+} from '../../domain/acme.js';
+import { type StoreDatabase, toMillis } from '../certificates/schema.js';
+import { isUniqueViolation, type WriteExecutor } from '../certificates/write-operations.js';
 import {
   accountToRow,
   authorizationToRow,
@@ -20,8 +22,6 @@ import {
   rowToOrder,
 } from './acme-schema.js';
 import type { AcmeStore } from './acme-store.js';
-import { type StoreDatabase, toMillis } from './schema.js';
-import { isUniqueViolation, type WriteExecutor } from './write-operations.js';
 
 export class KyselyAcmeStore implements AcmeStore {
   readonly #db: Kysely<StoreDatabase>;

@@ -3,7 +3,7 @@
  * passwords as argon2id hashes, random tokens as SHA-256 hashes, digest password equivalents and
  * JWT signing keys sealed with the server's secret box.
  */
-import type { Role } from '../types.js';
+import type { Role } from '../../types.js';
 
 export interface UserRecord {
   /** 1..64 characters, no ":" (RFC 7617 §2: the user-id cannot contain a colon), no control characters. */

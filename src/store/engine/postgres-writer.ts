@@ -5,9 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { StoreClosedError } from './group-commit.js';
-import { type PreparedQuery, prepareQuery } from './prepared-query.js';
-import type { StoreDatabase } from './schema.js';
+import type { StoreDatabase } from '../certificates/schema.js';
 import {
   ConcurrentRequestError,
   finalError,
@@ -15,7 +13,9 @@ import {
   type WriteContext,
   type WriteExecutor,
   type WriteOperation,
-} from './write-operations.js';
+} from '../certificates/write-operations.js';
+import { StoreClosedError } from './group-commit.js';
+import { type PreparedQuery, prepareQuery } from './prepared-query.js';
 
 /** First key of our advisory locks ("cm"), so they cannot collide with locks other software takes. */
 const ADVISORY_LOCK_NAMESPACE = 0x636d;

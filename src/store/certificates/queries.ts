@@ -4,7 +4,7 @@
  * match them against the index's WHERE clause (it cannot with a bound parameter).
  */
 import { type Kysely, sql } from 'kysely';
-import { prepareQuery } from './prepared-query.js';
+import { prepareQuery } from '../engine/prepared-query.js';
 import type { CertificateInsertRow, RequestInsertRow, StoreDatabase } from './schema.js';
 
 export function createQueries(db: Kysely<StoreDatabase>) {

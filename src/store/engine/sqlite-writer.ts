@@ -4,9 +4,7 @@
  * writes while the others commit.
  */
 import type { Kysely } from 'kysely';
-import { GroupCommitQueue } from './group-commit.js';
-import type { StoreDatabase } from './schema.js';
-import type { CachedSqliteDatabase } from './sqlite-database.js';
+import type { StoreDatabase } from '../certificates/schema.js';
 import {
   ConcurrentRequestError,
   finalError,
@@ -14,7 +12,9 @@ import {
   type WriteContext,
   type WriteExecutor,
   type WriteOperation,
-} from './write-operations.js';
+} from '../certificates/write-operations.js';
+import { GroupCommitQueue } from './group-commit.js';
+import type { CachedSqliteDatabase } from './sqlite-database.js';
 
 /** Bounds one commit's size and latency; far above what one event-loop turn usually brings. */
 export const MAX_BATCH_SIZE = 256;

@@ -5,12 +5,12 @@
  * IMMEDIATE; a PostgreSQL advisory lock), so every process writing to one database extends one chain.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
-import { GENESIS_HASH } from '../audit/chain.js';
-import type { AuditCheckpoint, AuditEvent, AuditRecord } from '../audit/types.js';
+import { GENESIS_HASH } from '../../audit/chain.js';
+import type { AuditCheckpoint, AuditEvent, AuditRecord } from '../../audit/types.js';
+import type { WriteContext } from '../certificates/write-operations.js';
 import type { AuditQueries } from './audit-queries.js';
 import { type AuditEventRow, auditCheckpointToRow, encodeAuditEvent, toSeq } from './audit-schema.js';
 import type { AuditHasher } from './audit-store.js';
-import type { WriteContext } from './write-operations.js';
 
 /** How the chain is serialised across processes within a write transaction. */
 export type ChainLock = (ctx: WriteContext) => Promise<void>;

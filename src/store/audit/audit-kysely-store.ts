@@ -4,7 +4,11 @@
  * only after that commit.
  */
 import type { Kysely } from 'kysely';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../audit/types.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../certificates/kysely-store.js';
+import type { StoreDatabase } from '../certificates/schema.js';
+import { toMillis } from '../certificates/schema.js';
+import type { WriteExecutor } from '../certificates/write-operations.js';
 import { type AuditQueries, createAuditQueries } from './audit-queries.js';
 import {
   type AuditDatabase,
@@ -15,10 +19,6 @@ import {
 import type { AuditHasher, AuditStore } from './audit-store.js';
 import type { ChainLock } from './audit-write-operations.js';
 import * as auditOperations from './audit-write-operations.js';
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './kysely-store.js';
-import type { StoreDatabase } from './schema.js';
-import { toMillis } from './schema.js';
-import type { WriteExecutor } from './write-operations.js';
 
 export type AuditDialect = 'sqlite' | 'postgres';
 

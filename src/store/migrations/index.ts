@@ -3,10 +3,10 @@
  * apply; the number before the underscore is the schema version. Never edit a released migration: add one.
  */
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
-import { createAcmeTables } from './acme-migration.js';
-import { createAuditTables } from './audit-migration.js';
-import { createAuthTables } from './auth-migration.js';
-import { createRevocationTables } from './revocation-migration.js';
+import { createAcmeTables } from './acme.js';
+import { createAuditTables } from './audit.js';
+import { createAuthTables } from './auth.js';
+import { createRevocationTables } from './revocation.js';
 
 export const MIGRATION_TABLE = 'certmaster_migration';
 export const MIGRATION_LOCK_TABLE = 'certmaster_migration_lock';

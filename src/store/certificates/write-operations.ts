@@ -4,7 +4,7 @@
  * transactions map onto commits, these functions decide what the store means.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
-import type { CertificateRequest, IssuedCertificate } from '../types.js';
+import type { CertificateRequest, IssuedCertificate } from '../../types.js';
 import type { StoreQueries } from './queries.js';
 import { certificateToRow, requestToRow, rowToCertificate, rowToRequest, toMillis } from './schema.js';
 import { type CleanResult, SerialCollisionError, type SubmitOptions, type SubmitOutcome } from './store.js';

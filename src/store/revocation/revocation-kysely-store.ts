@@ -1,8 +1,8 @@
 /** The `RevocationStore` over Kysely, for both dialects. */
 import type { Kysely } from 'kysely';
-import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
-import { fromMillis, type StoreDatabase, toMillis } from './schema.js';
-import type { WriteExecutor } from './write-operations.js';
+import type { RevocationStore, RevokedEntry, StoredCrl } from '../../ca/revocation-port.js';
+import { fromMillis, type StoreDatabase, toMillis } from '../certificates/schema.js';
+import type { WriteExecutor } from '../certificates/write-operations.js';
 
 /** Older CRLs are kept a little while for operators to compare; only the latest is served. */
 const CRLS_KEPT = 10;

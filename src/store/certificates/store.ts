@@ -2,7 +2,7 @@
  * The store's interface: the only door to persisted state. Implementations live beside this file
  * and are the only code in the project that writes SQL.
  */
-import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
+import type { CertificateRequest, IssuedCertificate, RequestState } from '../../types.js';
 
 export type SubmitOutcome =
   | { kind: 'created'; request: CertificateRequest; certificate: IssuedCertificate | null }

@@ -4,8 +4,8 @@
  * PostgreSQL) that runs the shared operations of write-operations.ts.
  */
 import type { Kysely } from 'kysely';
-import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../types.js';
-import { currentSchemaVersion } from './migrations.js';
+import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../../types.js';
+import { currentSchemaVersion } from '../migrations/index.js';
 import { createQueries, type StoreQueries } from './queries.js';
 import { rowToCertificate, rowToRequest, type StoreDatabase, toMillis } from './schema.js';
 import type { CertificateFilter, CleanResult, Store, SubmitOptions, SubmitOutcome } from './store.js';

@@ -5,9 +5,9 @@
  * then take" is one statement: atomic across connections, processes and replicas.
  */
 import { type Kysely, sql } from 'kysely';
+import type { StoreDatabase } from '../certificates/schema.js';
+import { prepareQuery } from '../engine/prepared-query.js';
 import type { OAuthClientRow, RefreshTokenRow, SigningKeyRow, TokenRow, UserRow } from './auth-schema.js';
-import { prepareQuery } from './prepared-query.js';
-import type { StoreDatabase } from './schema.js';
 
 /** Lists without a limit of their own (users, tokens, clients) return at most this many records. */
 export const MAX_AUTH_LIST_SIZE = 10_000;
