@@ -1,10 +1,9 @@
 /**
  * The Fastify application: every front end is a plugin registered here, so the whole HTTP surface
- * is visible in one file. Auth is an onRequest hook that sets `request.principal`.
+ * is visible in one file. The front door is an onRequest hook (authentication-hook.ts) carried by
+ * one encapsulated scope that holds every route it guards.
  */
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -21,8 +20,8 @@ import type { AuthStore } from '../store/identities/auth-store.js';
 import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
 import { type AcmePluginOptions, acmePlugin } from './acme.js';
 import { auditPlugin } from './audit-api.js';
-import { authenticatedEvent } from './audit-events.js';
 import type { Challenger } from './auth-refusal.js';
+import { authenticationHook } from './authentication-hook.js';
 import { estPlugin } from './est.js';
 import { healthPlugin } from './health.js';
 import { metricsPlugin, refusalHook, requestDurationHook } from './metrics.js';
@@ -100,12 +99,6 @@ export interface HttpsOptions {
   rejectUnauthorized?: boolean;
 }
 
-/** The certificate a TLS client presented (DER), if any; plain HTTP has none. */
-function peerCertificate(socket: Socket): Buffer | undefined {
-  if (!(socket instanceof TLSSocket)) return undefined;
-  return socket.getPeerX509Certificate()?.raw;
-}
-
 /** Largest total of request header bytes accepted (Node's default is 16 KiB; stated here on purpose). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
@@ -144,43 +137,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onSend', noStoreHook);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3): a client's Basic
-    // header there holds a client secret, not a user's password. EST (under /.well-known/est/) uses
-    // the front door's own schemes (RFC 7030 §3.2.3).
-    if (
-      !deps.auth ||
-      request.url.startsWith('/oauth/') ||
-      (request.url.startsWith('/.well-known/') && !request.url.startsWith('/.well-known/est/')) ||
-      // ACME requests authenticate by their JWS signature (RFC 8555 §6.2), checked by the ACME plugin.
-      request.url.startsWith('/acme/') ||
-      (deps.benchRoutes === true && request.url.startsWith('/__bench/'))
-    ) {
-      request.principal = ANONYMOUS;
-      return;
-    }
-    const outcome = await deps.auth.authenticate({
-      authorization: request.headers.authorization,
-      method: request.method,
-      target: request.url,
-      address: request.ip,
-      plainHttp,
-      clientCertificate: peerCertificate(request.raw.socket),
-    });
-    request.principal = outcome.principal;
-    if (deps.audit && !outcome.principal.anonymous) {
-      // Fail closed: a request whose authentication cannot be recorded goes no further.
-      await deps.audit.record(authenticatedEvent(request, clock.now()));
-    }
-    for (const [name, value] of Object.entries(outcome.headers)) reply.header(name, value);
-    const token = outcome.principal.token;
-    if (token?.expiresAt) {
-      // Tell clients to refresh before they meet a 401: in the last fifth of a token's lifetime.
-      const now = clock.now().getTime();
-      const left = token.expiresAt.getTime() - now;
-      const lifetime = token.expiresAt.getTime() - token.issuedAt.getTime();
-      if (left > 0 && left <= lifetime / 5)
-        reply.header('certmaster-token-expires-in', String(Math.floor(left / 1000)));
-    }
+    // Until the front door has looked (inside the authenticated scope), every caller is anonymous.
+    request.principal = ANONYMOUS;
   });
 
   if (deps.metrics) {
@@ -188,7 +146,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     app.addHook('onResponse', requestDurationHook(deps.metrics));
   }
 
+  const authenticate = deps.auth ? authenticationHook(deps.auth, deps.audit, clock, plainHttp) : undefined;
   installRefusalHandlers(app, {
+    ...(authenticate ? { authenticate } : {}),
     ...(deps.audit ? { audit: deps.audit } : {}),
     ...(deps.auditOutage ? { outage: deps.auditOutage } : {}),
     clock,
@@ -202,34 +162,44 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       info: { title: 'certmaster', version: '0.1.0', description: 'Certificate master for fleets' },
     },
   });
-  await app.register(healthPlugin, { ready: deps.ready });
-  if (deps.metrics) {
-    await app.register(metricsPlugin, {
-      metrics: deps.metrics,
-      access: deps.metricsAccess ?? (() => 'loopback'),
-    });
-  }
-  await app.register(pkiPlugin, { ca: deps.ca });
-  if (deps.revocation) await app.register(revocationPlugin, deps.revocation);
+  // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3: a client's Basic header there
+  // holds a client secret, not a user's password), and ACME requests by their JWS signature (RFC 8555
+  // §6.2): both live outside the scope that carries the front door.
   if (deps.oauth) await app.register(oauthPlugin, deps.oauth);
-  if (deps.tokens) await app.register(tokensPlugin, deps.tokens);
-  if (deps.auditStore) {
-    await app.register(auditPlugin, {
-      store: deps.auditStore,
-      ...(deps.auditOutageLookup ? { outage: deps.auditOutageLookup } : {}),
-    });
-  }
   if (deps.acme) await app.register(acmePlugin, { ...deps.acme, https: !plainHttp });
-  await app.register(operatorPlugin, { ra: deps.ra, store: deps.store });
-  await app.register(estPlugin, {
-    ra: deps.ra,
-    caPem: deps.ca.certificatePem,
-    labels: deps.estLabels ?? (() => ''),
-  });
-  await app.register(requestsPlugin, {
-    ra: deps.ra,
-    caPem: deps.ca.certificatePem,
-    anonymousRequests: deps.anonymousRequests,
+  // Everything else answers only after the front door has judged the caller: one encapsulated scope
+  // carries the authentication hook, so a route cannot be registered past it by a URL-prefix slip.
+  // EST (RFC 7030 §3.2.3) uses the front door's own schemes, so it is inside.
+  await app.register(async (scope) => {
+    if (authenticate) scope.addHook('onRequest', authenticate);
+    await scope.register(healthPlugin, { ready: deps.ready });
+    if (deps.metrics) {
+      await scope.register(metricsPlugin, {
+        metrics: deps.metrics,
+        access: deps.metricsAccess ?? (() => 'loopback'),
+      });
+    }
+    await scope.register(pkiPlugin, { ca: deps.ca });
+    if (deps.revocation) await scope.register(revocationPlugin, deps.revocation);
+    if (deps.tokens) await scope.register(tokensPlugin, deps.tokens);
+    if (deps.auditStore) {
+      await scope.register(auditPlugin, {
+        store: deps.auditStore,
+        ...(deps.auditOutageLookup ? { outage: deps.auditOutageLookup } : {}),
+      });
+    }
+    await scope.register(operatorPlugin, { ra: deps.ra, store: deps.store });
+    await scope.register(estPlugin, {
+      ra: deps.ra,
+      caPem: deps.ca.certificatePem,
+      labels: deps.estLabels ?? (() => ''),
+    });
+    await scope.register(requestsPlugin, {
+      ra: deps.ra,
+      caPem: deps.ca.certificatePem,
+      anonymousRequests: deps.anonymousRequests,
+    });
+    scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   });
   if (deps.benchRoutes) {
     app.get('/__bench/bare', { schema: { hide: true } }, async () => ({ ok: true }));
@@ -241,6 +211,5 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         .send({ type: 'about:blank', title: 'Unauthorized', status: 401 }),
     );
   }
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -24,6 +24,11 @@ export interface RefusalHandlerDeps {
   clock: Clock;
   challenger: Challenger;
   bodyLimit: number;
+  /**
+   * The front door, run before a 404 is answered: a caller with bad credentials learns that they are
+   * bad (a recorded 401), never which paths exist.
+   */
+  authenticate?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 /** The record of a refusal decided at the front door (no scheme, no RA): what was asked and told. */
@@ -189,17 +194,19 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
     );
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    refuse(
-      request,
-      reply,
-      problem(
+  app.setNotFoundHandler(
+    { ...(deps.authenticate ? { preValidation: deps.authenticate } : {}) },
+    (request, reply) =>
+      refuse(
         request,
-        'not_found',
-        `nothing is served at ${request.method} ${request.url.split('?')[0]}`,
-        'see /openapi.json for the endpoints',
+        reply,
+        problem(
+          request,
+          'not_found',
+          `nothing is served at ${request.method} ${request.url.split('?')[0]}`,
+          'see /openapi.json for the endpoints',
+        ),
+        'no route matches',
       ),
-      'no route matches',
-    ),
   );
 }
