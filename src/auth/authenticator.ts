@@ -191,7 +191,7 @@ export class Authenticator {
           'too_many_attempts',
           'the server is busy checking passwords',
           'try again in a second',
-          'password hasher queue full',
+          { code: 'hasher_busy' },
           {
             retryAfterSeconds: 1,
             claimedName: userId,
@@ -208,7 +208,9 @@ export class Authenticator {
         'credentials_invalid',
         'the user name or password is not right',
         LOGIN_HINT,
-        user ? 'password mismatch' : `unknown user ${userId}`,
+        user
+          ? { code: 'password_mismatch', account: user.name }
+          : { code: 'unknown_user', name: userId, hashed: false },
         {
           claimedName: userId,
           ...(scheme ? { scheme } : {}),
@@ -220,7 +222,7 @@ export class Authenticator {
         'account_disabled',
         'this account is disabled',
         'ask an administrator to run `certmaster user enable NAME`',
-        `account ${user.name} is disabled`,
+        { code: 'account_disabled', account: user.name, kind: 'user' },
         { claimedName: userId, ...(scheme ? { scheme } : {}) },
       );
     }
@@ -247,7 +249,7 @@ export class Authenticator {
             'too_many_attempts',
             'the server is busy checking secrets',
             'try again in a second',
-            'hasher queue full',
+            { code: 'hasher_busy' },
             {
               retryAfterSeconds: 1,
             },
@@ -261,7 +263,9 @@ export class Authenticator {
         'credentials_invalid',
         'the client id or secret is not right',
         'check the service account credentials',
-        client ? 'client secret mismatch' : `unknown client ${clientId}`,
+        client
+          ? { code: 'client_secret_mismatch', client: clientId }
+          : { code: 'unknown_client', client: clientId },
         {
           claimedName: clientId,
           scheme: 'basic',
@@ -273,7 +277,7 @@ export class Authenticator {
         'account_disabled',
         'this client is disabled',
         'ask an administrator to enable it',
-        `client ${clientId} is disabled`,
+        { code: 'account_disabled', account: clientId, kind: 'client' },
         {
           claimedName: clientId,
           scheme: 'basic',
@@ -293,7 +297,7 @@ export class Authenticator {
         'too_many_attempts',
         `too many failed attempts; try again in ${inSecs}`,
         `wait ${inSecs} (see Retry-After) and check the credentials before trying again`,
-        `throttled ${address}${account ? ` for ${account}` : ''} for ${Math.ceil(wait)} s`,
+        { code: 'throttled', address, account, seconds: Math.ceil(wait) },
         {
           retryAfterSeconds: wait,
           ...(account ? { claimedName: account } : {}),
@@ -324,32 +328,40 @@ export class Authenticator {
     settings: AuthSettings,
   ): Promise<AuthOutcome> {
     const resp = parseDigestResponse(params);
-    const malformed = (why: string) =>
+    const malformed = (why: string, facts?: RefusalCause) =>
       new AuthFailure(
         'credentials_malformed',
         `the Digest response is malformed: ${why}`,
         'answer the Digest challenge as RFC 7616 §3.4 says, e.g. `curl --digest -u user:password`',
-        `malformed Digest response: ${why}`,
+        facts ?? `malformed Digest response: ${why}`,
         { scheme: 'digest' },
       );
     if ('malformed' in resp) throw malformed(resp.malformed);
     if (!settings.digestAlgorithms.includes(resp.algorithm)) {
       throw malformed(
         `algorithm ${resp.algorithm} is not offered; use ${settings.digestAlgorithms.join(' or ')}`,
+        {
+          code: 'digest_algorithm_not_offered',
+          algorithm: resp.algorithm,
+          offered: settings.digestAlgorithms,
+        },
       );
     }
-    if (resp.realm !== settings.realm) throw malformed(`realm must be "${settings.realm}"`);
+    if (resp.realm !== settings.realm)
+      throw malformed(`realm must be "${settings.realm}"`, {
+        code: 'digest_realm_wrong',
+        expected: settings.realm,
+      });
     if (!uriMatches(resp.uri, input.target))
       throw malformed('uri does not name this request (RFC 7616 §3.4.6)');
     // The same words whether the account is unknown, has no Digest secrets or the password is
     // wrong: the caller learns what to try, never whether the account exists.
     const others = enabledSchemes(settings, input).filter((s) => s !== 'Digest');
     const digestHint = `check the user name and password; if the password is right, this account may not be set up for Digest: ${others.length > 0 ? `use ${inWords(others)}, or ` : ''}ask an administrator for \`certmaster user passwd NAME --digest\``;
-    const invalid = (cause: string, claimed?: string, facts?: RefusalCause) =>
+    const invalid = (cause: RefusalCause, claimed?: string) =>
       new AuthFailure('credentials_invalid', 'the user name or password is not right', digestHint, cause, {
         scheme: 'digest',
         ...(claimed ? { claimedName: claimed } : {}),
-        ...(facts ? { facts } : {}),
       });
     if (resp.opaque !== null && resp.opaque !== this.deps.nonces.opaque)
       throw malformed('opaque is not the one this server sent');
@@ -360,8 +372,8 @@ export class Authenticator {
         'credentials_invalid',
         'the Digest nonce was not issued by this server',
         'start again from a fresh challenge (a new request without credentials); if it keeps happening, the replicas of this server do not share their secrets/auth.key',
-        'digest nonce not issued by this server (bad MAC)',
-        { scheme: 'digest', facts: { code: 'nonce_forged' } },
+        { code: 'nonce_forged' },
+        { scheme: 'digest' },
       );
     }
     this.throttle(input.address, null, 'digest');
@@ -374,17 +386,21 @@ export class Authenticator {
       this.deps.limiter.recordFailure(input.address, user?.name ?? resp.username);
       throw invalid(
         !user
-          ? `unknown user ${claimed}`
+          ? { code: 'unknown_user', name: claimed, hashed: resp.userhash }
           : !secrets
-            ? `account ${user.name} has no digest secrets (created without --digest, or sealed with another key)`
-            : `account ${user.name}'s digest secrets were made for realm "${secrets.realm}", not "${settings.realm}"`,
+            ? { code: 'digest_secrets_missing', account: user.name }
+            : {
+                code: 'digest_realm_changed',
+                account: user.name,
+                madeFor: secrets.realm,
+                current: settings.realm,
+              },
         claimed,
-        user && !secrets ? { code: 'digest_secrets_missing', account: user.name } : undefined,
       );
     }
     if (!verifyDigestResponse(resp, { ha1, method: input.method })) {
       this.deps.limiter.recordFailure(input.address, user.name);
-      throw invalid('digest response mismatch (wrong password)', claimed);
+      throw invalid({ code: 'digest_response_mismatch', account: user.name }, claimed);
     }
     // Only a response that is right in every other way is told stale=true (RFC 7616 §3.3): the
     // client then retries with the new nonce without asking its user for the password again.
@@ -395,7 +411,9 @@ export class Authenticator {
         'nonce_stale',
         replayed ? 'this digest nonce count was used already' : 'the digest nonce has expired',
         'repeat the request with the new nonce from the challenge (stale=true); clients do this by themselves',
-        replayed ? `digest nonce count ${resp.nc} replayed` : 'digest nonce past its lifetime',
+        replayed
+          ? { code: 'nonce_replayed', account: user.name, nonceCount: resp.nc }
+          : { code: 'nonce_expired', account: user.name },
         { scheme: 'digest', claimedName: user.name },
       );
     }
@@ -404,7 +422,7 @@ export class Authenticator {
         'account_disabled',
         'this account is disabled',
         'ask an administrator to run `certmaster user enable NAME`',
-        `account ${user.name} is disabled`,
+        { code: 'account_disabled', account: user.name, kind: 'user' },
         {
           scheme: 'digest',
           claimedName: user.name,
@@ -540,7 +558,14 @@ function unsupported(scheme: string, enabled: string[], why?: string): AuthFailu
       ? 'this server accepts no authentication scheme here; ask its operator'
       : `this server accepts ${inWords(enabled)}: use ${enabled.length === 1 ? 'that' : 'one of those'}${enabled.includes('Bearer') ? ' (`certmaster login` gets a Bearer token)' : ''}`,
     why ? `${shown}: ${why}` : `scheme ${shown} not enabled`,
-    { facts: { code: 'scheme_disabled', scheme: known ?? 'unregistered', enabled } },
+    {
+      facts: {
+        code: 'scheme_disabled',
+        scheme: known ?? 'unregistered',
+        enabled,
+        ...(why ? { plainHttp: true } : {}),
+      },
+    },
   );
 }
 

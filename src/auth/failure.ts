@@ -1,4 +1,4 @@
-import type { RefusalCause } from '../contract/refusal-cause.js';
+import { describeCause, type RefusalCause } from '../contract/refusal-cause.js';
 import { Refusal } from '../contract/refusal-error.js';
 import type { Reason } from '../contract/refusals.js';
 
@@ -29,7 +29,8 @@ export class AuthFailure extends Refusal {
     reason: AuthReason,
     detail: string,
     hint: string,
-    internalCause: string,
+    /** Words, or (preferred) the typed cause, whose words the audit record shows beside it. */
+    internalCause: string | RefusalCause,
     extra: {
       scheme?: SchemeName;
       scope?: string;
@@ -38,9 +39,10 @@ export class AuthFailure extends Refusal {
       facts?: RefusalCause;
     } = {},
   ) {
-    super(reason, detail, hint, extra.facts);
+    const typed = typeof internalCause === 'string' ? extra.facts : internalCause;
+    super(reason, detail, hint, typed);
     this.name = 'AuthFailure';
-    this.internalCause = internalCause;
+    this.internalCause = typeof internalCause === 'string' ? internalCause : describeCause(internalCause);
     this.scheme = extra.scheme;
     this.scope = extra.scope;
     this.retryAfterSeconds = extra.retryAfterSeconds;

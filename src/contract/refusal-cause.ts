@@ -19,21 +19,113 @@ export type RefusalCause =
   | { code: 'digest_secrets_missing'; account: string }
   /** A Digest nonce this server never issued: forged, or from a replica with another key. */
   | { code: 'nonce_forged' }
-  /** The scheme is switched off; `enabled` are the ones that are on (401 scheme_unsupported). */
-  | { code: 'scheme_disabled'; scheme: string; enabled: string[] }
+  /**
+   * The scheme is switched off, or (`plainHttp`) refused over plain HTTP from another machine;
+   * `enabled` are the ones that are on; `scheme` is "unregistered" for a name no RFC registers
+   * (401 scheme_unsupported).
+   */
+  | { code: 'scheme_disabled'; scheme: string; enabled: string[]; plainHttp?: boolean }
   /** A token lacks a scope its owner's role has (403 insufficient_scope). */
-  | { code: 'scope_missing'; owner: string; scope: string; has: string[] };
+  | { code: 'scope_missing'; owner: string; scope: string; has: string[] }
+  /** No account has this name; `hashed` when a Digest client sent only the userhash (RFC 7616 §3.4.4). */
+  | { code: 'unknown_user'; name: string; hashed: boolean }
+  /** The account exists and the password sent was wrong (Basic, or the OAuth password grant). */
+  | { code: 'password_mismatch'; account: string }
+  /** The account exists and its Digest response did not match: the password was wrong. */
+  | { code: 'digest_response_mismatch'; account: string }
+  /** The account's Digest secrets were made for another realm (RFC 7616 binds them to it). */
+  | { code: 'digest_realm_changed'; account: string; madeFor: string; current: string }
+  /** The client answered a Digest challenge with an algorithm this server does not offer. */
+  | { code: 'digest_algorithm_not_offered'; algorithm: string; offered: string[] }
+  /** The client answered a Digest challenge for another realm. */
+  | { code: 'digest_realm_wrong'; expected: string }
+  /** A nonce count used before (a replay), or a nonce past its lifetime (401 nonce_stale). */
+  | { code: 'nonce_replayed'; account: string; nonceCount: string }
+  | { code: 'nonce_expired'; account: string }
+  /** No service account (OAuth client) has this id. */
+  | { code: 'unknown_client'; client: string }
+  /** The service account exists and the secret sent was wrong. */
+  | { code: 'client_secret_mismatch'; client: string }
+  /** The credentials were right; the account or service account is disabled (403 account_disabled). */
+  | { code: 'account_disabled'; account: string; kind: 'user' | 'client' }
+  /** The address (and account) failed too often; it must wait `seconds` (429 too_many_attempts). */
+  | { code: 'throttled'; address: string; account: string | null; seconds: number }
+  /** The password hasher's queue was full: the server asked the client to retry in a second. */
+  | { code: 'hasher_busy' }
+  /** The caller's role does not allow the action (403 forbidden). */
+  | { code: 'role_lacks_scope'; account: string; scope: string };
 
 export type RefusalCauseCode = RefusalCause['code'];
 
-const CODES: ReadonlySet<string> = new Set<RefusalCauseCode>([
-  'certificate_held',
-  'request_pending',
-  'digest_secrets_missing',
-  'nonce_forged',
-  'scheme_disabled',
-  'scope_missing',
-]);
+/** Every code, so a record from another version with an unknown code is read as having none. */
+const CODES: Readonly<Record<RefusalCauseCode, true>> = {
+  certificate_held: true,
+  request_pending: true,
+  digest_secrets_missing: true,
+  nonce_forged: true,
+  scheme_disabled: true,
+  scope_missing: true,
+  unknown_user: true,
+  password_mismatch: true,
+  digest_response_mismatch: true,
+  digest_realm_changed: true,
+  digest_algorithm_not_offered: true,
+  digest_realm_wrong: true,
+  nonce_replayed: true,
+  nonce_expired: true,
+  unknown_client: true,
+  client_secret_mismatch: true,
+  account_disabled: true,
+  throttled: true,
+  hasher_busy: true,
+  role_lacks_scope: true,
+};
+
+/** The cause in words, as the audit record's `cause` text shows it to an operator. */
+export function describeCause(cause: RefusalCause): string {
+  switch (cause.code) {
+    case 'certificate_held':
+      return `${cause.name} holds certificate ${cause.serial} (until ${cause.notAfter}) for another key`;
+    case 'request_pending':
+      return `a request for ${cause.name} waits for an operator since ${cause.since}`;
+    case 'digest_secrets_missing':
+      return `account ${cause.account} has no digest secrets (created without --digest, or sealed with another key)`;
+    case 'nonce_forged':
+      return 'digest nonce not issued by this server (bad MAC)';
+    case 'scheme_disabled':
+      return `scheme ${cause.scheme} not enabled`;
+    case 'scope_missing':
+      return `token lacks ${cause.scope}; has ${cause.has.join(' ') || 'none'}`;
+    case 'unknown_user':
+      return `unknown user ${cause.hashed ? 'hashed user name' : cause.name}`;
+    case 'password_mismatch':
+      return 'password mismatch';
+    case 'digest_response_mismatch':
+      return 'digest response mismatch (wrong password)';
+    case 'digest_realm_changed':
+      return `account ${cause.account}'s digest secrets were made for realm "${cause.madeFor}", not "${cause.current}"`;
+    case 'digest_algorithm_not_offered':
+      return `malformed Digest response: algorithm ${cause.algorithm} is not offered; use ${cause.offered.join(' or ')}`;
+    case 'digest_realm_wrong':
+      return `malformed Digest response: realm must be "${cause.expected}"`;
+    case 'nonce_replayed':
+      return `digest nonce count ${cause.nonceCount} replayed`;
+    case 'nonce_expired':
+      return 'digest nonce past its lifetime';
+    case 'unknown_client':
+      return `unknown client ${cause.client}`;
+    case 'client_secret_mismatch':
+      return 'client secret mismatch';
+    case 'account_disabled':
+      return `${cause.kind === 'client' ? 'client' : 'account'} ${cause.account} is disabled`;
+    case 'throttled':
+      return `throttled ${cause.address}${cause.account ? ` for ${cause.account}` : ''} for ${cause.seconds} s`;
+    case 'hasher_busy':
+      return 'password hasher queue full';
+    case 'role_lacks_scope':
+      return `role lacks ${cause.scope}`;
+  }
+}
 
 /**
  * The structured cause of an audit record's details, when it has one this version knows. Records
@@ -43,5 +135,5 @@ export function causeOf(details: Record<string, unknown>): RefusalCause | null {
   const cause = details.cause;
   if (cause === null || typeof cause !== 'object') return null;
   const code = (cause as { code?: unknown }).code;
-  return typeof code === 'string' && CODES.has(code) ? (cause as RefusalCause) : null;
+  return typeof code === 'string' && Object.hasOwn(CODES, code) ? (cause as RefusalCause) : null;
 }

@@ -156,19 +156,15 @@ export function authorize(principal: Principal, scope: string, roleScopes: (p: P
       'insufficient_scope',
       `the token does not carry the scope "${scope}"`,
       `get a token with that scope: \`certmaster token create --scope ${scope}\`, or log in again with it`,
-      `token lacks ${scope}; has ${principal.scopes.join(' ') || 'none'}`,
-      {
-        scheme: 'bearer',
-        scope,
-        facts: { code: 'scope_missing', owner: principal.name, scope, has: [...principal.scopes] },
-      },
+      { code: 'scope_missing', owner: principal.name, scope, has: [...principal.scopes] },
+      { scheme: 'bearer', scope },
     );
   }
   throw new AuthFailure(
     'forbidden',
     `${principal.name} (${principal.roles.join(', ') || 'no role'}) may not do this; it needs "${scope}"`,
     'ask an administrator for an account whose role allows it',
-    `role lacks ${scope}`,
+    { code: 'role_lacks_scope', account: principal.name, scope },
     { scope },
   );
 }

@@ -348,13 +348,40 @@ describe('explain REQUEST_ID: rendering records appended here', () => {
   test('what a client sent cannot drive the terminal or the suggested command', async () => {
     await append(
       instance.store,
-      refusal('hostile-name-1', { claimedName: 'x; rm -rf /\u001b[2J', cause: 'password mismatch' }),
+      refusal('hostile-name-1', {
+        claimedName: 'x; rm -rf /\u001b[2J',
+        cause: 'password mismatch',
+        details: { cause: { code: 'password_mismatch', account: 'x; rm -rf /\u001b[2J' } },
+      }),
     );
     const story = await explainRequest(instance.store, 'hostile-name-1', { dataDir, server: null });
     assert.ok(story);
     const text = renderRequestStory(story);
     assert.ok(!text.includes('\u001b'), 'no escape character reaches the terminal');
     assert.ok(text.includes(`certmaster user passwd 'x; rm -rf /?[2J' --data ${dataDir}`), text);
+  });
+
+  test('advice comes from the typed cause, never from the words: reworded text changes nothing', async () => {
+    await append(
+      instance.store,
+      refusal('typed-1', {
+        claimedName: 'dave',
+        cause: 'some other wording of an unknown user',
+        details: { cause: { code: 'unknown_user', name: 'dave', hashed: false } },
+      }),
+      refusal('untyped-1', { claimedName: 'erin', cause: 'unknown user erin' }),
+    );
+    const typed = renderRequestStory(
+      (await explainRequest(instance.store, 'typed-1', { dataDir, server: null }))!,
+    );
+    assert.match(typed, /There is no account named dave/);
+    assert.ok(typed.includes(`certmaster user add dave --role ROLE --data ${dataDir}`), typed);
+    // A record without a typed cause (another version's) gets the general advice, not a guess from its text.
+    const untyped = renderRequestStory(
+      (await explainRequest(instance.store, 'untyped-1', { dataDir, server: null }))!,
+    );
+    assert.doesNotMatch(untyped, /There is no account named/);
+    assert.match(untyped, /were not valid \(unknown user erin\)/);
   });
 
   test('a realm changed under a digest account, and the realm it was made for', async () => {
@@ -364,6 +391,9 @@ describe('explain REQUEST_ID: rendering records appended here', () => {
         claimedName: 'carol',
         method: 'digest',
         cause: `account carol's digest secrets were made for realm "certmaster", not "ops"`,
+        details: {
+          cause: { code: 'digest_realm_changed', account: 'carol', madeFor: 'certmaster', current: 'ops' },
+        },
       }),
     );
     const story = await explainRequest(instance.store, 'realm-1', { dataDir, server: null });

@@ -1,4 +1,5 @@
 /** Advice for the reasons whose internal cause tells several stories apart: bad credentials and tokens. */
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import {
   type Advice,
   anyTarget,
@@ -11,82 +12,76 @@ import {
 } from './text.js';
 
 export function credentialsInvalidAdvice(
+  facts: RefusalCause | null,
   cause: string,
   shownName: string,
   name: string,
   ctx: CommandContext,
 ): Advice {
   const local = localTarget(ctx);
-  const unknownUser = firstMatch(/^unknown user (.+)$/, cause);
-  if (unknownUser !== null) {
-    const hashed = unknownUser === 'hashed user name';
-    return {
-      meaning: hashed
-        ? 'No account with digest secrets matches the hashed user name the client sent (userhash): the account does not exist, or was made without --digest, or for another realm.'
-        : `There is no account named ${printable(unknownUser, 80)}. The caller was told only that the user name or password is not right.`,
-      fix: hashed
-        ? 'Check the user name; give the account digest secrets by setting its password with --digest.'
-        : 'Check the spelling of the user name (names are case-sensitive); if the account should exist, create it.',
-      command: hashed
-        ? `certmaster user passwd NAME --digest ${local}`
-        : `certmaster user add ${shellWord(unknownUser)} --role ROLE ${local}`,
-    };
-  }
-  if (cause === 'password mismatch') {
-    return {
-      meaning: `The account ${shownName} exists, and the password sent was wrong.`,
-      fix: 'Have the person type the password again; if it is forgotten, or a script holds an old one, set a new password.',
-      command: `certmaster user passwd ${name} ${local}`,
-    };
-  }
-  const unknownClient = firstMatch(/^unknown client (.+)$/, cause);
-  if (unknownClient !== null) {
-    return {
-      meaning: `There is no service account (OAuth client) named ${printable(unknownClient, 80)}.`,
-      fix: 'Check the client id the service uses; create the service account if it should exist.',
-      command: `certmaster client add ${shellWord(unknownClient)} --role ROLE ${local}`,
-    };
-  }
-  if (cause === 'client secret mismatch') {
-    return {
-      meaning: `The service account ${shownName} exists, and the secret sent was wrong.`,
-      fix: 'Use the secret printed when the client was added; if it is lost, remove the client and add it again (a new secret is printed once).',
-      command: `certmaster client remove ${name} ${local} && certmaster client add ${name} --role ROLE ${local}`,
-    };
-  }
-  if (/has no digest secrets/.test(cause)) {
-    return {
-      meaning: `${shownName} signed in with HTTP Digest, but the account has no digest secrets: it was created without --digest, or they were sealed with another DIR/secrets/auth.key.`,
-      fix: 'Set the password again with --digest (or have the client use Basic over HTTPS, or a token).',
-      command: `certmaster user passwd ${name} --digest ${local}`,
-    };
-  }
-  const realms = /made for realm "([^"]*)", not "([^"]*)"/.exec(cause);
-  if (realms !== null) {
-    return {
-      meaning: `${shownName}'s digest secrets were made for realm "${printable(realms[1] ?? '', 100)}", but auth.realm is now "${printable(realms[2] ?? '', 100)}": changing the realm made them useless (RFC 7616 binds them to it).`,
-      fix: 'Set the password again with --digest, or set auth.realm back.',
-      command: `certmaster user passwd ${name} --digest ${local}`,
-    };
-  }
-  if (/digest response mismatch/.test(cause)) {
-    return {
-      meaning: `The account ${shownName} exists; its Digest response does not match the stored password: the password was wrong.`,
-      fix: 'Have the person type the password again; if it is forgotten, set a new one (keeping --digest).',
-      command: `certmaster user passwd ${name} --digest ${local}`,
-    };
-  }
-  if (/nonce not issued by this server/.test(cause)) {
-    return {
-      meaning:
-        'The Digest nonce was not made by this server: the client reused a nonce of another server, or replicas do not share the same DIR/secrets/auth.key.',
-      fix: 'Give every replica the same secrets/auth.key file (mode 0600), then let the client start afresh.',
-      command: null,
-    };
+  switch (facts?.code) {
+    case 'unknown_user':
+      return facts.hashed
+        ? {
+            meaning:
+              'No account with digest secrets matches the hashed user name the client sent (userhash): the account does not exist, or was made without --digest, or for another realm.',
+            fix: 'Check the user name; give the account digest secrets by setting its password with --digest.',
+            command: `certmaster user passwd NAME --digest ${local}`,
+          }
+        : {
+            meaning: `There is no account named ${printable(facts.name, 80)}. The caller was told only that the user name or password is not right.`,
+            fix: 'Check the spelling of the user name (names are case-sensitive); if the account should exist, create it.',
+            command: `certmaster user add ${shellWord(facts.name)} --role ROLE ${local}`,
+          };
+    case 'password_mismatch':
+      return {
+        meaning: `The account ${printable(facts.account, 80)} exists, and the password sent was wrong.`,
+        fix: 'Have the person type the password again; if it is forgotten, or a script holds an old one, set a new password.',
+        command: `certmaster user passwd ${shellWord(facts.account)} ${local}`,
+      };
+    case 'unknown_client':
+      return {
+        meaning: `There is no service account (OAuth client) named ${printable(facts.client, 80)}.`,
+        fix: 'Check the client id the service uses; create the service account if it should exist.',
+        command: `certmaster client add ${shellWord(facts.client)} --role ROLE ${local}`,
+      };
+    case 'client_secret_mismatch': {
+      const client = shellWord(facts.client);
+      return {
+        meaning: `The service account ${printable(facts.client, 80)} exists, and the secret sent was wrong.`,
+        fix: 'Use the secret printed when the client was added; if it is lost, remove the client and add it again (a new secret is printed once).',
+        command: `certmaster client remove ${client} ${local} && certmaster client add ${client} --role ROLE ${local}`,
+      };
+    }
+    case 'digest_secrets_missing':
+      return {
+        meaning: `${printable(facts.account, 80)} signed in with HTTP Digest, but the account has no digest secrets: it was created without --digest, or they were sealed with another DIR/secrets/auth.key.`,
+        fix: 'Set the password again with --digest (or have the client use Basic over HTTPS, or a token).',
+        command: `certmaster user passwd ${shellWord(facts.account)} --digest ${local}`,
+      };
+    case 'digest_realm_changed':
+      return {
+        meaning: `${printable(facts.account, 80)}'s digest secrets were made for realm "${printable(facts.madeFor, 100)}", but auth.realm is now "${printable(facts.current, 100)}": changing the realm made them useless (RFC 7616 binds them to it).`,
+        fix: 'Set the password again with --digest, or set auth.realm back.',
+        command: `certmaster user passwd ${shellWord(facts.account)} --digest ${local}`,
+      };
+    case 'digest_response_mismatch':
+      return {
+        meaning: `The account ${printable(facts.account, 80)} exists; its Digest response does not match the stored password: the password was wrong.`,
+        fix: 'Have the person type the password again; if it is forgotten, set a new one (keeping --digest).',
+        command: `certmaster user passwd ${shellWord(facts.account)} --digest ${local}`,
+      };
+    case 'nonce_forged':
+      return {
+        meaning:
+          'The Digest nonce was not made by this server: the client reused a nonce of another server, or replicas do not share the same DIR/secrets/auth.key.',
+        fix: 'Give every replica the same secrets/auth.key file (mode 0600), then let the client start afresh.',
+        command: null,
+      };
   }
   return {
-    meaning: `The credentials were not valid${cause ? ` (${printable(cause, 200)})` : ''}.`,
-    fix: 'Check the user name and password, or the client id and secret, the caller uses.',
+    meaning: `The credentials of ${shownName} were not valid${cause ? ` (${printable(cause, 200)})` : ''}.`,
+    fix: `Check the user name and password, or the client id and secret, the caller uses${name === 'NAME' ? '' : ` (the caller claimed to be ${shownName})`}.`,
     command: null,
   };
 }

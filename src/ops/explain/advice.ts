@@ -3,7 +3,7 @@
  * without one (`Record<Reason, Advisor>`).
  */
 import type { AuditRecord } from '../../audit/types.js';
-import { causeOf } from '../../contract/refusal-cause.js';
+import { causeOf, type RefusalCause } from '../../contract/refusal-cause.js';
 import { isReason, type Reason, statusOfReason } from '../../contract/refusals.js';
 import { credentialsInvalidAdvice, tokenInvalidAdvice, tokenRevokedAdvice } from './advice-credentials.js';
 import {
@@ -22,6 +22,8 @@ import {
 /** What an advisor reads: the record, where commands point, and the names it can show. */
 export interface AdviceInput {
   record: AuditRecord;
+  /** The typed cause the record carries, when it has one (src/contract/refusal-cause.ts). */
+  facts: RefusalCause | null;
   ctx: CommandContext;
   cause: string;
   detail: string;
@@ -61,9 +63,10 @@ const ADVISORS: Record<Reason, Advisor> = {
     command: null,
   }),
   scheme_unsupported: (a) => {
-    const { cause, detail, local } = a;
+    const { facts, local } = a;
 
-    if (/plain HTTP/i.test(cause) || /plain HTTP/i.test(detail)) {
+    const disabled = facts?.code === 'scheme_disabled' ? facts : null;
+    if (disabled?.plainHttp) {
       return {
         meaning:
           'The client sent Basic credentials over plain HTTP from another machine; certmaster refuses them there, because the password would cross the network in the clear.',
@@ -71,7 +74,7 @@ const ADVISORS: Record<Reason, Advisor> = {
         command: `certmaster config set server.plain_http false ${local}`,
       };
     }
-    if (/unregistered scheme/.test(cause)) {
+    if (disabled?.scheme === 'unregistered') {
       return {
         meaning:
           'The Authorization header did not start with a known scheme name: typically a token sent without the word "Bearer" in front of it.',
@@ -79,7 +82,7 @@ const ADVISORS: Record<Reason, Advisor> = {
         command: null,
       };
     }
-    const scheme = firstMatch(/scheme (\S+) not enabled/, cause);
+    const scheme = disabled?.scheme ?? null;
     const setting =
       scheme === null ? null : ({ Basic: 'basic', Digest: 'digest', Bearer: 'bearer' }[scheme] ?? null);
     return {
@@ -92,17 +95,17 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   credentials_malformed: (a) => {
-    const { cause, detail, local } = a;
+    const { facts, cause, detail, local } = a;
 
-    const algorithm = firstMatch(/algorithm (\S+) is not offered/, cause, detail);
-    if (algorithm !== null) {
+    if (facts?.code === 'digest_algorithm_not_offered') {
+      const algorithm = facts.algorithm;
       return {
         meaning: `The client answered the Digest challenge with algorithm ${printable(algorithm, 20)}, which this server does not offer.`,
         fix: 'Configure the client for SHA-256, or (for legacy clients only) offer that algorithm too.',
         command: `certmaster config set auth.digest_algorithms 'SHA-256,${printable(algorithm, 20)}' ${local}`,
       };
     }
-    if (/realm must be/.test(cause) || /realm must be/.test(detail)) {
+    if (facts?.code === 'digest_realm_wrong') {
       return {
         meaning:
           'The client answered a Digest challenge for another realm: it cached an old challenge, or auth.realm changed.',
@@ -117,23 +120,23 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   credentials_invalid: (a) => {
-    const { ctx, cause, name, shownName } = a;
+    const { facts, ctx, cause, name, shownName } = a;
 
-    return credentialsInvalidAdvice(cause, shownName, name, ctx);
+    return credentialsInvalidAdvice(facts, cause, shownName, name, ctx);
   },
   account_disabled: (a) => {
-    const { cause, name, shownName, local } = a;
+    const { facts, cause, name, shownName, local } = a;
 
-    const client = firstMatch(/^client (\S+) is disabled/, cause);
-    if (client !== null) {
+    if (facts?.code === 'account_disabled' && facts.kind === 'client') {
       return {
-        meaning: `The secret was right, but the service account ${printable(client, 80)} is disabled.`,
+        meaning: `The secret was right, but the service account ${printable(facts.account, 80)} is disabled.`,
         fix: 'If it should work again, create it anew (its old secret stays invalid).',
-        command: `certmaster client add ${shellWord(client)} --role ROLE ${local}`,
+        command: `certmaster client add ${shellWord(facts.account)} --role ROLE ${local}`,
       };
     }
+    // A token acting for a disabled owner says so in words (its typed cause is still to come).
     const owner =
-      firstMatch(/owner (\S+) is disabled/, cause) ?? firstMatch(/^account (\S+) is disabled/, cause);
+      facts?.code === 'account_disabled' ? facts.account : firstMatch(/owner (\S+) is disabled/, cause);
     const account = owner === null ? name : shellWord(owner);
     return {
       meaning: `The credentials were right, but the account ${owner === null ? shownName : printable(owner, 80)} is disabled${owner !== null && /token/i.test(cause) ? ' (the token acts for it)' : ''}.`,
@@ -142,12 +145,13 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   nonce_stale: (a) => {
-    const { cause, local } = a;
+    const { facts, local } = a;
 
     return {
-      meaning: /replayed/.test(cause)
-        ? 'The client reused a digest nonce count: a replayed or duplicated request.'
-        : 'The digest nonce had expired; the client was told stale=true and should retry by itself without asking for the password again.',
+      meaning:
+        facts?.code === 'nonce_replayed'
+          ? 'The client reused a digest nonce count: a replayed or duplicated request.'
+          : 'The digest nonce had expired; the client was told stale=true and should retry by itself without asking for the password again.',
       fix: 'Nothing, if the next request from this client succeeded. If it keeps happening, the client ignores stale=true: upgrade it, or give nonces a longer life.',
       command: `certmaster config set auth.nonce_lifetime_seconds 900 ${local}`,
     };
@@ -188,15 +192,10 @@ const ADVISORS: Record<Reason, Advisor> = {
     return tokenInvalidAdvice(cause, ctx);
   },
   insufficient_scope: (a) => {
-    const { record, cause, detail, shownName, ctx } = a;
-    const facts = causeOf(record.details);
+    const { record, facts, shownName, ctx } = a;
     const known = facts?.code === 'scope_missing' ? facts : null;
-    const scope =
-      known?.scope ??
-      firstMatch(/token lacks ([^\s;]+)/, cause) ??
-      firstMatch(/scope "([^"]+)"/, detail) ??
-      stringDetail(record, 'scope');
-    const has = known ? known.has.join(' ') || 'none' : firstMatch(/; has (.*)$/, cause);
+    const scope = known?.scope ?? stringDetail(record, 'scope');
+    const has = known ? known.has.join(' ') || 'none' : null;
     // The new token must act for the same account: an admin-owned token would be a different, wider grant.
     const owner = known?.owner ?? record.principal;
     const ownerWord = owner === null ? 'NAME' : shellWord(owner);
@@ -211,9 +210,9 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   forbidden: (a) => {
-    const { cause, detail, name, shownName, local } = a;
+    const { facts, name, shownName, local } = a;
 
-    const scope = firstMatch(/role lacks (\S+)/, cause) ?? firstMatch(/needs "([^"]+)"/, detail);
+    const scope = facts?.code === 'role_lacks_scope' ? facts.scope : null;
     return {
       meaning: `${shownName} is known, but its role does not allow this${scope ? ` (it needs "${printable(scope, 60)}")` : ''}.`,
       fix: 'Do it with an account whose role allows it (admin or operator for approving, revoking and cleaning), or give the person such an account.',
@@ -221,10 +220,10 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   too_many_attempts: (a) => {
-    const { record, cause, shownName } = a;
+    const { record, facts, shownName } = a;
 
-    const seconds = firstMatch(/for (\d+) s/, cause);
-    if (/queue full/.test(cause)) {
+    const seconds = facts?.code === 'throttled' ? String(facts.seconds) : null;
+    if (facts?.code === 'hasher_busy') {
       return {
         meaning: 'The server was too busy checking passwords and asked the client to retry in a second.',
         fix: 'Nothing, unless it repeats: then move scripts from passwords to tokens, which cost no password hashing.',
@@ -277,13 +276,9 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   request_conflict: (a) => {
-    const { record, detail, target, any } = a;
-    const facts = causeOf(record.details);
-    if (facts?.code === 'certificate_held' || /already holds/.test(detail)) {
-      const keys =
-        facts?.code === 'certificate_held'
-          ? ` Certificate ${printable(facts.serial, 64)} (valid until ${printable(facts.notAfter, 40)}) is for key SHA-256 ${printable(facts.heldKeySha256, 64)}; the request came with key SHA-256 ${printable(facts.requestedKeySha256, 64)}.`
-          : '';
+    const { facts, detail, target, any } = a;
+    if (facts?.code === 'certificate_held') {
+      const keys = ` Certificate ${printable(facts.serial, 64)} (valid until ${printable(facts.notAfter, 40)}) is for key SHA-256 ${printable(facts.heldKeySha256, 64)}; the request came with key SHA-256 ${printable(facts.requestedKeySha256, 64)}.`;
       // Anyone may submit a CSR: a conflict alone is no reason to revoke a healthy host.
       return {
         meaning: `${target ?? 'The name'} already holds a valid certificate, and the request came with a different CSR (a new key).${keys}`,
@@ -486,6 +481,7 @@ export function adviceFor(record: AuditRecord, ctx: CommandContext): Advice | nu
   }
   return ADVISORS[reason]({
     record,
+    facts: causeOf(record.details),
     ctx,
     cause,
     detail,
