@@ -9,9 +9,11 @@ import { ANONYMOUS, type Clock, type Principal } from '../types.js';
 import { isLoopbackAddress } from '../util/address.js';
 import { type AccountDeps, openDigestSecrets } from './accounts.js';
 import { buildChallenges } from './challenge.js';
+import type { AuthOutcome, AuthSettings, CredentialsInput, TokenVerifier } from './credentials.js';
 import { AuthFailure, type SchemeName } from './failure.js';
 import type { FailureLimiter } from './limiter.js';
-import { HasherBusyError, type PasswordHasher } from './passwords.js';
+import type { PasswordHasher } from './passwords.js';
+import { enabledSchemes, inWords, schemeOf, unsupported } from './scheme-policy.js';
 import { parseAuthorization } from './schemes/authorization.js';
 import { parseBasicCredentials } from './schemes/basic.js';
 import type { ClientCertificateVerifier } from './schemes/client-certificate.js';
@@ -26,36 +28,9 @@ import {
 import type { DigestNonces } from './schemes/digest-nonce.js';
 import { scopesOfRole } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
+import { SecretChecks } from './secret-checks.js';
 
-export interface AuthSettings {
-  realm: string;
-  basic: boolean;
-  digest: boolean;
-  digestAlgorithms: DigestAlgorithm[];
-  bearer: boolean;
-}
-
-export interface CredentialsInput {
-  authorization: string | undefined;
-  method: string;
-  /** The request-target (path and query), which a digest response must name. */
-  target: string;
-  address: string;
-  /** True when the connection is plain HTTP: Basic is then refused except from loopback. */
-  plainHttp: boolean;
-  /** The certificate the client presented in the TLS handshake, DER, if any. */
-  clientCertificate?: Buffer | undefined;
-}
-
-export interface AuthOutcome {
-  principal: Principal;
-  /** e.g. Authentication-Info after a digest success (RFC 7616 §3.5). */
-  headers: Record<string, string>;
-}
-
-export interface TokenVerifier {
-  verify(token: string): Promise<Principal>;
-}
+export type { AuthOutcome, AuthSettings, CredentialsInput, TokenVerifier };
 
 export interface AuthenticatorDeps {
   store: AuthStore;
@@ -71,8 +46,6 @@ export interface AuthenticatorDeps {
   clientCertificates?: ClientCertificateVerifier;
 }
 
-const LOGIN_HINT = 'check the user name and password; run `certmaster login --server URL` to sign in again';
-
 /** How long a userhash index may be used, and how soon a miss may rebuild it (bounds the work a stranger can cause). */
 const USERHASH_INDEX_MAX_AGE_MS = 30_000;
 const USERHASH_INDEX_MIN_AGE_MS = 2_000;
@@ -80,7 +53,11 @@ const USERHASH_INDEX_MIN_AGE_MS = 2_000;
 export class Authenticator {
   private readonly userhashIndex = new Map<string, { builtAt: number; names: Map<string, string> }>();
 
-  constructor(private readonly deps: AuthenticatorDeps) {}
+  private readonly secrets: SecretChecks;
+
+  constructor(private readonly deps: AuthenticatorDeps) {
+    this.secrets = new SecretChecks(deps);
+  }
 
   /**
    * Missing credentials are not a failure here: the caller is anonymous until a route needs more.
@@ -166,145 +143,18 @@ export class Authenticator {
    * Checks a user name and password, throttled, at the same cost whether or not the user exists.
    * Shared by Basic and the OAuth password grant.
    */
-  async verifyPassword(
+  verifyPassword(
     userId: string,
     password: string,
     address: string,
     scheme: SchemeName | undefined,
   ): Promise<UserRecord> {
-    const { limiter, store, hasher } = this.deps;
-    const user = await store.getUser(userId);
-    // Throttled means 429 for every attempt, right or wrong: answering a recently verified password
-    // 200 while wrong guesses get a cheap 429 would tell a guesser which guess was right.
-    this.throttle(address, userId, scheme);
-    // A repeat of a password verified moments ago is not a guess; anything else counts as one
-    // while it is being checked, so parallel guesses cannot outrun the throttle.
-    const repeat = user !== null && hasher.isCachedSuccess(user.passwordHash, password);
-    const end = repeat ? () => undefined : limiter.begin(address, userId);
-    let result: { ok: boolean; needsRehash: boolean };
-    try {
-      result = await hasher.verify(user?.passwordHash ?? null, password);
-    } catch (e) {
-      end();
-      if (e instanceof HasherBusyError) {
-        throw new AuthFailure(
-          'too_many_attempts',
-          'the server is busy checking passwords',
-          'try again in a second',
-          { code: 'hasher_busy' },
-          {
-            retryAfterSeconds: 1,
-            claimedName: userId,
-            ...(scheme ? { scheme } : {}),
-          },
-        );
-      }
-      throw e;
-    }
-    end();
-    if (!user || !result.ok) {
-      limiter.recordFailure(address, userId);
-      throw new AuthFailure(
-        'credentials_invalid',
-        'the user name or password is not right',
-        LOGIN_HINT,
-        user
-          ? { code: 'password_mismatch', account: user.name }
-          : { code: 'unknown_user', name: userId, hashed: false },
-        {
-          claimedName: userId,
-          ...(scheme ? { scheme } : {}),
-        },
-      );
-    }
-    if (user.disabled) {
-      throw new AuthFailure(
-        'account_disabled',
-        'this account is disabled',
-        'ask an administrator to run `certmaster user enable NAME`',
-        { code: 'account_disabled', account: user.name, kind: 'user' },
-        { claimedName: userId, ...(scheme ? { scheme } : {}) },
-      );
-    }
-    limiter.recordSuccess(address, userId);
-    if (result.needsRehash) {
-      // Argon2 parameters were raised since this hash was made: upgrade it now that we know the password.
-      await store.updateUser(user.name, { passwordHash: await hasher.hash(password) }, this.deps.clock.now());
-    }
-    return user;
+    return this.secrets.verifyPassword(userId, password, address, scheme);
   }
 
   /** A confidential client's secret (client_credentials), checked like a password. */
-  async verifyClient(clientId: string, secret: string, address: string): Promise<OAuthClientRecord> {
-    const client = await this.deps.store.getClient(clientId);
-    this.throttle(address, `client:${clientId}`, 'basic');
-    const repeat = client !== null && this.deps.hasher.isCachedSuccess(client.secretHash, secret);
-    const end = repeat ? () => undefined : this.deps.limiter.begin(address, `client:${clientId}`);
-    const result = await this.deps.hasher
-      .verify(client?.secretHash ?? null, secret)
-      .finally(end)
-      .catch((e: unknown) => {
-        if (e instanceof HasherBusyError) {
-          throw new AuthFailure(
-            'too_many_attempts',
-            'the server is busy checking secrets',
-            'try again in a second',
-            { code: 'hasher_busy' },
-            {
-              retryAfterSeconds: 1,
-            },
-          );
-        }
-        throw e;
-      });
-    if (!client || !result.ok) {
-      this.deps.limiter.recordFailure(address, `client:${clientId}`);
-      throw new AuthFailure(
-        'credentials_invalid',
-        'the client id or secret is not right',
-        'check the service account credentials',
-        client
-          ? { code: 'client_secret_mismatch', client: clientId }
-          : { code: 'unknown_client', client: clientId },
-        {
-          claimedName: clientId,
-          scheme: 'basic',
-        },
-      );
-    }
-    if (client.disabled) {
-      throw new AuthFailure(
-        'account_disabled',
-        'this client is disabled',
-        'ask an administrator to enable it',
-        { code: 'account_disabled', account: clientId, kind: 'client' },
-        {
-          claimedName: clientId,
-          scheme: 'basic',
-        },
-      );
-    }
-    this.deps.limiter.recordSuccess(address, `client:${clientId}`);
-    return client;
-  }
-
-  private throttle(address: string, account: string | null, scheme: SchemeName | undefined): void {
-    const wait = this.deps.limiter.retryAfter(address, account);
-    if (wait > 0) {
-      const secs = Math.ceil(wait);
-      const inSecs = `${secs} second${secs === 1 ? '' : 's'}`;
-      throw new AuthFailure(
-        'too_many_attempts',
-        `too many failed attempts; try again in ${inSecs}`,
-        `wait ${inSecs} (see Retry-After) and check the credentials before trying again`,
-        { code: 'throttled', address, account, seconds: Math.ceil(wait) },
-        {
-          retryAfterSeconds: wait,
-          ...(account ? { claimedName: account } : {}),
-          ...(scheme ? { scheme } : {}),
-        },
-      );
-    }
+  verifyClient(clientId: string, secret: string, address: string): Promise<OAuthClientRecord> {
+    return this.secrets.verifyClient(clientId, secret, address);
   }
 
   private async basic(token68: string | null, input: CredentialsInput): Promise<AuthOutcome> {
@@ -376,10 +226,10 @@ export class Authenticator {
         { scheme: 'digest' },
       );
     }
-    this.throttle(input.address, null, 'digest');
+    this.secrets.throttle(input.address, null, 'digest');
     const user = await this.findDigestUser(resp.username, resp.userhash, resp.algorithm, settings.realm);
     const claimed = user?.name ?? (resp.userhash ? 'hashed user name' : resp.username);
-    this.throttle(input.address, user?.name ?? resp.username, 'digest');
+    this.secrets.throttle(input.address, user?.name ?? resp.username, 'digest');
     const secrets = user ? openDigestSecrets(this.deps.box, user) : null;
     const ha1 = secrets && secrets.realm === settings.realm ? secrets.ha1[resp.algorithm] : undefined;
     if (!user || !ha1) {
@@ -497,76 +347,5 @@ export function userPrincipal(user: UserRecord, method: 'basic' | 'digest' | 'ac
   };
 }
 
-function schemeOf(scheme: string | null): { scheme?: SchemeName } {
-  return scheme === 'basic' || scheme === 'digest' || scheme === 'bearer' ? { scheme } : {};
-}
-
-/**
- * Scheme names that may be repeated back: the IANA HTTP Authentication Scheme Registry, plus NTLM.
- * Any other "scheme" is not echoed: `Authorization: TOKEN`, a token sent without "Bearer", makes the
- * token itself the scheme name, and it must reach neither the answer nor the log.
- */
-const KNOWN_SCHEMES = new Map(
-  [
-    'Basic',
-    'Bearer',
-    'Concealed',
-    'Digest',
-    'DPoP',
-    'GNAP',
-    'HOBA',
-    'Mutual',
-    'Negotiate',
-    'NTLM',
-    'OAuth',
-    'PrivateToken',
-    'SCRAM-SHA-1',
-    'SCRAM-SHA-256',
-    'vapid',
-  ].map((name) => [name.toLowerCase(), name]),
-);
-
-/** The schemes this caller may use, in the order challenges offer them. */
-function enabledSchemes(settings: AuthSettings, input: CredentialsInput): string[] {
-  return [
-    ...(settings.bearer ? ['Bearer'] : []),
-    ...(settings.digest ? ['Digest'] : []),
-    ...(settings.basic && (!input.plainHttp || isLoopbackAddress(input.address)) ? ['Basic'] : []),
-  ];
-}
-
-/** "Basic", "Basic or Bearer", "Bearer, Digest or Basic". */
-export function inWords(schemes: string[]): string {
-  if (schemes.length <= 1) return schemes[0] ?? 'no scheme';
-  return `${schemes.slice(0, -1).join(', ')} or ${schemes[schemes.length - 1]}`;
-}
-
-/**
- * A CLI user cannot see WWW-Authenticate headers, so the hint names the schemes that are on, in words;
- * which schemes are on is no secret (every 401 lists them).
- */
-function unsupported(scheme: string, enabled: string[], why?: string): AuthFailure {
-  const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
-  const shown = known ?? `an unregistered scheme of ${scheme.length} characters`;
-  return new AuthFailure(
-    'scheme_unsupported',
-    why ??
-      (known
-        ? `this server does not accept the ${known} authentication scheme`
-        : 'this server does not accept that authentication scheme; a token goes after "Bearer "'),
-    enabled.length === 0
-      ? 'this server accepts no authentication scheme here; ask its operator'
-      : `this server accepts ${inWords(enabled)}: use ${enabled.length === 1 ? 'that' : 'one of those'}${enabled.includes('Bearer') ? ' (`certmaster login` gets a Bearer token)' : ''}`,
-    why ? `${shown}: ${why}` : `scheme ${shown} not enabled`,
-    {
-      facts: {
-        code: 'scheme_disabled',
-        scheme: known ?? 'unregistered',
-        enabled,
-        ...(why ? { plainHttp: true } : {}),
-      },
-    },
-  );
-}
-
 export type { AccountDeps };
+export { inWords };
