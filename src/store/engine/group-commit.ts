@@ -4,6 +4,8 @@
  * hears "done" before the COMMIT that made its operation durable has returned.
  */
 
+import { MicroBatcher } from '../../util/micro-batcher.js';
+
 export interface GroupCommitHooks {
   /**
    * Opens a transaction, awaits `body`, commits. When anything fails it rolls back and rejects; the
@@ -22,12 +24,6 @@ export interface GroupCommitOptions {
   maxBatchSize: number;
 }
 
-interface QueuedOperation {
-  run(): Promise<unknown>;
-  resolve(value: unknown): void;
-  reject(reason: unknown): void;
-}
-
 export class StoreClosedError extends Error {
   constructor() {
     super('the store is closed');
@@ -36,20 +32,23 @@ export class StoreClosedError extends Error {
 }
 
 export class GroupCommitQueue {
-  readonly #hooks: GroupCommitHooks;
-  readonly #maxBatchSize: number;
-  #queue: QueuedOperation[] = [];
-  #scheduled = false;
-  #flushing = false;
+  readonly #batcher: MicroBatcher<() => Promise<unknown>, unknown>;
   #closed = false;
-  #idleWaiters: Array<() => void> = [];
 
   constructor(hooks: GroupCommitHooks, options: GroupCommitOptions) {
     if (!Number.isSafeInteger(options.maxBatchSize) || options.maxBatchSize < 1) {
       throw new RangeError('maxBatchSize must be a positive integer');
     }
-    this.#hooks = hooks;
-    this.#maxBatchSize = options.maxBatchSize;
+    this.#batcher = new MicroBatcher({
+      maxBatch: options.maxBatchSize,
+      run: async (operations) => {
+        const outcomes: Array<PromiseSettledResult<unknown>> = [];
+        await hooks.runBatch(async () => {
+          for (const operation of operations) outcomes.push(await hooks.runIsolated(operation));
+        });
+        return outcomes;
+      },
+    });
   }
 
   /** Queues `operation` for the next batch; settles after that batch's commit. */
@@ -57,69 +56,12 @@ export class GroupCommitQueue {
     if (this.#closed) {
       return Promise.reject(new StoreClosedError());
     }
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: operation, resolve: resolve as (value: unknown) => void, reject });
-      this.#schedule();
-    });
+    return this.#batcher.submit(operation) as Promise<T>;
   }
 
   /** Refuses new operations and resolves once every queued one has settled. */
   close(): Promise<void> {
     this.#closed = true;
-    if (this.#isIdle()) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  #isIdle(): boolean {
-    return this.#queue.length === 0 && !this.#flushing && !this.#scheduled;
-  }
-
-  #schedule(): void {
-    if (this.#scheduled || this.#flushing) {
-      return;
-    }
-    this.#scheduled = true;
-    // setImmediate, not a microtask: it runs after the poll phase, so every request the event loop
-    // received in this turn has had its chance to join the batch.
-    setImmediate(() => {
-      this.#scheduled = false;
-      void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    const batch = this.#queue.splice(0, this.#maxBatchSize);
-    const outcomes: Array<PromiseSettledResult<unknown>> = [];
-    try {
-      await this.#hooks.runBatch(async () => {
-        for (const operation of batch) {
-          outcomes.push(await this.#hooks.runIsolated(() => operation.run()));
-        }
-      });
-      batch.forEach((operation, index) => {
-        const outcome = outcomes[index];
-        if (outcome?.status === 'fulfilled') {
-          operation.resolve(outcome.value);
-        } else {
-          operation.reject(outcome === undefined ? new Error('operation did not run') : outcome.reason);
-        }
-      });
-    } catch (error) {
-      for (const operation of batch) {
-        operation.reject(error);
-      }
-    } finally {
-      this.#flushing = false;
-      if (this.#queue.length > 0) {
-        this.#schedule();
-      } else if (this.#isIdle()) {
-        for (const wake of this.#idleWaiters.splice(0)) {
-          wake();
-        }
-      }
-    }
+    return this.#batcher.whenIdle();
   }
 }
