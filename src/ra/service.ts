@@ -2,34 +2,27 @@
  * The registration authority: decides whether a CSR may become a certificate, for whom, and when.
  * It takes its collaborators as narrow interfaces, so a test builds a real one over a real store.
  */
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { type Actor, type AuditSink, auditEvent } from '../audit/event.js';
+import type { Actor, AuditSink } from '../audit/event.js';
 import type { AuditKind } from '../audit/types.js';
-import type { LeafRequest, SignedLeaf } from '../ca/authority.js';
-import { CsrError, parseCsr, pemToDer } from '../ca/csr.js';
-import { DEFAULT_LEAF_PROFILE, LEAF_PROFILES, type LeafProfileName } from '../ca/profiles.js';
-import {
-  parseRevocationReason,
-  REVOCATION_REASONS,
-  type RevocationReason,
-} from '../ca/revocation-reasons.js';
+import { DEFAULT_LEAF_PROFILE, type LeafProfileName } from '../ca/profiles.js';
 import type { AutosignPolicy } from '../domain/autosign.js';
 import { validateRequestedNames } from '../domain/names.js';
 import { type ReservedNames, reservedAmong } from '../domain/reserved-names.js';
 import type { Store } from '../store/certificates/store.js';
 import { SerialCollisionError } from '../store/certificates/store.js';
-import type {
-  CertificateRequest,
-  Clock,
-  IssuedCertificate,
-  ParsedCsr,
-  Principal,
-  RequestState,
-} from '../types.js';
+import type { CertificateRequest, Clock, IssuedCertificate, Principal, RequestState } from '../types.js';
+import { audited } from './audited.js';
+import { certificateConflict, pendingConflict } from './conflicts.js';
+import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
 import type { EnrollerRegistry } from './enrollers/index.js';
 import { PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
-import type { TriggerEvent, TriggerOutcome } from './triggers.js';
+import { notFound, notPending } from './operator-refusals.js';
+import { Revocations } from './revocations.js';
+import { type Signer, signRequest, type Triggers, veto } from './signing.js';
+
+export { normalizeSerial } from './operator-refusals.js';
+export type { Signer, Triggers } from './signing.js';
 
 export interface RaPolicy {
   autosign: AutosignPolicy;
@@ -41,14 +34,6 @@ export interface RaPolicy {
   pendingRetryAfterSeconds: number;
   /** Names only an operator signs: the server's own, loopback, and `ra.reserved_names`. */
   reserved: ReservedNames;
-}
-
-export interface Signer {
-  issueLeaf(req: LeafRequest): SignedLeaf;
-}
-
-export interface Triggers {
-  run(event: TriggerEvent): Promise<TriggerOutcome>;
 }
 
 export interface SubmitInput {
@@ -104,51 +89,20 @@ export class RegistrationAuthority {
       enrollers: EnrollerRegistry;
       audit?: AuditSink;
     },
-  ) {}
+  ) {
+    this.revocations = new Revocations({ ...deps, observer: () => this.observer });
+  }
 
-  /**
-   * Records the action before it happens (if that record cannot be written, nothing happens: fail
-   * closed, as Vault does) and its outcome after, both under the caller's request id.
-   */
-  private async audited<T>(
+  private readonly revocations: Revocations;
+
+  private audited<T>(
     kind: AuditKind,
     actor: Actor,
     target: string | null,
     action: () => Promise<T>,
     describe: (result: T) => { target?: string; details?: Record<string, unknown> },
   ): Promise<T> {
-    const audit = this.deps.audit;
-    if (!audit) return action();
-    await audit.record(auditEvent(this.deps.clock.now(), actor, kind, 'request', 'success', { target }));
-    let result: T;
-    try {
-      result = await action();
-    } catch (e) {
-      if (e instanceof PolicyFailure) {
-        await audit.record(
-          auditEvent(this.deps.clock.now(), actor, kind, 'response', 'failure', {
-            target,
-            reason: e.reason,
-            cause: e.internalCause,
-            told: { status: e.status, detail: e.message, hint: e.hint },
-            details: {
-              ...(e.problems.length > 0 ? { problems: e.problems } : {}),
-              ...(e.facts ? { cause: e.facts } : {}),
-            },
-          }),
-        );
-        e.recorded = true;
-      }
-      throw e;
-    }
-    const facts = describe(result);
-    await audit.record(
-      auditEvent(this.deps.clock.now(), actor, kind, 'response', 'success', {
-        target: facts.target ?? target,
-        details: facts.details ?? {},
-      }),
-    );
-    return result;
+    return audited(this.deps, kind, actor, target, action, describe);
   }
 
   get retryAfterSeconds(): number {
@@ -233,7 +187,7 @@ export class RegistrationAuthority {
         decision.field ? { field: decision.field } : {},
       );
     }
-    await this.veto({ event: 'request', phase: 'pre', ...event });
+    await veto(this.deps.triggers, { event: 'request', phase: 'pre', ...event });
 
     // Reserved names wait for an operator whatever the autosign policy or the caller's identity allows.
     const reserved = reservedAmong(policy.reserved, allNames).length > 0;
@@ -246,7 +200,9 @@ export class RegistrationAuthority {
     }
 
     for (let draw = 1; ; draw++) {
-      const certificate = autosign ? this.sign(request, csr.spki, policy, now) : null;
+      const certificate = autosign
+        ? signRequest(this.deps.signer, request, csr.spki, policy.leafValidityDays, now)
+        : null;
       const toStore: CertificateRequest = certificate
         ? {
             ...request,
@@ -280,39 +236,9 @@ export class RegistrationAuthority {
           case 'existing':
             return { request: outcome.request, certificate: outcome.certificate, existing: true };
           case 'conflict_pending':
-            throw new PolicyFailure(
-              'request_conflict',
-              `a different CSR for ${request.commonName} has been waiting for approval since ${outcome.existing.createdAt.toISOString()}`,
-              'wait until an operator signs or rejects the pending request, then submit again; an operator can see it with `certmaster ca list --pending`',
-              {
-                field: 'commonName',
-                facts: {
-                  code: 'request_pending',
-                  name: request.commonName,
-                  since: outcome.existing.createdAt.toISOString(),
-                },
-              },
-            );
+            throw pendingConflict(request, outcome.existing);
           case 'conflict_certificate':
-            // The caller may be anyone: it learns only that the name is taken. The serial, expiry and
-            // both keys are for the operator, who must not revoke a healthy host because a stranger asked.
-            throw new PolicyFailure(
-              'request_conflict',
-              `${request.commonName} already holds a valid certificate for another key`,
-              'if this is your host and it lost its key, ask the operator of this CA, quoting the request id',
-              {
-                field: 'commonName',
-                cause: `${request.commonName} holds certificate ${outcome.existing.serial} (valid until ${outcome.existing.notAfter.toISOString()}) for key SHA-256 ${certificateKeyFingerprint(outcome.existing.certificatePem)}; the request's key is SHA-256 ${keyFingerprint(csr.spki)}`,
-                facts: {
-                  code: 'certificate_held',
-                  name: request.commonName,
-                  serial: outcome.existing.serial,
-                  notAfter: outcome.existing.notAfter.toISOString(),
-                  heldKeySha256: certificateKeyFingerprint(outcome.existing.certificatePem),
-                  requestedKeySha256: keyFingerprint(csr.spki),
-                },
-              },
-            );
+            throw certificateConflict(request, outcome.existing, csr.spki);
         }
       } catch (e) {
         if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
@@ -374,10 +300,10 @@ export class RegistrationAuthority {
     const csr = readCsr(request.csrPem);
     const names = [...request.dnsNames, ...request.ipAddresses];
     const event = { commonName: request.commonName, names, requestId: request.id, requester: decidedBy };
-    await this.veto({ event: 'sign', phase: 'pre', ...event });
+    await veto(this.deps.triggers, { event: 'sign', phase: 'pre', ...event });
     for (let draw = 1; ; draw++) {
       const now = clock.now();
-      const certificate = this.sign(request, csr.spki, policy, now);
+      const certificate = signRequest(this.deps.signer, request, csr.spki, policy.leafValidityDays, now);
       try {
         const updated = await store.approveRequest(request.id, certificate, decidedBy, now);
         if (!updated) throw notPending(idOrName);
@@ -417,7 +343,7 @@ export class RegistrationAuthority {
       requester: decidedBy,
       ...(reason ? { reason } : {}),
     };
-    await this.veto({ event: 'reject', phase: 'pre', ...event });
+    await veto(this.deps.triggers, { event: 'reject', phase: 'pre', ...event });
     const updated = await this.deps.store.rejectRequest(request.id, decidedBy, reason, this.deps.clock.now());
     if (!updated) throw notPending(idOrName);
     await this.deps.triggers.run({ event: 'reject', phase: 'post', ...event });
@@ -425,138 +351,14 @@ export class RegistrationAuthority {
   }
 
   revoke(serialText: string, reasonText: string | undefined, actor: Actor): Promise<IssuedCertificate> {
-    return this.audited(
-      'certificate.revoke',
-      actor,
-      serialText,
-      () => this.revokeUnaudited(serialText, reasonText, actor.name),
-      (c) => ({
-        target: c.serial,
-        details: { common_name: c.commonName, reason: c.revocationReason },
-      }),
-    );
-  }
-
-  private async revokeUnaudited(
-    serialText: string,
-    reasonText: string | undefined,
-    by: string,
-  ): Promise<IssuedCertificate> {
-    const serial = normalizeSerial(serialText);
-    const reason: RevocationReason | null =
-      reasonText === undefined ? 'unspecified' : parseRevocationReason(reasonText);
-    if (!reason) {
-      throw new PolicyFailure(
-        'invalid_argument',
-        `"${reasonText}" is not a revocation reason`,
-        `use one of: ${Object.keys(REVOCATION_REASONS).join(', ')} (RFC 5280 §5.3.1)`,
-        { field: 'reason' },
-      );
-    }
-    const known = await this.deps.store.getCertificate(serial);
-    if (!known)
-      throw notFound(
-        `no certificate has serial ${serial}`,
-        'list certificates with `certmaster ca list --all`',
-      );
-    const event = {
-      commonName: known.commonName,
-      names: [...known.dnsNames, ...known.ipAddresses],
-      serial,
-      reason,
-      requester: by,
-    };
-    await this.veto({ event: 'revoke', phase: 'pre', ...event });
-    const revoked = await this.deps.store.revokeCertificate(serial, reason, this.deps.clock.now());
-    if (revoked) this.observer?.revoked(revoked.revocationReason ?? reason);
-    if (!revoked)
-      throw notFound(
-        `no certificate has serial ${serial}`,
-        'list certificates with `certmaster ca list --all`',
-      );
-    await this.deps.triggers.run({ event: 'revoke', phase: 'post', ...event });
-    return revoked;
+    return this.revocations.revoke(serialText, reasonText, actor);
   }
 
   clean(
     commonName: string,
     actor: Actor,
   ): Promise<{ requestsRemoved: number; certificatesRevoked: string[] }> {
-    return this.audited(
-      'host.clean',
-      actor,
-      commonName,
-      () => this.cleanUnaudited(commonName, actor.name),
-      (r) => ({
-        details: { requests_removed: r.requestsRemoved, certificates_revoked: r.certificatesRevoked },
-      }),
-    );
-  }
-
-  private async cleanUnaudited(
-    commonName: string,
-    by: string,
-  ): Promise<{ requestsRemoved: number; certificatesRevoked: string[] }> {
-    const name = commonName.trim().toLowerCase();
-    if (!name || name.length > 253) {
-      throw new PolicyFailure(
-        'invalid_argument',
-        'a host name is required',
-        'give the common name to clean',
-        { field: 'name' },
-      );
-    }
-    const event = { commonName: name, requester: by };
-    await this.veto({ event: 'clean', phase: 'pre', ...event });
-    const result = await this.deps.store.cleanHost(name, this.deps.clock.now());
-    for (const _ of result.certificatesRevoked) this.observer?.revoked('cessationOfOperation');
-    await this.deps.triggers.run({ event: 'clean', phase: 'post', ...event });
-    return result;
-  }
-
-  private sign(request: CertificateRequest, spki: Buffer, policy: RaPolicy, now: Date): IssuedCertificate {
-    let leaf: SignedLeaf;
-    try {
-      leaf = this.deps.signer.issueLeaf({
-        commonName: request.commonName,
-        dnsNames: request.dnsNames,
-        ipAddresses: request.ipAddresses,
-        spki,
-        validityDays: policy.leafValidityDays,
-        now,
-        profile: LEAF_PROFILES[request.profile ?? DEFAULT_LEAF_PROFILE],
-      });
-    } catch (e) {
-      throw new PolicyFailure(
-        'ca_unavailable',
-        (e as Error).message,
-        'an operator must renew or replace the CA',
-      );
-    }
-    return {
-      serial: leaf.serial,
-      requestId: request.id,
-      commonName: request.commonName,
-      dnsNames: request.dnsNames,
-      ipAddresses: request.ipAddresses,
-      notBefore: leaf.notBefore,
-      notAfter: leaf.notAfter,
-      certificatePem: leaf.pem,
-      createdAt: now,
-      revokedAt: null,
-      revocationReason: null,
-    };
-  }
-
-  private async veto(event: TriggerEvent): Promise<void> {
-    const outcome = await this.deps.triggers.run(event);
-    if (!outcome.ok) {
-      throw new PolicyFailure(
-        'request_vetoed',
-        `the ${event.phase}-${event.event} trigger ${outcome.trigger} refused: ${outcome.message}`,
-        'this site runs its own checks before acting; ask an operator what the trigger requires',
-      );
-    }
+    return this.revocations.clean(commonName, actor);
   }
 
   private async findPending(idOrName: string): Promise<CertificateRequest> {
@@ -584,78 +386,4 @@ export class RegistrationAuthority {
   private async certificateOf(request: CertificateRequest): Promise<IssuedCertificate | null> {
     return request.serial ? this.deps.store.getCertificate(request.serial) : null;
   }
-}
-
-function readCsr(pem: string): ParsedCsr {
-  try {
-    return parseCsr(pemToDer(pem, 'CERTIFICATE REQUEST'));
-  } catch (e) {
-    if (e instanceof CsrError) {
-      throw new PolicyFailure('csr_invalid', e.message, csrHint(e.field), { field: e.field });
-    }
-    throw e;
-  }
-}
-
-function csrHint(field: string): string {
-  if (field === 'signature')
-    return 'make a new CSR with the private key it names, e.g. `openssl req -new -key key.pem`';
-  return 'send one PEM-encoded PKCS#10 request ("-----BEGIN CERTIFICATE REQUEST-----"), as `openssl req -new` or `certmaster request` make';
-}
-
-function describeKey(csr: ParsedCsr): string {
-  switch (csr.key.kind) {
-    case 'rsa':
-      return `RSA ${csr.key.bits}`;
-    case 'ec':
-      return `EC ${csr.key.curve}`;
-    case 'ed25519':
-      return 'Ed25519';
-    case 'ed448':
-      return 'Ed448';
-  }
-}
-
-function nameHint(policy: RaPolicy): string {
-  return `use host names (RFC 1123: letters, digits and hyphens in dot-separated labels) or IP addresses, at most ${policy.maxNames} in all${policy.allowWildcards ? '' : ', without wildcards'}`;
-}
-
-function newRequestId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-/** Accepts upper case and colon-separated serials as openssl prints them. */
-export function normalizeSerial(text: string): string {
-  const hex = text.trim().replace(/:/g, '').toLowerCase();
-  if (!/^[0-9a-f]{1,40}$/.test(hex)) {
-    throw new PolicyFailure(
-      'invalid_argument',
-      `"${text.slice(0, 60)}" is not a certificate serial`,
-      'serials are hexadecimal, as `certmaster ca list --signed` shows them',
-      { field: 'serial' },
-    );
-  }
-  return hex;
-}
-
-function notFound(detail: string, hint: string): PolicyFailure {
-  return new PolicyFailure('not_found', detail, hint);
-}
-
-function notPending(key: string, state?: string): PolicyFailure {
-  return new PolicyFailure(
-    'not_pending',
-    `request ${key} is ${state ?? 'no longer pending'}; only pending requests can be signed or rejected`,
-    'see its state with `certmaster ca list --all`',
-  );
-}
-
-/** SHA-256 of a SubjectPublicKeyInfo, hex: what an operator compares to tell two keys apart. */
-function keyFingerprint(spki: Buffer): string {
-  return createHash('sha256').update(spki).digest('hex');
-}
-
-function certificateKeyFingerprint(pem: string): string {
-  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
-  return keyFingerprint(spki);
 }

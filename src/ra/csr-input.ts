@@ -1,0 +1,56 @@
+/** Reading a submitted CSR and describing what it holds, for the RA's decisions and its records. */
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { CsrError, parseCsr, pemToDer } from '../ca/csr.js';
+import type { ParsedCsr } from '../types.js';
+import { PolicyFailure } from './failure.js';
+
+export function readCsr(pem: string): ParsedCsr {
+  try {
+    return parseCsr(pemToDer(pem, 'CERTIFICATE REQUEST'));
+  } catch (e) {
+    if (e instanceof CsrError) {
+      throw new PolicyFailure('csr_invalid', e.message, csrHint(e.field), { field: e.field });
+    }
+    throw e;
+  }
+}
+
+function csrHint(field: string): string {
+  if (field === 'signature')
+    return 'make a new CSR with the private key it names, e.g. `openssl req -new -key key.pem`';
+  return 'send one PEM-encoded PKCS#10 request ("-----BEGIN CERTIFICATE REQUEST-----"), as `openssl req -new` or `certmaster request` make';
+}
+
+export function describeKey(csr: ParsedCsr): string {
+  switch (csr.key.kind) {
+    case 'rsa':
+      return `RSA ${csr.key.bits}`;
+    case 'ec':
+      return `EC ${csr.key.curve}`;
+    case 'ed25519':
+      return 'Ed25519';
+    case 'ed448':
+      return 'Ed448';
+  }
+}
+
+export function nameHint(policy: { maxNames: number; allowWildcards: boolean }): string {
+  return `use host names (RFC 1123: letters, digits and hyphens in dot-separated labels) or IP addresses, at most ${policy.maxNames} in all${policy.allowWildcards ? '' : ', without wildcards'}`;
+}
+
+export function newRequestId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** SHA-256 of a SubjectPublicKeyInfo, hex: what an operator compares to tell two keys apart. */
+export function keyFingerprint(spki: Buffer): string {
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+export function certificateSpki(pem: string): Buffer {
+  return new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+}
+
+export function certificateKeyFingerprint(pem: string): string {
+  return keyFingerprint(certificateSpki(pem));
+}

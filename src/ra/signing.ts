@@ -1,0 +1,66 @@
+/** Turning a decided request into a certificate, and the site's trigger veto before any action. */
+import type { LeafRequest, SignedLeaf } from '../ca/authority.js';
+import { DEFAULT_LEAF_PROFILE, LEAF_PROFILES } from '../ca/profiles.js';
+import type { CertificateRequest, IssuedCertificate } from '../types.js';
+import { PolicyFailure } from './failure.js';
+import type { TriggerEvent, TriggerOutcome } from './triggers.js';
+
+export interface Signer {
+  issueLeaf(req: LeafRequest): SignedLeaf;
+}
+
+export interface Triggers {
+  run(event: TriggerEvent): Promise<TriggerOutcome>;
+}
+
+export function signRequest(
+  signer: Signer,
+  request: CertificateRequest,
+  spki: Buffer,
+  validityDays: number,
+  now: Date,
+): IssuedCertificate {
+  let leaf: SignedLeaf;
+  try {
+    leaf = signer.issueLeaf({
+      commonName: request.commonName,
+      dnsNames: request.dnsNames,
+      ipAddresses: request.ipAddresses,
+      spki,
+      validityDays,
+      now,
+      profile: LEAF_PROFILES[request.profile ?? DEFAULT_LEAF_PROFILE],
+    });
+  } catch (e) {
+    throw new PolicyFailure(
+      'ca_unavailable',
+      (e as Error).message,
+      'an operator must renew or replace the CA',
+    );
+  }
+  return {
+    serial: leaf.serial,
+    requestId: request.id,
+    commonName: request.commonName,
+    dnsNames: request.dnsNames,
+    ipAddresses: request.ipAddresses,
+    notBefore: leaf.notBefore,
+    notAfter: leaf.notAfter,
+    certificatePem: leaf.pem,
+    createdAt: now,
+    revokedAt: null,
+    revocationReason: null,
+  };
+}
+
+/** Runs a pre trigger and refuses the action when it says no. */
+export async function veto(triggers: Triggers, event: TriggerEvent): Promise<void> {
+  const outcome = await triggers.run(event);
+  if (!outcome.ok) {
+    throw new PolicyFailure(
+      'request_vetoed',
+      `the ${event.phase}-${event.event} trigger ${outcome.trigger} refused: ${outcome.message}`,
+      'this site runs its own checks before acting; ask an operator what the trigger requires',
+    );
+  }
+}
