@@ -76,6 +76,8 @@ export interface IssuedCertificate {
   revokedAt: Date | null;
   /** RFC 5280 §5.3.1 reason name, e.g. "keyCompromise". */
   revocationReason: string | null;
+  /** The serial of the certificate this one renewed (its lineage), when it was issued by a renewal. */
+  renewedFrom?: string;
 }
 
 /** A clock, injected so expiry logic is tested by moving time, never by sleeping. */

@@ -12,6 +12,8 @@ export const AUDIT_KINDS = [
   'request.approve',
   'request.reject',
   'certificate.revoke',
+  /** A host renewed its certificate over mutual TLS (POST /v1/renewals). */
+  'certificate.renew',
   'host.clean',
   'user.change',
   'token.change',

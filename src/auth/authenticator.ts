@@ -68,7 +68,10 @@ export class Authenticator {
     const header = input.authorization;
     if (header === undefined || header.trim() === '') {
       if (input.clientCertificate && this.deps.clientCertificates) {
-        return { principal: await this.deps.clientCertificates.verify(input.clientCertificate), headers: {} };
+        const principal = await this.deps.clientCertificates.verify(input.clientCertificate, {
+          acceptExpired: input.expiredCertificateRoute === true,
+        });
+        return { principal, headers: {} };
       }
       return { principal: ANONYMOUS, headers: {} };
     }

@@ -20,6 +20,11 @@ export interface CredentialsInput {
   plainHttp: boolean;
   /** The certificate the client presented in the TLS handshake, DER, if any. */
   clientCertificate?: Buffer | undefined;
+  /**
+   * True on the one route an expired client certificate may reach (POST /v1/renewals): there it
+   * still proves who the host is, and the renewal policy (`ra.renew_after_expiry`) decides.
+   */
+  expiredCertificateRoute?: boolean;
 }
 
 export interface AuthOutcome {

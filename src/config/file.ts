@@ -161,6 +161,8 @@ function parseRaw(setting: SettingInfo, raw: string): SettingValue | null {
     }
     case 'integer':
       return /^[+-]?[0-9]{1,15}$/.test(text) ? Number(text) : null;
+    case 'number':
+      return /^[+-]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})$/.test(text) ? Number(text) : null;
     case 'string':
       return text;
   }

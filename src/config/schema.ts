@@ -60,7 +60,7 @@ type LeafSchema = z.ZodDefault<z.ZodNumber | z.ZodBoolean | z.ZodString>;
 
 function settingType(leaf: LeafSchema): SettingType {
   const inner = leaf.unwrap();
-  if (inner instanceof z.ZodNumber) return 'integer';
+  if (inner instanceof z.ZodNumber) return inner.isInt ? 'integer' : 'number';
   if (inner instanceof z.ZodBoolean) return 'boolean';
   return 'string';
 }

@@ -1,7 +1,7 @@
 /** The three kinds of setting (whole number, switch, checked string), each carrying its documentation. */
 import { z } from 'zod';
 
-export type SettingType = 'integer' | 'boolean' | 'string';
+export type SettingType = 'integer' | 'number' | 'boolean' | 'string';
 export type SettingValue = number | boolean | string;
 
 export interface SettingDoc {
@@ -22,6 +22,17 @@ export function integerSetting(min: number, max: number, fallback: number, descr
     .max(max, { error: range })
     .default(fallback)
     .register(docs, { description, allowed: `a whole number from ${min} to ${max}` });
+}
+
+/** A decimal number such as a share of a lifetime (0.66). */
+export function numberSetting(min: number, max: number, fallback: number, description: string) {
+  const range = `must be a number from ${min} to ${max}`;
+  return z
+    .number({ error: range })
+    .min(min, { error: range })
+    .max(max, { error: range })
+    .default(fallback)
+    .register(docs, { description, allowed: `a number from ${min} to ${max}, such as ${fallback}` });
 }
 
 export function booleanSetting(fallback: boolean, description: string) {

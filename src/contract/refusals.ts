@@ -282,6 +282,43 @@ export const REFUSALS = {
     layer: 'ra',
     remedy: 'List the pending requests: `certmaster ca list --pending`.',
   },
+  renewal_not_yet_open: {
+    status: 403,
+    title: 'Renewal is not open yet',
+    meaning:
+      'The certificate presented for renewal is younger than ra.renew_window of its lifetime; the answer says when renewal opens (and Retry-After how many seconds until then).',
+    oauthError: null,
+    layer: 'ra',
+    remedy: 'Renew after the time the answer gives; `certmaster agent` waits for it by itself.',
+  },
+  renewal_after_expiry_refused: {
+    status: 403,
+    title: 'An expired certificate cannot be renewed',
+    meaning:
+      'The certificate presented for renewal has expired, and ra.renew_after_expiry allows no renewal after expiry (or its grace period has ended).',
+    oauthError: null,
+    layer: 'ra',
+    remedy:
+      'Enroll the host again with an account or an enrollment token, and run `certmaster agent` so it renews in time.',
+  },
+  renewal_names_changed: {
+    status: 403,
+    title: 'A renewal may not add names',
+    meaning:
+      'The renewal CSR asks for a common name or subjectAltName the certificate being renewed does not hold.',
+    oauthError: null,
+    layer: 'ra',
+    remedy:
+      'Renew for the same names (`certmaster renew` does); enroll with an account or a token for new names.',
+  },
+  renewal_same_key: {
+    status: 403,
+    title: 'A renewal needs a new key',
+    meaning: 'The renewal CSR uses the key of the certificate being renewed, and ra.renew_same_key is false.',
+    oauthError: null,
+    layer: 'ra',
+    remedy: 'Generate a new key for the renewal (`certmaster renew` does).',
+  },
   ca_unavailable: {
     status: 503,
     title: 'The CA cannot issue certificates',

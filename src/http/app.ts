@@ -29,6 +29,7 @@ import { type OAuthPluginOptions, oauthPlugin } from './oauth.js';
 import { operatorPlugin } from './operator.js';
 import { pkiPlugin } from './pki.js';
 import { installRefusalHandlers } from './refusal-handler.js';
+import { renewalsPlugin } from './renewals.js';
 import { requestsPlugin } from './requests.js';
 import { type RevocationRoutesOptions, revocationPlugin } from './revocation.js';
 import { tokensPlugin } from './tokens-api.js';
@@ -194,6 +195,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       caPem: deps.ca.certificatePem,
       labels: deps.estLabels ?? (() => ''),
     });
+    await scope.register(renewalsPlugin, { ra: deps.ra, caPem: deps.ca.certificatePem });
     await scope.register(requestsPlugin, {
       ra: deps.ra,
       caPem: deps.ca.certificatePem,

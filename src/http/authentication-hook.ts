@@ -10,6 +10,7 @@ import type { AuditSink } from '../audit/event.js';
 import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
 import type { Clock, Principal } from '../types.js';
 import { authenticatedEvent } from './audit-events.js';
+import { RENEWALS_ROUTE } from './renewals.js';
 
 /** The certificate a TLS client presented (DER), if any; plain HTTP has none. */
 function peerCertificate(socket: Socket): Buffer | undefined {
@@ -34,6 +35,8 @@ export function authenticationHook(
       address: request.ip,
       plainHttp,
       clientCertificate: peerCertificate(request.raw.socket),
+      // An expired certificate may still identify its host here, and nowhere else (ra.renew_after_expiry).
+      expiredCertificateRoute: request.method === 'POST' && request.routeOptions.url === RENEWALS_ROUTE,
     });
     request.principal = outcome.principal;
     if (audit && !outcome.principal.anonymous) {

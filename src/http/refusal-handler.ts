@@ -126,6 +126,7 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
         field: error.field,
         problems: error.problems,
       });
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       // The RA records the refusals it decides; those raised before it (a route's own checks) are recorded here.
       return error.recorded ? sendProblem(reply, answer) : refuse(request, reply, answer, error.message);
     }

@@ -12,7 +12,7 @@ import { roleScopes } from './scope-guard.js';
 /** A PEM CSR is a few KiB even with a 4096-bit key; the body limit bounds the whole body anyway. */
 const MAX_CSR_CHARS = 32 * 1024;
 
-const requestViewSchema = {
+export const requestViewSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },

@@ -9,6 +9,7 @@ import type { CertificateAuthority } from '../ca/authority.js';
 import { loadConfig } from '../config/file.js';
 import type { Config } from '../config/schema.js';
 import { parseAutosign } from '../domain/autosign.js';
+import { parseGracePeriod } from '../domain/grace-period.js';
 import { parseReservedNames, reservedNames } from '../domain/reserved-names.js';
 import { defaultEnrollers } from '../ra/enrollers/index.js';
 import { type RaPolicy, RegistrationAuthority } from '../ra/service.js';
@@ -46,6 +47,12 @@ export function policyFrom(config: Config, serverNames: readonly string[]): RaPo
     allowDuplicateCertificates: config.ra.allow_duplicate_certificates,
     leafValidityDays: config.ca.leaf_validity_days,
     pendingRetryAfterSeconds: config.ra.pending_retry_after_seconds,
+    renewal: {
+      window: config.ra.renew_window,
+      afterExpiryMs: parseGracePeriod(config.ra.renew_after_expiry),
+      sameKey: config.ra.renew_same_key,
+      revokeOnRenew: config.ra.revoke_on_renew,
+    },
   };
 }
 

@@ -77,6 +77,9 @@ export async function startCertmasterServer(
   });
   // Issued (or rotated) now rather than on the first OCSP request, so a bad CA directory fails the start.
   revocation.ocspSigner.current();
+  // The first CRL is built before the server answers, not on the first fetch or the first timer tick:
+  // relying parties that fetch it at once find a current one, and a CA that cannot sign fails the start.
+  await revocation.crl.current();
   const outage = new AuditOutageLog(instance.layout.auditOutage);
   const expirySources = instanceExpirySources(instance);
   const metrics = new Metrics({

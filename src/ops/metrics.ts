@@ -63,6 +63,7 @@ export class Metrics {
   readonly #requestDuration: Histogram<'route' | 'method' | 'status'>;
   readonly #issued: Counter<'via'>;
   readonly #renewed: Counter;
+  readonly #renewalRefusals: Counter<'reason'>;
   readonly #revoked: Counter<'reason'>;
   readonly #webhookDeliveries: Counter<'outcome'>;
 
@@ -99,7 +100,13 @@ export class Metrics {
     });
     this.#renewed = new Counter({
       name: 'certmaster_certificates_renewed_total',
-      help: 'Certificates signed to replace one the requester already held.',
+      help: 'Certificates signed to replace one the requester already held (POST /v1/renewals).',
+      registers,
+    });
+    this.#renewalRefusals = new Counter({
+      name: 'certmaster_renewal_refusals_total',
+      help: 'Renewals the RA refused (POST /v1/renewals), by reason code.',
+      labelNames: ['reason'],
       registers,
     });
     this.#revoked = new Counter({
@@ -163,6 +170,10 @@ export class Metrics {
 
   renewed(): void {
     this.#renewed.inc();
+  }
+
+  renewalRefused(reason: string): void {
+    this.#renewalRefusals.inc({ reason: bounded(reason) });
   }
 
   /** `reason`: the RFC 5280 §5.3.1 name, e.g. "keyCompromise". */

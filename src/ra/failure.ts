@@ -15,6 +15,8 @@ export class PolicyFailure extends Refusal {
   readonly problems: Array<{ field: string; message: string }>;
   /** For the audit log and operators only: facts the caller may not learn (serials, key fingerprints). */
   readonly internalCause: string;
+  /** Seconds after which the same request may succeed (renewal not yet open): sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     reason: PolicyReason,
@@ -25,6 +27,7 @@ export class PolicyFailure extends Refusal {
       problems?: Array<{ field: string; message: string }>;
       cause?: string;
       facts?: RefusalCause;
+      retryAfterSeconds?: number;
     } = {},
   ) {
     super(reason, detail, hint, extra.facts);
@@ -32,5 +35,6 @@ export class PolicyFailure extends Refusal {
     this.field = extra.field;
     this.problems = extra.problems ?? [];
     this.internalCause = extra.cause ?? detail;
+    this.retryAfterSeconds = extra.retryAfterSeconds;
   }
 }

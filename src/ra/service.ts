@@ -18,6 +18,7 @@ import type { EnrollerRegistry } from './enrollers/index.js';
 import { PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
 import { notFound, notPending } from './operator-refusals.js';
+import { checkRenewalPolicy, type RenewalPolicy } from './renewal-policy.js';
 import { Revocations } from './revocations.js';
 import { type Signer, signRequest, type Triggers, veto } from './signing.js';
 
@@ -34,6 +35,8 @@ export interface RaPolicy {
   pendingRetryAfterSeconds: number;
   /** Names only an operator signs: the server's own, loopback, and `ra.reserved_names`. */
   reserved: ReservedNames;
+  /** When a host may renew its certificate by presenting it (`ra.renew_*`). */
+  renewal: RenewalPolicy;
 }
 
 export interface SubmitInput {
@@ -49,6 +52,11 @@ export interface SubmitInput {
    * while it is still valid.
    */
   renews?: string;
+  /**
+   * POST /v1/renewals: the renewal of `renews` answers to `ra.renew_*` (window, expiry grace, new
+   * key, revoke on renew) and may drop names but not add any, where EST asks for the same names.
+   */
+  renewal?: boolean;
   /**
    * The caller has just proved control of every name (an ACME order), so a name that holds a valid
    * certificate may get another, as ACME renewal expects (RFC 8555 §7.4 has no notion of a duplicate).
@@ -69,6 +77,8 @@ const MAX_SERIAL_DRAWS = 4;
 export interface RaObserver {
   issued(via: 'autosign' | 'operator' | 'identity'): void;
   revoked(reason: string): void;
+  renewed(): void;
+  renewalRefused(reason: string): void;
 }
 
 export class RegistrationAuthority {
@@ -130,13 +140,54 @@ export class RegistrationAuthority {
     );
   }
 
+  /**
+   * A host renews the certificate it presents (POST /v1/renewals): signed at once when the renewal
+   * policy and the host's enroller allow it, recorded with its lineage.
+   */
+  async renew(input: { csrPem: string; principal: Principal; actor: Actor }): Promise<RequestView> {
+    const serial = input.principal.certificate?.serial;
+    try {
+      const view = await this.audited(
+        'certificate.renew',
+        input.actor,
+        serial ?? null,
+        () => this.submitUnaudited({ ...input, renewal: true, ...(serial ? { renews: serial } : {}) }),
+        (v) => ({
+          target: v.request.commonName,
+          details: {
+            request_id: v.request.id,
+            state: v.request.state,
+            renewed_from: serial,
+            ...(v.certificate ? { serial: v.certificate.serial } : {}),
+          },
+        }),
+      );
+      if (!view.existing && view.certificate) this.observer?.renewed();
+      return view;
+    } catch (e) {
+      if (e instanceof PolicyFailure) this.observer?.renewalRefused(e.reason);
+      throw e;
+    }
+  }
+
   private async submitUnaudited(input: SubmitInput): Promise<RequestView> {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
     const csr = readCsr(input.csrPem);
-
-    const earlier = await store.findRequestByCsrSha256(csr.sha256);
-    if (earlier) return { request: earlier, certificate: await this.certificateOf(earlier), existing: true };
+    const earlierRequest = async (): Promise<RequestView | null> => {
+      const earlier = await store.findRequestByCsrSha256(csr.sha256);
+      return earlier && { request: earlier, certificate: await this.certificateOf(earlier), existing: true };
+    };
+    if (input.renewal !== true) {
+      const earlier = await earlierRequest();
+      if (earlier) return earlier;
+    } else if (input.renews === undefined) {
+      throw new PolicyFailure(
+        'forbidden',
+        `${input.principal.name} presented no certificate to renew`,
+        'present the certificate being renewed on the TLS connection: `certmaster renew --cert cert.pem --key key.pem`',
+      );
+    }
 
     checkKeyPolicy(csr.key, policy.minRsaBits);
     const names = validateRequestedNames(csr, {
@@ -151,7 +202,13 @@ export class RegistrationAuthority {
       });
     }
     const allNames = [...names.dnsNames, ...names.ipAddresses];
-    if (input.renews !== undefined) await this.checkRenewal(input, names.commonName, allNames);
+    if (input.renews !== undefined) {
+      await this.checkRenewal(input, names.commonName, allNames, csr.spki, policy.renewal);
+      // A renewal is judged before its CSR is looked up, so a CSR reused from enrollment cannot
+      // answer the old certificate in place of a refusal.
+      const earlier = input.renewal === true ? await earlierRequest() : null;
+      if (earlier) return earlier;
+    }
     const now = clock.now();
     const request: CertificateRequest = {
       id: newRequestId(),
@@ -200,9 +257,14 @@ export class RegistrationAuthority {
     }
 
     for (let draw = 1; ; draw++) {
-      const certificate = autosign
+      const signed = autosign
         ? signRequest(this.deps.signer, request, csr.spki, policy.leafValidityDays, now)
         : null;
+      const certificate = signed && input.renews ? { ...signed, renewedFrom: input.renews } : signed;
+      const supersede =
+        input.renewal === true && input.renews !== undefined && policy.renewal.revokeOnRenew
+          ? { serial: input.renews, reason: 'superseded' }
+          : undefined;
       const toStore: CertificateRequest = certificate
         ? {
             ...request,
@@ -219,12 +281,14 @@ export class RegistrationAuthority {
           allowDuplicateCertificates:
             policy.allowDuplicateCertificates || input.renews !== undefined || input.namesProven === true,
           now,
+          ...(supersede ? { supersede } : {}),
         });
         switch (outcome.kind) {
           case 'created':
             await this.deps.triggers.run({ event: 'request', phase: 'post', ...event });
             if (certificate) {
               this.observer?.issued(decision.kind === 'sign' ? decision.via : 'autosign');
+              if (supersede) this.observer?.revoked(supersede.reason);
               await this.deps.triggers.run({
                 event: 'sign',
                 phase: 'post',
@@ -247,8 +311,17 @@ export class RegistrationAuthority {
     }
   }
 
-  /** A renewal asks for exactly the names of the certificate it renews, which the caller presented. */
-  private async checkRenewal(input: SubmitInput, commonName: string, names: string[]): Promise<void> {
+  /**
+   * A renewal renews the certificate the caller presented: under the renewal policy (POST
+   * /v1/renewals), or for exactly the same names (EST, RFC 7030 §4.2.2).
+   */
+  private async checkRenewal(
+    input: SubmitInput,
+    commonName: string,
+    names: string[],
+    spki: Buffer,
+    renewal: RenewalPolicy,
+  ): Promise<void> {
     const current = input.renews === undefined ? null : await this.deps.store.getCertificate(input.renews);
     if (!current || input.principal.certificate?.serial !== current.serial || current.revokedAt) {
       throw new PolicyFailure(
@@ -256,6 +329,10 @@ export class RegistrationAuthority {
         `certificate ${input.renews} cannot be renewed by ${input.principal.name}`,
         'present the unrevoked certificate being renewed on the TLS connection',
       );
+    }
+    if (input.renewal === true) {
+      checkRenewalPolicy(renewal, { current, commonName, names, spki, now: this.deps.clock.now() });
+      return;
     }
     const held = [...current.dnsNames, ...current.ipAddresses].sort();
     const asked = [...names].sort();

@@ -112,6 +112,15 @@ describe('setSetting', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
+  it('takes a decimal for a number setting and a duration for the renewal grace period', () => {
+    const path = join(dataDir(), 'certmaster.toml');
+    writeConfig(path, defaultConfig());
+    assert.equal(setSetting(path, 'ra.renew_window', '0.5').ra.renew_window, 0.5);
+    assert.equal(setSetting(path, 'ra.renew_window', '0').ra.renew_window, 0);
+    assert.equal(setSetting(path, 'ra.renew_after_expiry', '7d').ra.renew_after_expiry, '7d');
+    assert.equal(loadConfig(path).ra.renew_window, 0);
+  });
+
   it('creates the file when it does not exist yet', () => {
     const path = join(dataDir(), 'certmaster.toml');
     setSetting(path, 'ca.leaf_validity_days', '30');
@@ -127,6 +136,21 @@ describe('setSetting', () => {
     ['ra.max_names', '0', 'ra.max_names: "0" is not allowed; use a whole number from 1 to 100'],
     ['ra.max_names', 'twenty', 'ra.max_names: "twenty" is not allowed; use a whole number from 1 to 100'],
     ['ra.max_names', '2.5', 'ra.max_names: "2.5" is not allowed; use a whole number from 1 to 100'],
+    [
+      'ra.renew_window',
+      '1.5',
+      'ra.renew_window: "1.5" is not allowed; use a number from 0 to 0.99, such as 0.66',
+    ],
+    [
+      'ra.renew_window',
+      'half',
+      'ra.renew_window: "half" is not allowed; use a number from 0 to 0.99, such as 0.66',
+    ],
+    [
+      'ra.renew_after_expiry',
+      '2w',
+      'ra.renew_after_expiry: "2w" is not allowed; use none, or a duration such as 30m, 12h or 7d (at most 90d) ("2w" is not none, or a duration such as 30m, 12h or 7d (at most 90d))',
+    ],
     ['ra.allow_wildcards', 'yes', 'ra.allow_wildcards: "yes" is not allowed; use true or false'],
     [
       'server.listen',

@@ -41,6 +41,10 @@ describe('config schema', () => {
         min_rsa_bits: 2048,
         allow_duplicate_certificates: false,
         pending_retry_after_seconds: 10,
+        renew_window: 0.66,
+        renew_after_expiry: 'none',
+        renew_same_key: false,
+        revoke_on_renew: false,
       },
       triggers: { dir: 'triggers', timeout_seconds: 10 },
       auth: {
@@ -80,7 +84,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 46);
+    assert.equal(SETTINGS.length, 50);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
@@ -92,6 +96,7 @@ describe('config schema', () => {
     assert.equal(autosign?.type, 'string');
     assert.equal(SETTINGS.find((s) => s.key === 'ra.max_names')?.type, 'integer');
     assert.equal(SETTINGS.find((s) => s.key === 'ra.allow_wildcards')?.type, 'boolean');
+    assert.equal(SETTINGS.find((s) => s.key === 'ra.renew_window')?.type, 'number');
   });
 
   it('fills in missing keys and sections', () => {

@@ -23,6 +23,8 @@ export async function startTestServer(
   settings: Record<string, string> = {},
   options: {
     clock?: Clock;
+    /** The RA and store use `clock` too (certificates are issued at its time), not only the front door. */
+    clockEverywhere?: boolean;
     admin?: { name: string; password: string; digest: boolean };
     /** Plain HTTP (as `serve --insecure-http`), on `host` (default 127.0.0.1, an address of this machine). */
     plainHttp?: boolean;
@@ -42,7 +44,10 @@ export async function startTestServer(
     ...(options.admin ? { admin: options.admin } : {}),
   });
   for (const [k, v] of Object.entries(settings)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
-  const instance = await openInstance(dataDir);
+  const instance = await openInstance(
+    dataDir,
+    options.clockEverywhere && options.clock ? { clock: options.clock } : {},
+  );
   const server = await startCertmasterServer(instance, {
     host: options.host ?? '127.0.0.1',
     port: 0,

@@ -55,7 +55,7 @@ export class ClientCertificateVerifier {
   }
 
   /** The principal a presented certificate proves, or an AuthFailure client_certificate_invalid saying why. */
-  async verify(der: Buffer): Promise<Principal> {
+  async verify(der: Buffer, options: { acceptExpired?: boolean } = {}): Promise<Principal> {
     let cert: X509Certificate;
     try {
       cert = new X509Certificate(der);
@@ -88,7 +88,9 @@ export class ClientCertificateVerifier {
         claimed,
       );
     }
-    if (now > notAfter) {
+    // Past notAfter, the certificate still identifies its host where the caller allows it (renewal
+    // after expiry, which the renewal policy grants or refuses); everything else is still checked.
+    if (now > notAfter && options.acceptExpired !== true) {
       throw invalid(
         `the client certificate expired at ${notAfter.toISOString()}`,
         REENROLL_HINT,

@@ -1,8 +1,9 @@
 /** Settings of issuance: the CA, the registration authority's policy and its triggers. */
 import { AUTOSIGN_ALLOWED } from '../../domain/autosign.js';
+import { parseGracePeriod, RENEW_AFTER_EXPIRY_ALLOWED } from '../../domain/grace-period.js';
 import { RESERVED_NAMES_ALLOWED } from '../../domain/reserved-names.js';
 import { checkAutosign, checkPublicUrl, checkRelativeOrAbsolutePath, checkReservedNames } from '../checks.js';
-import { booleanSetting, integerSetting, stringSetting } from '../setting-kinds.js';
+import { booleanSetting, checkBy, integerSetting, numberSetting, stringSetting } from '../setting-kinds.js';
 
 export const caShape = {
   leaf_validity_days: integerSetting(
@@ -68,6 +69,26 @@ export const raShape = {
     3600,
     10,
     'Retry-After, in seconds, told to clients whose request is pending.',
+  ),
+  renew_window: numberSetting(
+    0,
+    0.99,
+    0.66,
+    "Share of a certificate's lifetime after which its holder may renew it (POST /v1/renewals); 0 lets it renew at any time. An earlier renewal is refused with the time renewal opens.",
+  ),
+  renew_after_expiry: stringSetting(
+    'none',
+    RENEW_AFTER_EXPIRY_ALLOWED,
+    "How long after expiry a certificate may still renew itself (its only use once expired), like step-ca's allowRenewalAfterExpiry; none refuses renewal after expiry.",
+    checkBy(parseGracePeriod),
+  ),
+  renew_same_key: booleanSetting(
+    false,
+    'Whether a renewal may keep the key of the certificate it renews; by default a new key is required.',
+  ),
+  revoke_on_renew: booleanSetting(
+    false,
+    'Whether a renewal revokes the certificate it replaces (reason superseded); by default the old one stays valid until it expires.',
   ),
 };
 

@@ -1,6 +1,6 @@
 /** What to do about the ACME protocol's refusals (RFC 8555 §6.7): the ACME client, not certmaster, acts on most. */
 import type { Reason } from '../../contract/refusals.js';
-import type { Advisor } from './advice.js';
+import type { Advisor } from './advisor.js';
 
 type AcmeReason = Extract<Reason, `acme_${string}`>;
 

@@ -7,6 +7,8 @@ import { causeOf, type RefusalCause } from '../../contract/refusal-cause.js';
 import { isReason, type Reason, statusOfReason } from '../../contract/refusals.js';
 import { ACME_ADVISORS } from './advice-acme.js';
 import { credentialsInvalidAdvice, tokenInvalidAdvice, tokenRevokedAdvice } from './advice-credentials.js';
+import { RENEWAL_ADVISORS } from './advice-renewal.js';
+import type { Advisor } from './advisor.js';
 import {
   type Advice,
   anyTarget,
@@ -20,27 +22,7 @@ import {
   stringDetail,
 } from './text.js';
 
-/** What an advisor reads: the record, where commands point, and the names it can show. */
-export interface AdviceInput {
-  record: AuditRecord;
-  /** The typed cause the record carries, when it has one (src/contract/refusal-cause.ts). */
-  facts: RefusalCause | null;
-  ctx: CommandContext;
-  cause: string;
-  detail: string;
-  /** The caller's account as a shell word, or NAME. */
-  name: string;
-  /** The caller's account as text, or "the caller". */
-  shownName: string;
-  /** The host acted on, when the record names one (not a route). */
-  target: string | null;
-  /** The host as a shell word, or NAME. */
-  cn: string;
-  local: string;
-  any: string;
-}
-
-export type Advisor = (a: AdviceInput) => Advice;
+export type { AdviceInput, Advisor } from './advisor.js';
 
 const ADVISORS: Record<Reason, Advisor> = {
   credentials_missing: (a) => {
@@ -404,6 +386,7 @@ const ADVISORS: Record<Reason, Advisor> = {
     command: `certmaster doctor ${a.local}`,
   }),
   ...ACME_ADVISORS,
+  ...RENEWAL_ADVISORS,
 };
 
 /** What to do about a refusal, from its reason code and, where the code is ambiguous, its internal cause. */

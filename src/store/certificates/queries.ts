@@ -77,6 +77,7 @@ export function createQueries(db: Kysely<StoreDatabase>) {
         created_at: p.created_at,
         revoked_at: p.revoked_at,
         revocation_reason: p.revocation_reason,
+        renewed_from: p.renewed_from,
       }),
     ),
 

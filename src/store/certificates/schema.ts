@@ -62,6 +62,8 @@ export interface CertificatesTable {
   created_at: Millis;
   revoked_at: ColumnType<number | string | null, number | null, number | null>;
   revocation_reason: string | null;
+  /** The serial this certificate renewed; null when it was not issued by a renewal. */
+  renewed_from: string | null;
 }
 
 export interface CrlsTable {
@@ -113,6 +115,7 @@ export interface CertificateInsertRow {
   created_at: number;
   revoked_at: number | null;
   revocation_reason: string | null;
+  renewed_from: string | null;
 }
 
 const REQUEST_STATES: ReadonlySet<string> = new Set<RequestState>(['pending', 'issued', 'rejected']);
@@ -179,6 +182,7 @@ export function certificateToRow(certificate: IssuedCertificate): CertificateIns
     created_at: toMillis(certificate.createdAt),
     revoked_at: certificate.revokedAt === null ? null : toMillis(certificate.revokedAt),
     revocation_reason: certificate.revocationReason,
+    renewed_from: certificate.renewedFrom ?? null,
   };
 }
 
@@ -195,5 +199,6 @@ export function rowToCertificate(row: CertificateRow): IssuedCertificate {
     createdAt: fromMillis(row.created_at),
     revokedAt: fromOptionalMillis(row.revoked_at),
     revocationReason: row.revocation_reason,
+    ...(row.renewed_from ? { renewedFrom: row.renewed_from } : {}),
   };
 }

@@ -17,6 +17,11 @@ export interface SubmitOptions {
   /** When false, a valid (unrevoked, unexpired at `now`) certificate for the CN is a conflict. */
   allowDuplicateCertificates: boolean;
   now: Date;
+  /**
+   * Revoke this certificate (a renewal's predecessor, `ra.revoke_on_renew`) in the same transaction
+   * that stores the new one, so a host never ends up with neither or both.
+   */
+  supersede?: { serial: string; reason: string };
 }
 
 export type CertificateFilter = 'valid' | 'revoked' | 'all';

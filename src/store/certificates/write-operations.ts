@@ -139,6 +139,10 @@ export async function submitRequest(
   }
   if (certificate !== null) {
     await insertCertificate(ctx, q, certificate);
+    if (options.supersede) {
+      const { serial, reason } = options.supersede;
+      await ctx.run(q.revokeCertificate.bind({ serial, reason, at: toMillis(options.now) }));
+    }
   }
   return { kind: 'created', request, certificate };
 }

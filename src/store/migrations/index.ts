@@ -89,6 +89,17 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
     },
   },
   '0006_acme': { up: createAcmeTables },
+  // Lineage: which certificate a renewal replaced, so operators can follow a host's certificates.
+  '0007_renewal_lineage': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('certificates').addColumn('renewed_from', 'text').execute();
+      await db.schema
+        .createIndex('certificates_renewed_from')
+        .on('certificates')
+        .column('renewed_from')
+        .execute();
+    },
+  },
 };
 
 function versionOf(migrationName: string): number {
