@@ -32,5 +32,7 @@ export function certificateJson(c: IssuedCertificate) {
     revoked_at: c.revokedAt?.toISOString() ?? null,
     revocation_reason: c.revocationReason,
     request_id: c.requestId,
+    /** Lineage: the serial this certificate renewed, null when it was not issued by a renewal. */
+    renewed_from: c.renewedFrom ?? null,
   };
 }

@@ -37,6 +37,7 @@ function certificateRow(c: CertificateView): string[] {
     safe(c.common_name),
     safe([...c.dns_names, ...c.ip_addresses].join(',')),
     c.not_after,
+    c.renewed_from ?? '',
   ];
 }
 
@@ -85,7 +86,15 @@ export function registerCa(program: Command): void {
         if (status) {
           if (showRequests) process.stdout.write('\n');
           if (certificates.length === 0) process.stdout.write('No certificates.\n');
-          else printTable(certificates.map(certificateRow), ['SERIAL', 'STATUS', 'CN', 'NAMES', 'NOT AFTER']);
+          else
+            printTable(certificates.map(certificateRow), [
+              'SERIAL',
+              'STATUS',
+              'CN',
+              'NAMES',
+              'NOT AFTER',
+              'RENEWED FROM',
+            ]);
         }
       }),
     );

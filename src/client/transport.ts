@@ -60,6 +60,8 @@ export interface TransportOptions {
   ca?: string;
   /** Only to fetch the CA certificate on first contact, whose fingerprint is then checked. */
   skipVerify?: boolean;
+  /** A client certificate and its key, PEM, presented in the TLS handshake (mutual TLS). */
+  clientCertificate?: { cert: string; key: string };
 }
 
 export class Transport {
@@ -82,6 +84,9 @@ export class Transport {
             ca: options.ca,
             rejectUnauthorized: !options.skipVerify,
             maxSockets: 8,
+            ...(options.clientCertificate
+              ? { cert: options.clientCertificate.cert, key: options.clientCertificate.key }
+              : {}),
           })
         : new http.Agent({ keepAlive: true, maxSockets: 8 });
   }

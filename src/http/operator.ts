@@ -42,6 +42,7 @@ const certificateItem = {
     not_after: { type: 'string' },
     revoked_at: { type: ['string', 'null'] },
     revocation_reason: { type: ['string', 'null'] },
+    renewed_from: { type: ['string', 'null'], description: 'serial of the certificate this one renewed' },
     request_id: { type: ['string', 'null'] },
     certificate: { type: 'string' },
   },
