@@ -9,7 +9,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setSetting } from '../../src/config/file.js';
-import { explainRequest, renderRequestStory } from '../../src/ops/explain/index.js';
+import {
+  explainHost,
+  explainRequest,
+  renderHostDiagnosis,
+  renderRequestStory,
+} from '../../src/ops/explain/index.js';
 import { curl, header } from '../e2e/curl.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';
@@ -245,7 +250,28 @@ describe('POST /v1/renewals', () => {
     assert.match(String(whoami.json.detail), /revoked at .* for reason superseded/);
   });
 
-  test('without a client certificate, or with a password instead: refused before the RA', async () => {
+  test('explain --host tells the renewal history and why a later renewal was refused', async () => {
+    const host = await enroll('story.renew.example');
+    clock.advance(46 * DAY);
+    const res = await renew(host);
+    assert.equal(res.final.status, 201, res.final.body);
+    clock.advance(DAY);
+    const refused = await renew(host, { sameKey: true });
+    assert.equal(refused.json.reason, 'renewal_same_key');
+    const diagnosis = await explainHost(
+      server.instance.store,
+      'story.renew.example',
+      { dataDir: server.dataDir, server: null },
+      clock,
+    );
+    const text = renderHostDiagnosis(diagnosis);
+    assert.ok(text.includes('Renewal history'), text);
+    assert.ok(text.includes(`${String(res.json.serial)} renewed ${host.serial}`), text);
+    assert.ok(text.includes('renewal_same_key'), text);
+    assert.ok(text.includes('ra.renew_same_key'), text);
+  });
+
+  test('without a client certificate: 401 credentials_missing, before the RA', async () => {
     const { csrPem } = opensslCsr(tmp.path, 'anon', '/CN=anon.renew.example');
     const res = await curl(caFile, [
       '-X',

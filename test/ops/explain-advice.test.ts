@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import type { AuditRecord } from '../../src/audit/types.js';
+import { registerAgent } from '../../src/cli/agent.js';
 import { registerAudit } from '../../src/cli/audit.js';
 import { registerCa } from '../../src/cli/ca.js';
 import { registerClient } from '../../src/cli/client.js';
@@ -14,6 +15,7 @@ import { registerDoctor } from '../../src/cli/doctor.js';
 import { registerExpiring } from '../../src/cli/expiring.js';
 import { registerExplain } from '../../src/cli/explain.js';
 import { registerInit } from '../../src/cli/init.js';
+import { registerRenew } from '../../src/cli/renew.js';
 import { registerRequest } from '../../src/cli/request.js';
 import { registerServe } from '../../src/cli/serve.js';
 import { registerSession } from '../../src/cli/session.js';
@@ -30,6 +32,8 @@ function cliCommands(): Set<string> {
     registerCa,
     registerConfig,
     registerRequest,
+    registerRenew,
+    registerAgent,
     registerSession,
     registerUser,
     registerToken,
@@ -114,7 +118,7 @@ test('every reason has advice, and advice names only existing commands', () => {
   }
 });
 
-test('host advice for an expired or expiring certificate names no renew or agent command', () => {
+test('host advice: an expiring certificate is renewed with certmaster renew and kept fresh by the agent', () => {
   const commands = cliCommands();
   const ctx = { dataDir: '/var/lib/certmaster', server: 'https://ca.example.com:8443' };
   const now = new Date('2026-06-01T00:00:00Z');
@@ -133,7 +137,11 @@ test('host advice for an expired or expiring certificate names no renew or agent
   });
   for (const notAfter of ['2026-05-01T00:00:00Z', '2026-06-10T00:00:00Z']) {
     const text = renderHostDiagnosis(diagnoseHost('web.example.com', [], [cert(notAfter)], [], ctx, now));
-    assert.doesNotMatch(text, /certmaster (renew|agent)/);
+    assert.match(text, /certmaster agent/);
     assertCommandsExist(text, commands, notAfter);
   }
+  const expiring = renderHostDiagnosis(
+    diagnoseHost('web.example.com', [], [cert('2026-06-10T00:00:00Z')], [], ctx, now),
+  );
+  assert.match(expiring, /Run: certmaster renew --cert CERT --key KEY --server/);
 });

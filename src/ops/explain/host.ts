@@ -24,6 +24,8 @@ export interface HostDiagnosis {
   verdict: HostVerdict;
   /** The certificate it holds now (valid, not revoked), if any. */
   holding: { serial: string; notAfter: Date } | null;
+  /** Its certificates issued by renewal, newest first: which serial replaced which, and when. */
+  renewals: Array<{ serial: string; renewedFrom: string; at: Date }>;
   findings: HostFinding[];
 }
 
@@ -139,7 +141,7 @@ export function diagnoseHost(
         severity: 'blocking',
         code: 'expired',
         message: `Its latest certificate ${latestCertificate.serial} expired at ${when(latestCertificate.notAfter)} (${ago(latestCertificate.notAfter, now)} ago); it holds no valid certificate.`,
-        fix: 'An expired certificate cannot be used to renew: the host must enroll again with `certmaster request` (and whatever renews it should run well before expiry; `certmaster expiring` lists what is due).',
+        fix: 'An expired certificate renews only within the grace period of ra.renew_after_expiry (`certmaster renew`); otherwise the host must enroll again with `certmaster request`, and run `certmaster agent` so it renews well before expiry from then on.',
         command: `certmaster request --server ${serverArg(ctx)} --cn ${cn} --out DIR`,
         requestId: null,
       });
@@ -183,8 +185,8 @@ export function diagnoseHost(
         severity: 'info',
         code: 'expires_soon',
         message: `Its certificate ${valid.serial} expires in ${Math.floor(daysLeft)} days (${when(valid.notAfter)}).`,
-        fix: 'Renew it now: run `certmaster request` on the host for the same name.',
-        command: `certmaster request --server ${serverArg(ctx)} --cn ${cn} --out DIR`,
+        fix: 'Renew it on the host with the certificate itself (mutual TLS, no operator), and run `certmaster agent` there so it renews by itself from now on.',
+        command: `certmaster renew --cert CERT --key KEY --server ${serverArg(ctx)}`,
         requestId: null,
       });
     }
@@ -201,6 +203,9 @@ export function diagnoseHost(
     name,
     verdict,
     holding: valid === undefined ? null : { serial: valid.serial, notAfter: valid.notAfter },
+    renewals: certificates.flatMap((c) =>
+      c.renewedFrom ? [{ serial: c.serial, renewedFrom: c.renewedFrom, at: c.createdAt }] : [],
+    ),
     findings,
   };
 }
@@ -225,6 +230,10 @@ export function renderHostDiagnosis(d: HostDiagnosis): string {
       `${name} ${d.verdict === 'waiting' ? 'is waiting for an operator' : 'cannot get or renew a certificate'}.${holding}`,
     );
   }
+  if (d.renewals.length > 0) {
+    lines.push('', 'Renewal history (newest first):');
+    for (const r of d.renewals) lines.push(`  ${when(r.at)}  ${r.serial} renewed ${r.renewedFrom}`);
+  }
   for (const f of d.findings) {
     lines.push('', `- ${f.message}`);
     if (f.fix) lines.push(`  What to do: ${f.fix}`);
@@ -238,6 +247,11 @@ export function hostDiagnosisJson(d: HostDiagnosis) {
     name: d.name,
     verdict: d.verdict,
     holding: d.holding ? { serial: d.holding.serial, not_after: d.holding.notAfter.toISOString() } : null,
+    renewals: d.renewals.map((r) => ({
+      serial: r.serial,
+      renewed_from: r.renewedFrom,
+      at: r.at.toISOString(),
+    })),
     findings: d.findings.map((f) => ({
       severity: f.severity,
       code: f.code,
