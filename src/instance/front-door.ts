@@ -16,6 +16,7 @@ import { SigningKeyRing } from '../auth/tokens/keyring.js';
 import { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
 import type { Config } from '../config/schema.js';
+import { parseGracePeriod } from '../ra/renewal-policy.js';
 import type { CertmasterStore } from '../store/open.js';
 import type { Clock } from '../types.js';
 import { ensurePrivateDir } from '../util/durable-files.js';
@@ -107,6 +108,7 @@ export async function assembleFrontDoor(opts: {
             caCertificateDer: opts.caCertificateDer,
             status: storeCertificateStatus(store),
             clock,
+            renewalGraceMs: () => parseGracePeriod(config().ra.renew_after_expiry),
           }),
         }
       : {}),

@@ -208,6 +208,17 @@ describe('POST /v1/renewals', () => {
     assert.match(String(refused.json.hint), /enroll the host again/);
     const text = await storyOf(String(refused.json.request_id));
     assert.ok(text.includes('certmaster token create --enroll late.renew.example'), text);
+    const noGrace = await curl(caFile, [
+      '--cert',
+      host.certFile,
+      '--key',
+      host.keyFile,
+      `${server.url}/v1/whoami`,
+    ]);
+    assert.match(
+      String(noGrace.json.hint),
+      /renewal after expiry is not allowed here \(ra\.renew_after_expiry = none\)/,
+    );
 
     set('ra.renew_after_expiry', '7d');
     // Elsewhere the expired certificate authenticates nothing.
@@ -220,6 +231,7 @@ describe('POST /v1/renewals', () => {
     ]);
     assert.equal(whoami.final.status, 401);
     assert.equal(whoami.json.reason, 'client_certificate_invalid');
+    assert.match(String(whoami.json.hint), /still renews it until \d{4}-.*certmaster renew --force/);
     const allowed = await renew(host);
     assert.equal(allowed.final.status, 201, allowed.final.body);
     assert.equal(allowed.json.renewed_from, host.serial);

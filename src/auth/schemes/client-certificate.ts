@@ -35,6 +35,8 @@ export interface ClientCertificateDeps {
   caCertificateDer: Buffer;
   status: CertificateStatusPort;
   clock: Clock;
+  /** ra.renew_after_expiry in ms (0: none), so an expired certificate's hint says whether it may still renew. */
+  renewalGraceMs?: () => number;
 }
 
 /** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
@@ -93,7 +95,7 @@ export class ClientCertificateVerifier {
     if (now > notAfter && options.acceptExpired !== true) {
       throw invalid(
         `the client certificate expired at ${notAfter.toISOString()}`,
-        REENROLL_HINT,
+        this.expiredHint(notAfter, now),
         `client certificate ${serial} expired at ${notAfter.toISOString()}`,
         claimed,
       );
@@ -145,6 +147,16 @@ export class ClientCertificateVerifier {
       namePatterns: status.names.length > 0 ? status.names : [status.commonName],
       certificate: { serial, notAfter },
     };
+  }
+
+  /** How to recover from expiry: renew while the grace period of ra.renew_after_expiry lasts, else enroll again. */
+  private expiredHint(notAfter: Date, now: Date): string {
+    const grace = this.deps.renewalGraceMs?.() ?? 0;
+    const until = new Date(notAfter.getTime() + grace);
+    if (grace > 0 && now <= until) {
+      return `this server still renews it until ${until.toISOString()} (ra.renew_after_expiry): \`certmaster renew --force --cert cert.pem --key key.pem --server URL\`; after that, ${REENROLL_HINT}`;
+    }
+    return `${REENROLL_HINT}; renewal after expiry is not allowed here${grace > 0 ? ` beyond ${until.toISOString()}` : ' (ra.renew_after_expiry = none)'}`;
   }
 
   private signedByCa(cert: X509Certificate, sha256: string): boolean {

@@ -312,7 +312,7 @@ const ADVISORS: Record<Reason, Advisor> = {
       fix: revoked
         ? 'A revoked certificate never authenticates again: the host must enroll anew with an account or an enrollment token.'
         : expired
-          ? 'The host let its certificate expire: it must enroll anew with an account or an enrollment token, and renew before expiry from then on (EST simplereenroll).'
+          ? 'The host let its certificate expire: unless ra.renew_after_expiry still allows `certmaster renew`, it must enroll anew with an account or an enrollment token, and run `certmaster agent` so it renews before expiry from then on.'
           : /not yet valid/.test(cause)
             ? "The host's clock or the server's is wrong: synchronise both with NTP."
             : 'The host presented a certificate this CA did not issue, or one without clientAuth: configure it with the certificate this CA issued to it.',
