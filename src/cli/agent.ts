@@ -10,8 +10,8 @@ import type { Command } from 'commander';
 import { backoffMs, maxJitterMs, opensAtFromDetail } from '../client/agent-schedule.js';
 import { type HeldCertificate, opensAt, RenewalError, readHeld, renewOnce } from '../client/renewal.js';
 import { ServerRefusal } from '../client/transport.js';
-import { ensurePrivateDir } from '../instance/files.js';
 import { expiryWarning } from '../ops/expiry.js';
+import { ensurePrivateDir } from '../util/durable-files.js';
 import { CliError } from './output.js';
 import {
   addRenewalOptions,

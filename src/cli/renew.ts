@@ -7,11 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { fingerprintSha256, normalizeFingerprint } from '../ca/authority.js';
-import { pemBlocks } from '../ca/pem.js';
 import { type HeldCertificate, opensAt, RenewalError, readHeld, renewOnce } from '../client/renewal.js';
 import { ServerRefusal, TransportError } from '../client/transport.js';
 import { fetchServedCa } from '../client/trust.js';
-import { ensurePrivateDir } from '../instance/files.js';
+import { ensurePrivateDir } from '../util/durable-files.js';
+import { pemBlocks } from '../util/pem.js';
 import { CliError } from './output.js';
 
 /** Exit codes of `renew` and `agent` (documented in both --help texts and docs/agent.md). */
@@ -181,9 +181,9 @@ async function runRenew(flags: RenewalFlags & { force?: boolean }): Promise<numb
     );
     return EXIT.notDue;
   }
-  const caPem = await trustedCa(flags);
   if (flags.out) ensurePrivateDir(resolve(flags.out));
   try {
+    const caPem = await trustedCa(flags);
     const renewed = await renewOnce(
       held,
       { certFile: flags.cert, keyFile: flags.key, ...(flags.out ? { outDir: resolve(flags.out) } : {}) },

@@ -7,9 +7,9 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generateKeyPair, keyTypeOf, privateKeyToPem } from '../ca/keys.js';
-import { writeFileDurable } from '../instance/files.js';
+import { writeFileDurable } from '../util/durable-files.js';
 import { syncDirectory } from '../util/key-file.js';
+import { generateKeyPair, keyTypeOf, privateKeyToPem } from '../util/keys.js';
 import { makeCsr } from './csr.js';
 import { Transport } from './transport.js';
 

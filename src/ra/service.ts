@@ -9,7 +9,7 @@ import type { AutosignPolicy } from '../domain/autosign.js';
 import { validateRequestedNames } from '../domain/names.js';
 import { type ReservedNames, reservedAmong } from '../domain/reserved-names.js';
 import type { Store } from '../store/certificates/store.js';
-import { SerialCollisionError } from '../store/certificates/store.js';
+import { SerialCollisionError, SupersedeConflictError } from '../store/certificates/store.js';
 import type { CertificateRequest, Clock, IssuedCertificate, Principal, RequestState } from '../types.js';
 import { audited } from './audited.js';
 import { certificateConflict, pendingConflict } from './conflicts.js';
@@ -17,27 +17,15 @@ import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
 import type { EnrollerRegistry } from './enrollers/index.js';
 import { PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
-import { notFound, notPending } from './operator-refusals.js';
+import { OperatorDecisions } from './operator-decisions.js';
+import type { RaPolicy, RequestView } from './ra-types.js';
 import { checkRenewalPolicy, type RenewalPolicy } from './renewal-policy.js';
 import { Revocations } from './revocations.js';
 import { type Signer, signRequest, type Triggers, veto } from './signing.js';
 
 export { normalizeSerial } from './operator-refusals.js';
+export type { RaPolicy, RequestView } from './ra-types.js';
 export type { Signer, Triggers } from './signing.js';
-
-export interface RaPolicy {
-  autosign: AutosignPolicy;
-  allowWildcards: boolean;
-  maxNames: number;
-  minRsaBits: number;
-  allowDuplicateCertificates: boolean;
-  leafValidityDays: number;
-  pendingRetryAfterSeconds: number;
-  /** Names only an operator signs: the server's own, loopback, and `ra.reserved_names`. */
-  reserved: ReservedNames;
-  /** When a host may renew its certificate by presenting it (`ra.renew_*`). */
-  renewal: RenewalPolicy;
-}
 
 export interface SubmitInput {
   csrPem: string;
@@ -62,13 +50,6 @@ export interface SubmitInput {
    * certificate may get another, as ACME renewal expects (RFC 8555 §7.4 has no notion of a duplicate).
    */
   namesProven?: boolean;
-}
-
-export interface RequestView {
-  request: CertificateRequest;
-  certificate: IssuedCertificate | null;
-  /** True when this CSR had been submitted before and the earlier request is returned. */
-  existing: boolean;
 }
 
 const MAX_SERIAL_DRAWS = 4;
@@ -101,9 +82,11 @@ export class RegistrationAuthority {
     },
   ) {
     this.revocations = new Revocations({ ...deps, observer: () => this.observer });
+    this.decisions = new OperatorDecisions({ ...deps, observer: () => this.observer });
   }
 
   private readonly revocations: Revocations;
+  private readonly decisions: OperatorDecisions;
 
   private audited<T>(
     kind: AuditKind,
@@ -306,6 +289,13 @@ export class RegistrationAuthority {
         }
       } catch (e) {
         if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
+        if (e instanceof SupersedeConflictError) {
+          throw new PolicyFailure(
+            'request_conflict',
+            `certificate ${e.serial} was revoked while this renewal was being made (another renewal of it, or an operator); nothing was issued`,
+            'present the certificate that replaced it, or enroll again if it was revoked by an operator',
+          );
+        }
         throw e;
       }
     }
@@ -358,73 +348,11 @@ export class RegistrationAuthority {
 
   /** Signs a pending request named by its id or by its common name. */
   approve(idOrName: string, actor: Actor): Promise<RequestView> {
-    return this.audited(
-      'request.approve',
-      actor,
-      idOrName,
-      () => this.approveUnaudited(idOrName, actor.name),
-      (v) => ({
-        target: v.request.commonName,
-        details: { request_id: v.request.id, serial: v.certificate?.serial },
-      }),
-    );
-  }
-
-  private async approveUnaudited(idOrName: string, decidedBy: string): Promise<RequestView> {
-    const { store, clock } = this.deps;
-    const policy = this.deps.policy();
-    const request = await this.findPending(idOrName);
-    const csr = readCsr(request.csrPem);
-    const names = [...request.dnsNames, ...request.ipAddresses];
-    const event = { commonName: request.commonName, names, requestId: request.id, requester: decidedBy };
-    await veto(this.deps.triggers, { event: 'sign', phase: 'pre', ...event });
-    for (let draw = 1; ; draw++) {
-      const now = clock.now();
-      const certificate = signRequest(this.deps.signer, request, csr.spki, policy.leafValidityDays, now);
-      try {
-        const updated = await store.approveRequest(request.id, certificate, decidedBy, now);
-        if (!updated) throw notPending(idOrName);
-        await this.deps.triggers.run({ event: 'sign', phase: 'post', ...event, serial: certificate.serial });
-        this.observer?.issued('operator');
-        return { request: updated, certificate, existing: false };
-      } catch (e) {
-        if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
-        throw e;
-      }
-    }
+    return this.decisions.approve(idOrName, actor);
   }
 
   reject(idOrName: string, actor: Actor, reason: string | null): Promise<CertificateRequest> {
-    return this.audited(
-      'request.reject',
-      actor,
-      idOrName,
-      () => this.rejectUnaudited(idOrName, actor.name, reason),
-      (r) => ({
-        target: r.commonName,
-        details: { request_id: r.id, reason },
-      }),
-    );
-  }
-
-  private async rejectUnaudited(
-    idOrName: string,
-    decidedBy: string,
-    reason: string | null,
-  ): Promise<CertificateRequest> {
-    const request = await this.findPending(idOrName);
-    const event = {
-      commonName: request.commonName,
-      names: [...request.dnsNames, ...request.ipAddresses],
-      requestId: request.id,
-      requester: decidedBy,
-      ...(reason ? { reason } : {}),
-    };
-    await veto(this.deps.triggers, { event: 'reject', phase: 'pre', ...event });
-    const updated = await this.deps.store.rejectRequest(request.id, decidedBy, reason, this.deps.clock.now());
-    if (!updated) throw notPending(idOrName);
-    await this.deps.triggers.run({ event: 'reject', phase: 'post', ...event });
-    return updated;
+    return this.decisions.reject(idOrName, actor, reason);
   }
 
   revoke(serialText: string, reasonText: string | undefined, actor: Actor): Promise<IssuedCertificate> {
@@ -436,28 +364,6 @@ export class RegistrationAuthority {
     actor: Actor,
   ): Promise<{ requestsRemoved: number; certificatesRevoked: string[] }> {
     return this.revocations.clean(commonName, actor);
-  }
-
-  private async findPending(idOrName: string): Promise<CertificateRequest> {
-    const key = idOrName.trim();
-    const byId = await this.deps.store.getRequest(key);
-    if (byId) {
-      if (byId.state !== 'pending') throw notPending(key, byId.state);
-      return byId;
-    }
-    const pending = await this.deps.store.listRequests({
-      state: 'pending',
-      commonName: key.toLowerCase(),
-      limit: 2,
-    });
-    const first = pending[0];
-    if (!first) {
-      throw notFound(
-        `no pending request has id or common name "${key}"`,
-        'see what is waiting with `certmaster ca list --pending`',
-      );
-    }
-    return first;
   }
 
   private async certificateOf(request: CertificateRequest): Promise<IssuedCertificate | null> {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { SupersedeConflictError } from '../../src/store/certificates/store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from './backends.js';
 import { autosigned, fixedClock, NOW } from './records.js';
@@ -70,6 +71,29 @@ for (const backend of allBackends()) {
       assert.deepEqual(old?.revokedAt, NOW);
       assert.notEqual(await store.revocationMark(), markBefore, 'the CRL sees the revocation');
       assert.equal((await store.getCertificate(second.certificate.serial))?.revokedAt, null);
+    });
+
+    it('a renewal cannot supersede a certificate already revoked: nothing is stored', async () => {
+      const first = autosigned();
+      await store.submitRequest(first.request, first.certificate, {
+        allowDuplicateCertificates: false,
+        now: NOW,
+      });
+      await store.revokeCertificate(first.certificate.serial, 'superseded', NOW);
+      const second = autosigned(
+        { commonName: first.request.commonName },
+        { renewedFrom: first.certificate.serial },
+      );
+      await assert.rejects(
+        store.submitRequest(second.request, second.certificate, {
+          allowDuplicateCertificates: true,
+          now: NOW,
+          supersede: { serial: first.certificate.serial, reason: 'superseded' },
+        }),
+        SupersedeConflictError,
+      );
+      assert.equal(await store.getCertificate(second.certificate.serial), null);
+      assert.equal(await store.getRequest(second.request.id), null);
     });
   });
 }

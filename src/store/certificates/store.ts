@@ -39,6 +39,17 @@ export class SerialCollisionError extends Error {
   }
 }
 
+/**
+ * The certificate a renewal was to supersede was revoked meanwhile (a concurrent renewal of the same
+ * certificate, or an operator): nothing was stored, so one certificate renews into at most one.
+ */
+export class SupersedeConflictError extends Error {
+  constructor(readonly serial: string) {
+    super(`certificate ${serial} is already revoked`);
+    this.name = 'SupersedeConflictError';
+  }
+}
+
 export interface Store {
   /**
    * Atomically: if a request with `request.csrSha256` exists, return it (`existing`); else if a

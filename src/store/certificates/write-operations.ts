@@ -7,7 +7,13 @@ import type { CompiledQuery, QueryResult } from 'kysely';
 import type { CertificateRequest, IssuedCertificate } from '../../types.js';
 import type { StoreQueries } from './queries.js';
 import { certificateToRow, requestToRow, rowToCertificate, rowToRequest, toMillis } from './schema.js';
-import { type CleanResult, SerialCollisionError, type SubmitOptions, type SubmitOutcome } from './store.js';
+import {
+  type CleanResult,
+  SerialCollisionError,
+  type SubmitOptions,
+  type SubmitOutcome,
+  SupersedeConflictError,
+} from './store.js';
 
 /** What an operation may do inside its transaction. */
 export interface WriteContext {
@@ -141,7 +147,9 @@ export async function submitRequest(
     await insertCertificate(ctx, q, certificate);
     if (options.supersede) {
       const { serial, reason } = options.supersede;
-      await ctx.run(q.revokeCertificate.bind({ serial, reason, at: toMillis(options.now) }));
+      const revoked = await ctx.run(q.revokeCertificate.bind({ serial, reason, at: toMillis(options.now) }));
+      // Thrown, not returned, so the transaction rolls back the request and certificate inserted above.
+      if (revoked.rows.length === 0) throw new SupersedeConflictError(serial);
     }
   }
   return { kind: 'created', request, certificate };
