@@ -82,7 +82,8 @@ if it does not, the host must enroll again. Log lines go to stderr, one per even
 The agent exits on SIGTERM or SIGINT.
 
 ${EXIT_CODES_HELP}
-Without --once the agent runs until stopped (exit 0 on SIGTERM/SIGINT).
+Without --once the agent runs until stopped (exit 0 on SIGTERM/SIGINT), and renews at most once per
+--check-every.
 
 Examples:
   certmaster agent --cert /etc/certmaster/cert.pem --key /etc/certmaster/key.pem \\
@@ -192,6 +193,9 @@ async function runAgent(flags: AgentFlags): Promise<number> {
         flags.cert = renewed.certFile;
         flags.key = renewed.keyFile;
       }
+      // At most one renewal per --check-every: with --window 0 a fresh certificate is due at once,
+      // and the agent must not renew in a tight loop.
+      await sleep(checkMs);
     } catch (e) {
       if (e instanceof ServerRefusal && e.reason === 'renewal_not_yet_open') {
         const opens = opensAtFromDetail(e.problem.detail);

@@ -6,11 +6,13 @@
  * renewable, so nothing waits on a clock.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cli, cliAsync, type RunningServer, startServer, tempDir } from '../helpers/cli.js';
+import { BIN, cli, cliAsync, type RunningServer, startServer, tempDir } from '../helpers/cli.js';
 import { openssl } from '../helpers/openssl.js';
 import { curl } from './curl.js';
 
@@ -192,4 +194,57 @@ test('agent --once against a server that is not there: retries with backoff, the
   assert.equal(agent.code, 5, agent.stderr);
   assert.match(agent.stderr, /retrying in \d+ s \(failure 1 of 2\)/);
   assert.match(agent.stderr, /nothing listens at https:\/\/127\.0\.0\.1:1/);
+});
+
+test('agent without --once: renews when due, at most once per --check-every, and exits 0 on SIGTERM', async () => {
+  const host2 = join(tmp.path, 'host2');
+  const enrolled = await cliAsync([
+    'request',
+    '--server',
+    server.url,
+    '--cn',
+    'web2.fleet.example',
+    '--out',
+    host2,
+    '--ca-fingerprint',
+    server.fingerprint,
+  ]);
+  assert.equal(enrolled.code, 0, enrolled.stderr);
+  const before = serialOf(join(host2, 'cert.pem'));
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'agent',
+      '--window',
+      '0',
+      '--jitter',
+      '0',
+      '--check-every',
+      '3600',
+      '--cert',
+      join(host2, 'cert.pem'),
+      '--key',
+      join(host2, 'key.pem'),
+      '--server',
+      server.url,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  const deadline = Date.now() + 30_000;
+  while (!/renewed web2\.fleet\.example/.test(log) && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // Long enough for a tight loop to renew again, were there one.
+  await new Promise((r) => setTimeout(r, 1500));
+  child.kill('SIGTERM');
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 0, log);
+  assert.equal(log.match(/: renewed web2/g)?.length, 1, log);
+  assert.match(log, /certmaster agent: stopped/);
+  assert.notEqual(serialOf(join(host2, 'cert.pem')), before);
 });
