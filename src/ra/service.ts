@@ -5,9 +5,8 @@
 import type { Actor, AuditSink } from '../audit/event.js';
 import type { AuditKind } from '../audit/types.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfileName } from '../ca/profiles.js';
-import type { AutosignPolicy } from '../domain/autosign.js';
 import { validateRequestedNames } from '../domain/names.js';
-import { type ReservedNames, reservedAmong } from '../domain/reserved-names.js';
+import { reservedAmong } from '../domain/reserved-names.js';
 import type { Store } from '../store/certificates/store.js';
 import { SerialCollisionError, SupersedeConflictError } from '../store/certificates/store.js';
 import type { CertificateRequest, Clock, IssuedCertificate, Principal, RequestState } from '../types.js';

@@ -3,7 +3,7 @@
  * without one (`Record<Reason, Advisor>`).
  */
 import type { AuditRecord } from '../../audit/types.js';
-import { causeOf, type RefusalCause } from '../../contract/refusal-cause.js';
+import { causeOf } from '../../contract/refusal-cause.js';
 import { isReason, type Reason, statusOfReason } from '../../contract/refusals.js';
 import { ACME_ADVISORS } from './advice-acme.js';
 import { credentialsInvalidAdvice, tokenInvalidAdvice, tokenRevokedAdvice } from './advice-credentials.js';
