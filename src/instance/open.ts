@@ -45,7 +45,11 @@ export function policyFrom(config: Config, serverNames: readonly string[]): RaPo
     maxNames: config.ra.max_names,
     minRsaBits: config.ra.min_rsa_bits,
     allowDuplicateCertificates: config.ra.allow_duplicate_certificates,
-    leafValidityDays: config.ca.leaf_validity_days,
+    // Days as the CA counts them: a lifetime in minutes is a fraction of a day.
+    leafValidityDays:
+      config.ca.leaf_validity_minutes > 0
+        ? config.ca.leaf_validity_minutes / 1440
+        : config.ca.leaf_validity_days,
     pendingRetryAfterSeconds: config.ra.pending_retry_after_seconds,
     renewal: {
       window: config.ra.renew_window,

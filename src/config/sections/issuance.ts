@@ -12,6 +12,12 @@ export const caShape = {
     90,
     "Lifetime of issued certificates, in days; never beyond the CA certificate's own notAfter.",
   ),
+  leaf_validity_minutes: integerSetting(
+    0,
+    525_600,
+    0,
+    'Lifetime of issued certificates in minutes, for short-lived certificates renewed by `certmaster agent`; 0 (the default) uses ca.leaf_validity_days.',
+  ),
   public_url: stringSetting(
     '',
     'empty (off), or an http:// or https:// URL such as https://ca.example.com:8443',
