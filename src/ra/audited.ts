@@ -26,12 +26,13 @@ export async function audited<T>(
     if (e instanceof PolicyFailure) {
       await audit.record(
         auditEvent(deps.clock.now(), actor, kind, 'response', 'failure', {
-          target,
+          target: target ?? e.subject ?? null,
           reason: e.reason,
           cause: e.internalCause,
           told: { status: e.status, detail: e.message, hint: e.hint },
           details: {
             ...(e.problems.length > 0 ? { problems: e.problems } : {}),
+            ...(e.requestedNames ? { names: e.requestedNames } : {}),
             ...(e.facts ? { cause: e.facts } : {}),
           },
         }),

@@ -17,6 +17,10 @@ export class PolicyFailure extends Refusal {
   readonly internalCause: string;
   /** Seconds after which the same request may succeed (renewal not yet open): sent as Retry-After. */
   readonly retryAfterSeconds: number | undefined;
+  /** The host a refused CSR asked for (its CN, else its first name), lower-cased, for the audit record. */
+  subject: string | undefined;
+  /** Every name the refused CSR asked for, as it asked (for operators; never told to the caller). */
+  requestedNames: string[] | undefined;
 
   constructor(
     reason: PolicyReason,
@@ -36,5 +40,13 @@ export class PolicyFailure extends Refusal {
     this.problems = extra.problems ?? [];
     this.internalCause = extra.cause ?? detail;
     this.retryAfterSeconds = extra.retryAfterSeconds;
+  }
+
+  /** Records what the refused CSR asked for, unless a layer below has already. */
+  askedFor(commonName: string | null, names: readonly string[]): void {
+    if (this.subject !== undefined) return;
+    const host = commonName ?? names[0];
+    this.subject = host === undefined ? undefined : host.toLowerCase().slice(0, 255);
+    this.requestedNames = names.slice(0, 100).map((n) => n.slice(0, 255));
   }
 }

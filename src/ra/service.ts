@@ -9,7 +9,14 @@ import { validateRequestedNames } from '../domain/names.js';
 import { reservedAmong } from '../domain/reserved-names.js';
 import type { Store } from '../store/certificates/store.js';
 import { SerialCollisionError, SupersedeConflictError } from '../store/certificates/store.js';
-import type { CertificateRequest, Clock, IssuedCertificate, Principal, RequestState } from '../types.js';
+import type {
+  CertificateRequest,
+  Clock,
+  IssuedCertificate,
+  ParsedCsr,
+  Principal,
+  RequestState,
+} from '../types.js';
 import { audited } from './audited.js';
 import { certificateConflict, pendingConflict } from './conflicts.js';
 import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
@@ -153,9 +160,20 @@ export class RegistrationAuthority {
   }
 
   private async submitUnaudited(input: SubmitInput): Promise<RequestView> {
+    const csr = readCsr(input.csrPem);
+    try {
+      return await this.submitParsed(input, csr);
+    } catch (e) {
+      // Whatever refused it, the audit record names the host the CSR asked for, so that
+      // `explain --host` finds a refusal of a key, a name or a policy (not only of a stored request).
+      if (e instanceof PolicyFailure) e.askedFor(csr.commonName, [...csr.dnsNames, ...csr.ipAddresses]);
+      throw e;
+    }
+  }
+
+  private async submitParsed(input: SubmitInput, csr: ParsedCsr): Promise<RequestView> {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
-    const csr = readCsr(input.csrPem);
     const earlierRequest = async (): Promise<RequestView | null> => {
       const earlier = await store.findRequestByCsrSha256(csr.sha256);
       return earlier && { request: earlier, certificate: await this.certificateOf(earlier), existing: true };

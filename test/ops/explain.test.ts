@@ -624,6 +624,31 @@ describe('explain --host NAME: why a host cannot get or renew a certificate', ()
     assert.match(text, /certmaster doctor --data .* --peer URL/);
   });
 
+  test('a CSR refused for its key or its names is found by the host it asked for', async () => {
+    const weak = opensslCsr(tmp.path, 'weak-rsa', '/CN=Weak.Example.Org', { keyAlg: 'rsa:1024' });
+    await assert.rejects(
+      instance.ra.submit({ csrPem: weak.csrPem, principal: anonymous(), actor: actor() }),
+      (e: unknown) => e instanceof PolicyFailure && e.reason === 'key_too_weak',
+    );
+    const weakText = renderHostDiagnosis(
+      await explainHost(instance.store, 'weak.example.org', ctx, systemClock),
+    );
+    assert.doesNotMatch(weakText, /has no record of/);
+    assert.match(weakText, /key_too_weak/);
+
+    const bad = opensslCsr(tmp.path, 'bad-name', '/CN=named.example.org', {
+      sans: ['DNS:bad_name!.example.org'],
+    });
+    await assert.rejects(
+      instance.ra.submit({ csrPem: bad.csrPem, principal: anonymous(), actor: actor() }),
+      (e: unknown) => e instanceof PolicyFailure && e.reason === 'name_invalid',
+    );
+    const badText = renderHostDiagnosis(
+      await explainHost(instance.store, 'named.example.org', ctx, systemClock),
+    );
+    assert.match(badText, /name_invalid/);
+  });
+
   test('a name certmaster never heard of', async () => {
     const d = diagnoseHost('ghost.example.com', [], [], [], ctx, new Date());
     assert.equal(d.verdict, 'unknown');
