@@ -47,6 +47,7 @@ export class PolicyFailure extends Refusal {
     if (this.subject !== undefined) return;
     const host = commonName ?? names[0];
     this.subject = host === undefined ? undefined : host.toLowerCase().slice(0, 255);
-    this.requestedNames = names.slice(0, 100).map((n) => n.slice(0, 255));
+    const all = commonName === null || names.includes(commonName) ? names : [commonName, ...names];
+    this.requestedNames = all.slice(0, 100).map((n) => n.slice(0, 255));
   }
 }

@@ -235,7 +235,9 @@ describe('explain REQUEST_ID: refusals provoked over HTTPS, explained from what 
         /may obtain certificates only for web-\*\.example\.com; the request asks for db1\.example\.com/,
       );
       assert.match(text, /Records \(\d+\):/);
-      assert.match(text, /Run: certmaster token create --enroll NAME --uses 1 --data /);
+      // The record names the host the CSR asked for, so the command is ready to run.
+      assert.match(text, /It acted on db1\.example\.com\./);
+      assert.match(text, /Run: certmaster token create --enroll db1\.example\.com --uses 1 --data /);
     } finally {
       tmp.remove();
     }
