@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerCaKey } from './ca-key.js';
 import {
   type CertificateView,
   type OperatorBackend,
@@ -53,7 +54,7 @@ export function registerCa(program: Command): void {
   const ca = program
     .command('ca')
     .description(
-      'operator commands: list, sign, reject, revoke and clean (local --data DIR or remote --server URL)',
+      'operator commands: list, sign, reject, revoke and clean (local --data DIR or remote --server URL); encrypt-key and decrypt-key for the CA key at rest',
     )
     .addHelpText(
       'after',
@@ -156,4 +157,5 @@ export function registerCa(program: Command): void {
         );
       }),
     );
+  registerCaKey(ca);
 }

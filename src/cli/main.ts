@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ServerRefusal, TransportError } from '../client/transport.js';
 import { ConfigError } from '../config/schema.js';
+import { CaPassphraseError } from '../instance/ca-passphrase.js';
 import { DataDirError } from '../instance/load.js';
 import { PolicyFailure } from '../ra/failure.js';
 import { registerAgent } from './agent.js';
@@ -75,7 +76,13 @@ try {
   if (e instanceof CliError) fail(e.message, e.exitCode);
   if (e instanceof ServerRefusal) fail(`the server refused: ${e.message}`);
   if (e instanceof PolicyFailure) fail(`${e.message}; ${e.hint}`);
-  if (e instanceof ConfigError || e instanceof DataDirError || e instanceof TransportError) fail(e.message);
+  if (
+    e instanceof ConfigError ||
+    e instanceof DataDirError ||
+    e instanceof CaPassphraseError ||
+    e instanceof TransportError
+  )
+    fail(e.message);
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'EACCES' || err.code === 'ENOENT' || err.code === 'EEXIST') fail(err.message);
   fail(`unexpected error: ${err.message ?? String(e)}`);

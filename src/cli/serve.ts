@@ -1,17 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { auditEvent } from '../audit/event.js';
+import { isEncryptedKeyPem } from '../ca/key-encryption.js';
+import { caPassphraseFromEnvironment, readPassphraseFile } from '../instance/ca-passphrase.js';
 import { isEmptyDir } from '../instance/init.js';
+import { dataLayout } from '../instance/layout.js';
 import { openInstance } from '../instance/open.js';
 import { startCertmasterServer } from '../instance/server.js';
 import { addInitOptions, type InitFlags, runInit } from './init.js';
 import { localActor } from './local-actor.js';
 import { CliError } from './output.js';
+import { promptSecret } from './secret-input.js';
 
 interface ServeFlags extends InitFlags {
   listen?: string;
   insecureHttp?: boolean;
   logLevel: string;
+  caPassphraseFile?: string;
+}
+
+/**
+ * The CA key's passphrase when the key is encrypted: --ca-passphrase-file, then the environment, then
+ * a prompt on a terminal. Undefined for an unencrypted key (or when nothing gives one: loading then
+ * says which ways there are).
+ */
+async function servePassphrase(flags: ServeFlags): Promise<string | undefined> {
+  if (flags.caPassphraseFile !== undefined) return readPassphraseFile(flags.caPassphraseFile);
+  const fromEnvironment = caPassphraseFromEnvironment();
+  if (fromEnvironment !== undefined) return fromEnvironment;
+  const keyPath = dataLayout(flags.data).caKey;
+  if (!existsSync(keyPath) || !isEncryptedKeyPem(readFileSync(keyPath, 'utf8'))) return undefined;
+  if (!process.stdin.isTTY) return undefined;
+  return promptSecret(`Passphrase of the CA key ${keyPath}: `);
 }
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -30,7 +51,11 @@ export function registerServe(program: Command): void {
       .requiredOption('--data <dir>', 'data directory')
       .option('--listen <host:port>', 'address to listen on (default: server.listen, 127.0.0.1:8443)')
       .option('--insecure-http', 'serve plain HTTP instead of HTTPS (for a TLS-terminating proxy in front)')
-      .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'),
+      .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
+      .option(
+        '--ca-passphrase-file <file>',
+        'the passphrase of an encrypted CA key (`ca encrypt-key`), from the first line of FILE; else CERTMASTER_CA_PASSPHRASE_FILE, CERTMASTER_CA_PASSPHRASE, or a prompt on a terminal',
+      ),
   )
     .addHelpText(
       'after',
@@ -45,7 +70,11 @@ export function registerServe(program: Command): void {
         level: flags.logLevel,
         redact: ['req.headers.authorization', 'req.headers.cookie'],
       });
-      const instance = await openInstance(flags.data, { logger });
+      const caPassphrase = await servePassphrase(flags);
+      const instance = await openInstance(flags.data, {
+        logger,
+        ...(caPassphrase !== undefined ? { caPassphrase } : {}),
+      });
       const { host, port } = parseListen(flags.listen ?? instance.config().server.listen);
       const server = await startCertmasterServer(instance, {
         host,

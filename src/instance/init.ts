@@ -21,7 +21,7 @@ import { generateKeyPair, privateKeyToPem } from '../util/keys.js';
 import { derToPem } from '../util/pem.js';
 import { openSecretBox } from './front-door.js';
 import { type DataLayout, dataLayout, resolveStoreUrl } from './layout.js';
-import { loadCertificateAuthority } from './load.js';
+import { caFingerprint } from './load.js';
 import { clearAbandonedStaging, crashPoint, promoteStaging, stagingDirFor } from './staging.js';
 
 export interface InitOptions {
@@ -57,7 +57,7 @@ export async function initDataDir(
 ): Promise<{ layout: DataLayout; fingerprint: string; generatedAdminPassword: string | null }> {
   const layout = dataLayout(options.dataDir);
   if (isInitialized(layout.root)) {
-    const fp = loadCertificateAuthority(layout).fingerprintSha256;
+    const fp = caFingerprint(layout);
     throw new InitRefused(
       `${layout.root} is already initialised (CA SHA-256 fingerprint ${fp}); nothing was changed. To start over, move that directory away first.`,
     );

@@ -1,9 +1,10 @@
 /** Loading what init wrote, with errors that say which file is wrong and what to do. */
-import { X509Certificate } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CertificateAuthority } from '../ca/authority.js';
-import { privateKeyFromPem } from '../util/keys.js';
+import { CertificateAuthority, fingerprintSha256 } from '../ca/authority.js';
+import { KeyPassphraseError, openPrivateKeyPem } from '../ca/key-encryption.js';
 import { pemBlocks } from '../util/pem.js';
+import { CA_PASSPHRASE_WAYS } from './ca-passphrase.js';
 import type { DataLayout } from './layout.js';
 
 export class DataDirError extends Error {}
@@ -21,17 +22,32 @@ function readText(path: string, what: string): string {
   }
 }
 
-export function loadCertificateAuthority(layout: DataLayout): CertificateAuthority {
+/** The CA, its key opened with `passphrase` when it is encrypted (src/instance/ca-passphrase.ts). */
+export function loadCertificateAuthority(layout: DataLayout, passphrase?: string): CertificateAuthority {
   const der = pemBlocks(readText(layout.caCertificate, 'the CA certificate'), 'CERTIFICATE')[0];
   if (!der) throw new DataDirError(`${layout.caCertificate} holds no PEM certificate`);
-  let key: ReturnType<typeof privateKeyFromPem>;
+  const pem = readText(layout.caKey, 'the CA private key');
+  let key: KeyObject;
   try {
-    key = privateKeyFromPem(readText(layout.caKey, 'the CA private key'));
+    key = openPrivateKeyPem(pem, passphrase);
   } catch (e) {
-    if (e instanceof DataDirError) throw e;
+    if (e instanceof KeyPassphraseError) {
+      throw new DataDirError(
+        passphrase === undefined
+          ? `the CA key ${layout.caKey} is encrypted; ${CA_PASSPHRASE_WAYS}`
+          : `the passphrase given does not open the CA key ${layout.caKey}; check it (${CA_PASSPHRASE_WAYS})`,
+      );
+    }
     throw new DataDirError(`${layout.caKey} is not a readable private key`);
   }
   return new CertificateAuthority(der, key);
+}
+
+/** The CA certificate's SHA-256 fingerprint, without opening the key. */
+export function caFingerprint(layout: DataLayout): string {
+  const der = pemBlocks(readText(layout.caCertificate, 'the CA certificate'), 'CERTIFICATE')[0];
+  if (!der) throw new DataDirError(`${layout.caCertificate} holds no PEM certificate`);
+  return fingerprintSha256(der);
 }
 
 export function loadServerTls(layout: DataLayout): { key: string; cert: string } {

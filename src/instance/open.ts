@@ -17,6 +17,7 @@ import { TriggerRunner } from '../ra/triggers.js';
 import type { CertmasterStore } from '../store/open.js';
 import { type Clock, systemClock } from '../types.js';
 import { ensurePrivateDir } from '../util/durable-files.js';
+import { caPassphraseFromEnvironment } from './ca-passphrase.js';
 import { openDataDir, openDataStore } from './data-dir.js';
 import type { DataLayout } from './layout.js';
 import { loadCertificateAuthority, loadServerNames } from './load.js';
@@ -66,12 +67,14 @@ export async function openInstance(
     clock?: Clock;
     storeUrl?: string;
     logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+    /** The CA key's passphrase; when absent, the environment's (CERTMASTER_CA_PASSPHRASE[_FILE]). */
+    caPassphrase?: string;
   } = {},
 ): Promise<Instance> {
   const opened = openDataDir(dataDir);
   const layout = opened.layout;
   let config = opened.config;
-  const ca = loadCertificateAuthority(layout);
+  const ca = loadCertificateAuthority(layout, options.caPassphrase ?? caPassphraseFromEnvironment());
   ca.setPublicUrls(publicUrlsFrom(config));
   const serverNames = loadServerNames(layout);
   let policy = policyFrom(config, serverNames);

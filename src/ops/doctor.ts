@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { openDigestSecrets } from '../auth/accounts.js';
 import { SecretBox } from '../auth/secret-box.js';
+import { isEncryptedKeyPem } from '../ca/key-encryption.js';
 import type { RevocationStore } from '../ca/revocation-port.js';
 import { loadConfig } from '../config/file.js';
 import { type Config, ConfigError, parseListenAddress } from '../config/schema.js';
@@ -90,6 +91,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   results.push(configResult.result);
   const config = configResult.config;
   results.push(checkPermissions(layout));
+  results.push(checkCaKeyAtRest(layout, dir));
   results.push(checkCertificate('ca-certificate', layout.caCertificate, 'the CA certificate', clock));
   results.push(
     checkCertificate('server-certificate', layout.serverCertificate, 'the server certificate', clock),
@@ -178,6 +180,29 @@ function checkConfig(layout: DataLayout, dir: string): { result: CheckResult; co
         : `correct ${layout.config} (certmaster config list --data ${dir} shows every setting; config set KEY VALUE rewrites the file)`;
     return { result: fail('config', e.message, fix), config: null };
   }
+}
+
+/** Says whether the CA key is under a passphrase; unencrypted is the zero-setup default, not a fault. */
+function checkCaKeyAtRest(layout: DataLayout, dir: string): CheckResult {
+  let pem: string;
+  try {
+    pem = readFileSync(layout.caKey, 'utf8');
+  } catch (e) {
+    return fail(
+      'ca-key',
+      `${layout.caKey} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      `restore ${layout.caKey} from backup`,
+    );
+  }
+  return isEncryptedKeyPem(pem)
+    ? ok(
+        'ca-key',
+        'the CA key is encrypted with a passphrase (PKCS#8, PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC); serve needs CERTMASTER_CA_PASSPHRASE[_FILE], --ca-passphrase-file or a terminal',
+      )
+    : ok(
+        'ca-key',
+        `the CA key is stored unencrypted (PKCS#8, protected by its file mode); to put it under a passphrase: certmaster ca encrypt-key --data ${dir}`,
+      );
 }
 
 /** Directories 0700 and private keys 0600: group or other bits on them are a finding each. */

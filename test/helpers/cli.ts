@@ -62,12 +62,17 @@ export interface RunningServer {
 }
 
 /** Starts `certmaster serve` on a free port and resolves once it prints its URL. */
-export async function startServer(dataDir: string, extra: string[] = []): Promise<RunningServer> {
+export async function startServer(
+  dataDir: string,
+  extra: string[] = [],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningServer> {
   const child = spawn(
     process.execPath,
     [BIN, 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...extra],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
     },
   );
   let out = '';
