@@ -89,8 +89,10 @@ export interface AuditFilter {
   outcome?: AuditOutcome;
   reason?: string;
   kind?: AuditKind;
-  /** Records after this seq (for --follow). */
+  /** Records after this seq (for --follow, and the next page oldest first). */
   afterSeq?: number;
+  /** Records before this seq (the next page newest first). */
+  beforeSeq?: number;
   /** CN, serial, user or token acted on. */
   target?: string;
   limit?: number;

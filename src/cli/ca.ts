@@ -47,7 +47,21 @@ interface ListFlags extends TargetFlags {
   signed?: boolean;
   revoked?: boolean;
   all?: boolean;
+  limit?: number;
   json?: boolean;
+}
+
+/** Rows shown when neither --all nor --limit says otherwise. */
+const DEFAULT_LIST_ROWS = 1000;
+
+function positiveCount(text: string): number {
+  const n = Number(text);
+  if (!/^[0-9]{1,7}$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CliError(
+      `--limit ${JSON.stringify(text.slice(0, 20))} is not a whole number from 1 to 9999999`,
+    );
+  }
+  return n;
 }
 
 export function registerCa(program: Command): void {
@@ -66,14 +80,40 @@ export function registerCa(program: Command): void {
     .option('--pending', 'requests waiting for an operator (default)')
     .option('--signed', 'certificates that are valid (not revoked, not expired)')
     .option('--revoked', 'revoked certificates')
-    .option('--all', 'every request and every certificate')
+    .option('--all', 'every request and every certificate, following every page')
+    .option(
+      '--limit <n>',
+      `at most N rows of each list (default ${DEFAULT_LIST_ROWS}; with --all: no limit)`,
+      positiveCount,
+    )
     .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      '\nLists are newest first. When a list holds more rows than shown, a line on stderr says so and how to see them (--all, or a larger --limit).',
+    )
     .action(async (flags: ListFlags) =>
       withBackend(flags, async (backend) => {
         const showRequests = flags.all || flags.pending || (!flags.signed && !flags.revoked);
-        const requests = showRequests ? await backend.listRequests(flags.all ? undefined : 'pending') : [];
+        const limit = flags.limit ?? (flags.all ? null : DEFAULT_LIST_ROWS);
+        const requestListing = showRequests
+          ? await backend.listRequests(flags.all ? undefined : 'pending', limit)
+          : { items: [], more: false };
+        const requests = requestListing.items;
         const status = flags.all ? 'all' : flags.signed ? 'valid' : flags.revoked ? 'revoked' : null;
-        const certificates = status ? await backend.listCertificates(status) : [];
+        const certificateListing = status
+          ? await backend.listCertificates(status, limit)
+          : { items: [], more: false };
+        const certificates = certificateListing.items;
+        for (const [listing, what] of [
+          [requestListing, 'requests'],
+          [certificateListing, 'certificates'],
+        ] as const) {
+          if (listing.more) {
+            process.stderr.write(
+              `certmaster: showing the newest ${listing.items.length} ${what}; there are more: use --all, or a larger --limit\n`,
+            );
+          }
+        }
         const both = flags.all || ((flags.signed || flags.revoked) && flags.pending);
         if (flags.json) {
           printJson(both ? { requests, certificates } : status ? certificates : requests);

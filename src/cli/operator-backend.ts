@@ -5,8 +5,8 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../client/api.js';
 import { openInstance } from '../instance/open.js';
-import type { CertificateFilter } from '../store/certificates/store.js';
-import type { RequestState } from '../types.js';
+import type { CertificateFilter, PageKey } from '../store/certificates/store.js';
+import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
 import { localActor } from './local-actor.js';
 import { CliError } from './output.js';
@@ -14,9 +14,51 @@ import { CliError } from './output.js';
 export type RequestView = ReturnType<typeof requestJson>;
 export type CertificateView = ReturnType<typeof certificateJson>;
 
+/** A listing of at most the limit asked for; `more` says that the server holds further items. */
+export interface Listing<T> {
+  items: T[];
+  more: boolean;
+}
+
+/** Items per request when following pages. */
+const PAGE = 1000;
+
+/**
+ * Gathers up to `limit` items (null: all of them) from a newest-first paged source, page by page,
+ * following each page's continuation until the limit or the end.
+ */
+async function gather<T, C>(
+  limit: number | null,
+  fetchPage: (size: number, after: C | undefined) => Promise<{ items: T[]; next: C | null }>,
+): Promise<Listing<T>> {
+  const items: T[] = [];
+  let after: C | undefined;
+  for (;;) {
+    const want = limit === null ? PAGE : Math.min(PAGE, limit - items.length);
+    const page = await fetchPage(want, after);
+    items.push(...page.items);
+    if (page.next === null) return { items, more: false };
+    if (limit !== null && items.length >= limit) return { items, more: true };
+    after = page.next;
+  }
+}
+
+/** A store page as `gather` reads it: one item more than asked tells whether another page follows. */
+async function storePage<T>(
+  size: number,
+  fetch: (limit: number) => Promise<T[]>,
+  keyOf: (item: T) => PageKey,
+): Promise<{ items: T[]; next: PageKey | null }> {
+  const rows = await fetch(size + 1);
+  const items = rows.slice(0, size);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > size && last !== undefined ? keyOf(last) : null };
+}
+
 export interface OperatorBackend {
-  listRequests(state: RequestState | undefined): Promise<RequestView[]>;
-  listCertificates(status: CertificateFilter): Promise<CertificateView[]>;
+  /** Newest first; `limit` null lists every one, following the pages. */
+  listRequests(state: RequestState | undefined, limit: number | null): Promise<Listing<RequestView>>;
+  listCertificates(status: CertificateFilter, limit: number | null): Promise<Listing<CertificateView>>;
   approve(key: string): Promise<{ request: RequestView; certificate: CertificateView | null }>;
   reject(key: string, reason: string | null): Promise<RequestView>;
   revoke(serial: string, reason: string): Promise<CertificateView>;
@@ -59,8 +101,26 @@ export async function openBackend(flags: TargetFlags): Promise<OperatorBackend> 
 async function localBackend(data: string): Promise<OperatorBackend> {
   const { ra, store, close } = await openInstance(data);
   return {
-    listRequests: async (state) => (await ra.listRequests(state)).map(requestJson),
-    listCertificates: async (status) => (await store.listCertificates({ status })).map(certificateJson),
+    listRequests: async (state, limit) => {
+      const listing = await gather<CertificateRequest, PageKey>(limit, (size, after) =>
+        storePage(
+          size,
+          (n) => store.listRequests({ ...(state ? { state } : {}), limit: n, ...(after ? { after } : {}) }),
+          (r) => ({ at: r.createdAt, key: r.id }),
+        ),
+      );
+      return { items: listing.items.map(requestJson), more: listing.more };
+    },
+    listCertificates: async (status, limit) => {
+      const listing = await gather<IssuedCertificate, PageKey>(limit, (size, after) =>
+        storePage(
+          size,
+          (n) => store.listCertificates({ status, limit: n, ...(after ? { after } : {}) }),
+          (c) => ({ at: c.createdAt, key: c.serial }),
+        ),
+      );
+      return { items: listing.items.map(certificateJson), more: listing.more };
+    },
     approve: async (key) => {
       const view = await ra.approve(key, localActor());
       return {
@@ -78,11 +138,22 @@ async function localBackend(data: string): Promise<OperatorBackend> {
 function remoteBackend(api: ApiClient): OperatorBackend {
   const enc = encodeURIComponent;
   return {
-    listRequests: async (state) =>
-      (await api.call<{ requests: RequestView[] }>('GET', `/v1/requests?state=${state ?? 'all'}`)).requests,
-    listCertificates: async (status) =>
-      (await api.call<{ certificates: CertificateView[] }>('GET', `/v1/certificates?status=${status}`))
-        .certificates,
+    listRequests: (state, limit) =>
+      gather<RequestView, string>(limit, async (size, cursor) => {
+        const answer = await api.call<{ requests: RequestView[]; next?: string | null }>(
+          'GET',
+          `/v1/requests?state=${state ?? 'all'}&limit=${size}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+        );
+        return { items: answer.requests, next: answer.next ?? null };
+      }),
+    listCertificates: (status, limit) =>
+      gather<CertificateView, string>(limit, async (size, cursor) => {
+        const answer = await api.call<{ certificates: CertificateView[]; next?: string | null }>(
+          'GET',
+          `/v1/certificates?status=${status}&limit=${size}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+        );
+        return { items: answer.certificates, next: answer.next ?? null };
+      }),
     approve: async (key) => {
       const r = await api.call<{ request: RequestView; certificate?: CertificateView }>(
         'POST',

@@ -4,6 +4,7 @@ import { type OutageLookup, outageRecord } from '../audit/outage-log.js';
 import { AUDIT_KINDS, type AuditFilter, type AuditKind } from '../audit/types.js';
 import { auditRecordJson } from '../ops/explain/index.js';
 import type { AuditStore } from '../store/audit/audit-store.js';
+import { NEXT_PROPERTY } from './paging.js';
 import { problemSchema } from './problem.js';
 import { requireScope } from './scope-guard.js';
 
@@ -17,6 +18,7 @@ interface AuditQuery {
   kind?: AuditKind;
   target?: string;
   after_seq?: number;
+  before_seq?: number;
   limit?: number;
   order?: 'oldest' | 'newest';
 }
@@ -45,6 +47,7 @@ export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: Outag
             kind: { type: 'string', enum: [...AUDIT_KINDS] },
             target: { type: 'string', maxLength: 300 },
             after_seq: { type: 'integer', minimum: 0 },
+            before_seq: { type: 'integer', minimum: 1 },
             limit: { type: 'integer', minimum: 1, maximum: 10000 },
             order: { type: 'string', enum: ['oldest', 'newest'] },
           },
@@ -52,14 +55,17 @@ export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: Outag
         response: {
           200: {
             type: 'object',
-            properties: { records: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+            properties: {
+              records: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              ...NEXT_PROPERTY,
+            },
           },
           '4xx': problemSchema,
           '5xx': problemSchema,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query as AuditQuery;
       const filter: AuditFilter & { newestFirst?: boolean } = {
         ...(q.since ? { since: new Date(q.since) } : {}),
@@ -71,6 +77,7 @@ export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: Outag
         ...(q.kind ? { kind: q.kind } : {}),
         ...(q.target ? { target: q.target } : {}),
         ...(q.after_seq !== undefined ? { afterSeq: q.after_seq } : {}),
+        ...(q.before_seq !== undefined ? { beforeSeq: q.before_seq } : {}),
         limit: q.limit ?? 1000,
         newestFirst: q.order === 'newest',
       };
@@ -80,7 +87,18 @@ export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: Outag
         const entry = opts.outage.find(filter.requestId);
         if (entry !== null) records.push(outageRecord(entry));
       }
-      return { records: records.map(auditRecordJson) };
+      // A full page may have a next one: `next` is the seq to continue from (as after_seq oldest first,
+      // before_seq newest first), and the Link header (RFC 8288) names that listing whole.
+      const last = records[records.length - 1];
+      let next: string | null = null;
+      if (last !== undefined && records.length === filter.limit && last.seq > 0) {
+        const url = new URL(request.url, 'http://certmaster.invalid');
+        url.searchParams.delete(filter.newestFirst ? 'after_seq' : 'before_seq');
+        url.searchParams.set(filter.newestFirst ? 'before_seq' : 'after_seq', String(last.seq));
+        next = String(last.seq);
+        reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
+      }
+      return { records: records.map(auditRecordJson), next };
     },
   );
 };

@@ -7,9 +7,10 @@ import { AuthFailure } from '../auth/failure.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
 import type { CertificateFilter, Store } from '../store/certificates/store.js';
-import type { RequestState } from '../types.js';
+import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
 import { actorOf } from './actor.js';
+import { NEXT_PROPERTY, onePage, PAGE_QUERY } from './paging.js';
 import { problemSchema } from './problem.js';
 import { requireScope } from './scope-guard.js';
 
@@ -130,23 +131,30 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
           additionalProperties: false,
           properties: {
             state: { type: 'string', enum: ['pending', 'issued', 'rejected', 'all'] },
-            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+            ...PAGE_QUERY,
           },
         },
         response: {
-          200: { type: 'object', properties: { requests: { type: 'array', items: requestItem } } },
+          200: {
+            type: 'object',
+            properties: { requests: { type: 'array', items: requestItem }, ...NEXT_PROPERTY },
+          },
           ...errors,
         },
       },
     },
-    async (request) => {
-      const q = request.query as { state?: RequestState | 'all'; limit?: number };
+    async (request, reply) => {
+      const q = request.query as { state?: RequestState | 'all'; limit?: number; cursor?: string };
       const state = q.state === 'all' ? undefined : (q.state ?? 'pending');
-      const list = await store.listRequests({
-        ...(state ? { state } : {}),
-        ...(q.limit ? { limit: q.limit } : {}),
-      });
-      return { requests: list.map(requestJson) };
+      const page = await onePage(
+        request,
+        reply,
+        q,
+        (r: CertificateRequest) => ({ at: r.createdAt, key: r.id }),
+        (limit, after) =>
+          store.listRequests({ ...(state ? { state } : {}), limit, ...(after ? { after } : {}) }),
+      );
+      return { requests: page.items.map(requestJson), next: page.next };
     },
   );
 
@@ -212,23 +220,39 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
           properties: {
             status: { type: 'string', enum: ['valid', 'revoked', 'all'] },
             common_name: { type: 'string', maxLength: 253 },
-            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+            ...PAGE_QUERY,
           },
         },
         response: {
-          200: { type: 'object', properties: { certificates: { type: 'array', items: certificateItem } } },
+          200: {
+            type: 'object',
+            properties: { certificates: { type: 'array', items: certificateItem }, ...NEXT_PROPERTY },
+          },
           ...errors,
         },
       },
     },
-    async (request) => {
-      const q = request.query as { status?: CertificateFilter; common_name?: string; limit?: number };
-      const list = await store.listCertificates({
-        status: q.status ?? 'all',
-        ...(q.common_name ? { commonName: q.common_name.toLowerCase() } : {}),
-        ...(q.limit ? { limit: q.limit } : {}),
-      });
-      return { certificates: list.map(certificateJson) };
+    async (request, reply) => {
+      const q = request.query as {
+        status?: CertificateFilter;
+        common_name?: string;
+        limit?: number;
+        cursor?: string;
+      };
+      const page = await onePage(
+        request,
+        reply,
+        q,
+        (c: IssuedCertificate) => ({ at: c.createdAt, key: c.serial }),
+        (limit, after) =>
+          store.listCertificates({
+            status: q.status ?? 'all',
+            ...(q.common_name ? { commonName: q.common_name.toLowerCase() } : {}),
+            limit,
+            ...(after ? { after } : {}),
+          }),
+      );
+      return { certificates: page.items.map(certificateJson), next: page.next };
     },
   );
 

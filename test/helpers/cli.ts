@@ -20,6 +20,7 @@ export function cli(
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
+    maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, ...options.env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

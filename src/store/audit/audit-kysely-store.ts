@@ -107,6 +107,9 @@ export class KyselyAuditStore implements AuditStore {
     if (filter.afterSeq !== undefined) {
       query = query.where('seq', '>', checkSeq(filter.afterSeq, 'afterSeq'));
     }
+    if (filter.beforeSeq !== undefined) {
+      query = query.where('seq', '<', checkSeq(filter.beforeSeq, 'beforeSeq'));
+    }
     if (filter.target !== undefined) {
       query = query.where('target', '=', filter.target);
     }

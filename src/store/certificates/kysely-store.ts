@@ -8,7 +8,14 @@ import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from 
 import { currentSchemaVersion } from '../migrations/index.js';
 import { createQueries, type StoreQueries } from './queries.js';
 import { rowToCertificate, rowToRequest, type StoreDatabase, toMillis } from './schema.js';
-import type { CertificateFilter, CleanResult, Store, SubmitOptions, SubmitOutcome } from './store.js';
+import type {
+  CertificateFilter,
+  CleanResult,
+  PageKey,
+  Store,
+  SubmitOptions,
+  SubmitOutcome,
+} from './store.js';
 import type { WriteExecutor } from './write-operations.js';
 import * as operations from './write-operations.js';
 
@@ -60,8 +67,16 @@ export class KyselyStore implements Store {
     state?: RequestState;
     commonName?: string;
     limit?: number;
+    after?: PageKey;
   }): Promise<CertificateRequest[]> {
     let query = this.#db.selectFrom('requests').selectAll();
+    const after = filter.after;
+    if (after !== undefined) {
+      const at = toMillis(after.at);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', after.key)])]),
+      );
+    }
     if (filter.state !== undefined) {
       query = query.where('state', '=', filter.state);
     }
@@ -110,8 +125,16 @@ export class KyselyStore implements Store {
     status: CertificateFilter;
     commonName?: string;
     limit?: number;
+    after?: PageKey;
   }): Promise<IssuedCertificate[]> {
     let query = this.#db.selectFrom('certificates').selectAll();
+    const after = filter.after;
+    if (after !== undefined) {
+      const at = toMillis(after.at);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('serial', '<', after.key)])]),
+      );
+    }
     if (filter.status === 'valid') {
       query = query.where('revoked_at', 'is', null).where('not_after', '>', toMillis(this.#clock.now()));
     } else if (filter.status === 'revoked') {

@@ -4,6 +4,16 @@
  */
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../../types.js';
 
+/**
+ * Where a newest-first listing stopped: the creation time and the unique key (request id, serial) of
+ * its last item. The next page holds what sorts after it, so rows added meanwhile neither repeat nor
+ * shift the pages, as an offset would make them.
+ */
+export interface PageKey {
+  at: Date;
+  key: string;
+}
+
 export type SubmitOutcome =
   | { kind: 'created'; request: CertificateRequest; certificate: IssuedCertificate | null }
   /** The same CSR (same SHA-256) was submitted before: the existing request, unchanged. */
@@ -63,11 +73,12 @@ export interface Store {
     options: SubmitOptions,
   ): Promise<SubmitOutcome>;
   getRequest(id: string): Promise<CertificateRequest | null>;
-  /** Newest first. */
+  /** Newest first; `after` continues a listing past the last item of the page before (keyset paging). */
   listRequests(filter: {
     state?: RequestState;
     commonName?: string;
     limit?: number;
+    after?: PageKey;
   }): Promise<CertificateRequest[]>;
   findRequestByCsrSha256(sha256: string): Promise<CertificateRequest | null>;
   /** pending -> issued with the certificate, atomically. Returns null when the request is not pending. */
@@ -85,11 +96,12 @@ export interface Store {
     at: Date,
   ): Promise<CertificateRequest | null>;
   getCertificate(serial: string): Promise<IssuedCertificate | null>;
-  /** Newest first. */
+  /** Newest first; `after` continues a listing past the last item of the page before (keyset paging). */
   listCertificates(filter: {
     status: CertificateFilter;
     commonName?: string;
     limit?: number;
+    after?: PageKey;
   }): Promise<IssuedCertificate[]>;
   /** Returns the updated record, or null when unknown. Revoking a revoked certificate keeps the first revocation. */
   revokeCertificate(serial: string, reason: string, at: Date): Promise<IssuedCertificate | null>;
