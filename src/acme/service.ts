@@ -7,17 +7,20 @@ import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Actor, AuditSink } from '../audit/event.js';
 import { auditEvent } from '../audit/event.js';
-import { CsrError, parseCsr } from '../ca/csr.js';
-import type { AcmeAccount, AcmeAuthorization, AcmeIdentifier, AcmeOrder } from '../domain/acme.js';
-import { isNameProblem, validateDnsName } from '../domain/names.js';
+import type { AcmeAccount, AcmeAuthorization, AcmeOrder } from '../domain/acme.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { RequestView, SubmitInput } from '../ra/service.js';
 import type { AcmeStore } from '../store/acme/acme-store.js';
 import type { Clock, IssuedCertificate, Principal } from '../types.js';
+import { AcmeChallenges } from './challenges.js';
+import { csrNames, derToCsrPem } from './finalize-csr.js';
+import { fromPolicyFailure, readContacts, readIdentifiers, rejected } from './input.js';
 import { publicJwk, thumbprintOf } from './jws.js';
+import { newId, newOrderRecords } from './new-order.js';
 import type { AcmeOrderPolicy } from './order-policy.js';
-import { AcmeProblem, type AcmeSubproblem, malformed, notFound, unauthorized } from './problem.js';
-import { type ValidatorSettings, validateDns01, validateHttp01 } from './validators.js';
+import { AcmeProblem, malformed, notFound, unauthorized } from './problem.js';
+import { revocationReason } from './revocation.js';
+import type { ValidatorSettings } from './validators.js';
 
 /** The RA as ACME needs it. */
 export interface AcmeRa {
@@ -44,29 +47,12 @@ export interface AcmeServiceDeps {
   audit?: AuditSink;
 }
 
-/** RFC 8555 §7.1.3: orders and authorizations expire; a week is ample for a client to finish. */
-const ORDER_LIFETIME_MS = 7 * 24 * 3600 * 1000;
-const MAX_IDENTIFIERS = 100;
-const MAX_CONTACTS = 10;
-
-function newId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-/** RFC 5280 §5.3.1 reason codes by number, as revokeCert's `reason` gives them (RFC 8555 §7.6). */
-const REVOCATION_REASON_NAMES: Record<number, string> = {
-  0: 'unspecified',
-  1: 'keyCompromise',
-  3: 'affiliationChanged',
-  4: 'superseded',
-  5: 'cessationOfOperation',
-};
-
 export class AcmeService {
-  /** Validations started by this process, so shutdown can wait for them. */
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #challenges: AcmeChallenges;
 
-  constructor(private readonly deps: AcmeServiceDeps) {}
+  constructor(private readonly deps: AcmeServiceDeps) {
+    this.#challenges = new AcmeChallenges(deps, (...args) => this.record(...args));
+  }
 
   async newNonce(): Promise<string> {
     const nonce = randomBytes(16).toString('base64url');
@@ -205,45 +191,9 @@ export class AcmeService {
       await this.record(actor, 'acme.refused', account.id, {}, problem);
       throw problem;
     }
-    const expiresAt = new Date(now.getTime() + ORDER_LIFETIME_MS);
-    const orderId = newId();
-    const authorizations: AcmeAuthorization[] = identifiers.map((identifier) => {
-      const wildcard = identifier.value.startsWith('*.');
-      return {
-        id: newId(),
-        orderId,
-        accountId: account.id,
-        identifier: { type: 'dns', value: wildcard ? identifier.value.slice(2) : identifier.value },
-        wildcard,
-        status: 'pending',
-        token: randomBytes(32).toString('base64url'),
-        // RFC 8555 §8.3: http-01 cannot prove control of a wildcard; only dns-01 is offered for one.
-        challenges: (wildcard ? (['dns-01'] as const) : (['http-01', 'dns-01'] as const)).map((type) => ({
-          type,
-          status: 'pending' as const,
-          validated: null,
-          error: null,
-          seen: null,
-        })),
-        expiresAt,
-        updatedAt: now,
-      };
-    });
-    const order: AcmeOrder = {
-      id: orderId,
-      accountId: account.id,
-      status: 'pending',
-      identifiers,
-      authorizationIds: authorizations.map((a) => a.id),
-      expiresAt,
-      error: null,
-      requestId: null,
-      serial: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const { order, authorizations } = newOrderRecords(account, identifiers, now);
     await this.deps.store.createOrder(order, authorizations);
-    await this.record(actor, 'acme.order', orderId, {
+    await this.record(actor, 'acme.order', order.id, {
       account: account.id,
       names: identifiers.map((i) => i.value),
     });
@@ -297,91 +247,7 @@ export class AcmeService {
     type: string,
     actor: Actor,
   ): Promise<AcmeAuthorization> {
-    const authz = await this.getAuthorization(authzId);
-    if (authz.accountId !== account.id)
-      throw unauthorized(
-        'this authorization belongs to another account',
-        'use your own order’s authorizations',
-      );
-    const challenge = authz.challenges.find((c) => c.type === type);
-    if (!challenge) throw notFound('challenge');
-    if (authz.status !== 'pending' || challenge.status !== 'pending') return authz;
-    const now = this.deps.clock.now();
-    const next: AcmeAuthorization = {
-      ...authz,
-      updatedAt: now,
-      challenges: authz.challenges.map((c) =>
-        c.type === type ? { ...c, status: 'processing' as const } : c,
-      ),
-    };
-    if (!(await this.deps.store.saveAuthorization(next, authz.updatedAt)))
-      return (await this.deps.store.getAuthorization(authzId)) ?? authz;
-    const work = this.validate(account, next, challenge.type, actor).finally(() =>
-      this.#inflight.delete(work),
-    );
-    this.#inflight.add(work);
-    return next;
-  }
-
-  private async validate(
-    account: AcmeAccount,
-    authz: AcmeAuthorization,
-    type: 'http-01' | 'dns-01',
-    actor: Actor,
-  ): Promise<void> {
-    const keyAuthorization = `${authz.token}.${account.thumbprint}`;
-    const settings = this.deps.settings().validator;
-    const result =
-      type === 'http-01'
-        ? await validateHttp01(authz.identifier.value, authz.token, keyAuthorization, settings)
-        : await validateDns01(authz.identifier.value, keyAuthorization, settings);
-    const now = this.deps.clock.now();
-    const error = result.ok
-      ? null
-      : new AcmeProblem(
-          result.type,
-          'acme_validation_failed',
-          result.detail,
-          'serve the key authorization as RFC 8555 §8 says',
-        ).toRecord();
-    const next: AcmeAuthorization = {
-      ...authz,
-      status: result.ok ? 'valid' : 'invalid',
-      updatedAt: now,
-      challenges: authz.challenges.map((c) =>
-        c.type === type
-          ? {
-              ...c,
-              status: result.ok ? 'valid' : 'invalid',
-              validated: result.ok ? now : null,
-              error,
-              seen: result.seen,
-            }
-          : c,
-      ),
-    };
-    await this.deps.store.saveAuthorization(next, authz.updatedAt);
-    await this.record(actor, 'acme.challenge', authz.identifier.value, {
-      order: authz.orderId,
-      authorization: authz.id,
-      type,
-      outcome: result.ok ? 'valid' : 'invalid',
-      seen: result.seen,
-    });
-    await this.advanceOrder(authz.orderId);
-  }
-
-  /** pending -> ready once every authorization is valid; pending -> invalid when one fails. */
-  private async advanceOrder(orderId: string): Promise<void> {
-    const authzs = await this.deps.store.listAuthorizations(orderId);
-    const now = this.deps.clock.now();
-    const failed = authzs.find((a) => a.status === 'invalid');
-    if (failed) {
-      const error = failed.challenges.find((c) => c.error)?.error ?? null;
-      await this.deps.store.transitionOrder(orderId, 'pending', { status: 'invalid', error, updatedAt: now });
-    } else if (authzs.every((a) => a.status === 'valid')) {
-      await this.deps.store.transitionOrder(orderId, 'pending', { status: 'ready', updatedAt: now });
-    }
+    return this.#challenges.respond(account, await this.getAuthorization(authzId), type, actor);
   }
 
   /** RFC 8555 §7.4: the CSR must name exactly the order's identifiers; the RA signs. */
@@ -409,21 +275,7 @@ export class AcmeService {
       );
     }
     const der = Buffer.from(payload.csr, 'base64url');
-    let names: string[];
-    try {
-      const csr = parseCsr(der);
-      if (csr.ipAddresses.length > 0 || csr.otherNameKinds.length > 0)
-        throw new CsrError('subjectAltName', 'only DNS names can be ordered');
-      names = [
-        ...new Set(
-          [...(csr.commonName ? [csr.commonName] : []), ...csr.dnsNames].map((n) => n.toLowerCase()),
-        ),
-      ];
-    } catch (e) {
-      if (e instanceof CsrError)
-        throw new AcmeProblem('badCSR', 'csr_invalid', e.message, 'make a new CSR for the order’s names');
-      throw e;
-    }
+    const names = csrNames(der);
     const wanted = order.identifiers.map((i) => i.value);
     if (names.length !== wanted.length || !wanted.every((n) => names.includes(n))) {
       throw new AcmeProblem(
@@ -447,10 +299,7 @@ export class AcmeService {
       // Proven by this order's challenges: the RA signs these names and no others.
       namePatterns: wanted,
     };
-    const csrPem = `-----BEGIN CERTIFICATE REQUEST-----\n${der
-      .toString('base64')
-      .replace(/(.{64})/g, '$1\n')
-      .trim()}\n-----END CERTIFICATE REQUEST-----\n`;
+    const csrPem = derToCsrPem(der);
     let view: RequestView;
     try {
       view = await this.deps.ra.submit({ csrPem, principal, actor, namesProven: true });
@@ -496,22 +345,7 @@ export class AcmeService {
           'revoke with the account that ordered it, or sign with the certificate’s key',
         );
     }
-    if (certificate.revokedAt)
-      throw new AcmeProblem(
-        'alreadyRevoked',
-        'acme_already_revoked',
-        `certificate ${certificate.serial} is already revoked`,
-        'nothing to do',
-      );
-    const reason = reasonCode === undefined ? 'unspecified' : REVOCATION_REASON_NAMES[reasonCode as number];
-    if (reason === undefined) {
-      throw new AcmeProblem(
-        'badRevocationReason',
-        'acme_malformed',
-        `reason ${String(reasonCode)} is not accepted`,
-        'use 0, 1, 3, 4 or 5 (RFC 5280 §5.3.1)',
-      );
-    }
+    const reason = revocationReason(certificate, reasonCode);
     await this.deps.ra.revoke(certificate.serial, reason, actor);
   }
 
@@ -525,8 +359,8 @@ export class AcmeService {
   }
 
   /** Waits for validations this process started (shutdown). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.#inflight]);
+  drain(): Promise<void> {
+    return this.#challenges.drain();
   }
 
   async record(
@@ -551,75 +385,4 @@ export class AcmeService {
       }),
     );
   }
-}
-
-function rejected(subproblems: AcmeSubproblem[]): AcmeProblem {
-  return new AcmeProblem(
-    'rejectedIdentifier',
-    'name_not_allowed',
-    `this account may not order ${subproblems.map((s) => s.identifier.value).join(', ')}`,
-    'order names the server’s policy allows, or bind the account to an enrollment token that covers them (External Account Binding)',
-    { subproblems },
-  );
-}
-
-function fromPolicyFailure(e: PolicyFailure): AcmeProblem {
-  const type =
-    e.reason === 'csr_invalid' || e.reason === 'key_too_weak'
-      ? 'badCSR'
-      : e.reason === 'name_not_allowed' || e.reason === 'name_invalid'
-        ? 'rejectedIdentifier'
-        : 'unauthorized';
-  return new AcmeProblem(type, e.reason, e.message, e.hint);
-}
-
-function readContacts(value: unknown): string[] {
-  if (value === undefined) return [];
-  if (
-    !Array.isArray(value) ||
-    value.length > MAX_CONTACTS ||
-    !value.every((c) => typeof c === 'string' && c.length <= 320 && /^mailto:[^\s,]+@[^\s,]+$/.test(c))
-  ) {
-    throw new AcmeProblem(
-      'invalidContact',
-      'acme_malformed',
-      `"contact" must be at most ${MAX_CONTACTS} mailto: URLs`,
-      'use e.g. ["mailto:ops@example.com"]',
-    );
-  }
-  return value as string[];
-}
-
-function readIdentifiers(value: unknown): AcmeIdentifier[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_IDENTIFIERS) {
-    throw malformed(
-      `"identifiers" must list 1 to ${MAX_IDENTIFIERS} identifiers`,
-      'send {"identifiers": [{"type": "dns", "value": "host.example.com"}]}',
-    );
-  }
-  const out: AcmeIdentifier[] = [];
-  const bad: AcmeSubproblem[] = [];
-  for (const item of value as unknown[]) {
-    const id = item as { type?: unknown; value?: unknown };
-    if (typeof id !== 'object' || id === null || id.type !== 'dns' || typeof id.value !== 'string') {
-      throw new AcmeProblem(
-        'unsupportedIdentifier',
-        'acme_malformed',
-        'only "dns" identifiers are supported',
-        'order DNS names',
-      );
-    }
-    const checked = validateDnsName(id.value, { allowWildcard: true });
-    if (isNameProblem(checked)) {
-      bad.push({
-        type: 'rejectedIdentifier',
-        detail: checked.reason,
-        identifier: { type: 'dns', value: id.value.slice(0, 253) },
-      });
-    } else if (!out.some((o) => o.value === checked)) {
-      out.push({ type: 'dns', value: checked });
-    }
-  }
-  if (bad.length > 0) throw rejected(bad);
-  return out;
 }
