@@ -186,6 +186,12 @@ export interface RequestedNames {
 export interface NamePolicy {
   allowWildcards: boolean;
   maxNames: number;
+  /**
+   * A request without a CN takes its first DNS name as the CN. ACME clients (certbot, lego) send
+   * CSRs whose subject is empty and whose names are all SANs (RFC 8555 §7.4 only asks for the
+   * names), as Let's Encrypt accepts them.
+   */
+  commonNameFromFirstDnsName?: boolean;
 }
 
 export type NameValidation =
@@ -213,19 +219,21 @@ export function validateRequestedNames(input: RequestedNames, policy: NamePolicy
   };
 
   let commonName = '';
-  if (input.commonName === null || input.commonName === '') {
+  const requestedCn =
+    input.commonName || (policy.commonNameFromFirstDnsName ? input.dnsNames[0] : undefined) || null;
+  if (requestedCn === null) {
     problems.push({
       name: '',
       reason:
         'the request has no common name (CN); put the host name in the subject, as in CN=web1.example.com',
     });
   } else {
-    const ip = parseIpAddress(input.commonName);
+    const ip = parseIpAddress(requestedCn);
     if (ip !== null) {
       commonName = ip;
       addIp(ip);
     } else {
-      const checked = validateDnsName(input.commonName, { allowWildcard: policy.allowWildcards });
+      const checked = validateDnsName(requestedCn, { allowWildcard: policy.allowWildcards });
       if (isNameProblem(checked)) {
         problems.push({ name: checked.name, reason: `the common name: ${checked.reason}` });
       } else {

@@ -193,6 +193,7 @@ export class RegistrationAuthority {
     const names = validateRequestedNames(csr, {
       allowWildcards: policy.allowWildcards,
       maxNames: policy.maxNames,
+      commonNameFromFirstDnsName: input.namesProven === true,
     });
     if (!names.ok) {
       const problems = names.problems.map((p) => ({ field: p.name, message: p.reason }));

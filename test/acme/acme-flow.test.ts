@@ -43,8 +43,9 @@ after(async () => {
   tmp.remove();
 });
 
-function csrDer(name: string): string {
-  const { csrPem } = opensslCsr(tmp.path, name, `/CN=${name}`, { sans: [`DNS:${name}`] });
+/** `subject` "/" makes a CSR whose names are all SANs, as certbot and lego send. */
+function csrDer(name: string, subject = `/CN=${name}`): string {
+  const { csrPem } = opensslCsr(tmp.path, name, subject, { sans: [`DNS:${name}`] });
   const body = csrPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   return Buffer.from(body, 'base64').toString('base64url');
 }
@@ -198,5 +199,21 @@ describe('ACME', () => {
     const after = await client.post(String(order.headers.location), null);
     assert.equal(after.json.status, 'invalid');
     assert.equal((after.json.error as { type: string }).type, 'urn:ietf:params:acme:error:unauthorized');
+  });
+
+  it('finalizes a CSR with an empty subject and the names only as SANs (as certbot sends), the first SAN as CN', async () => {
+    const client = await TestAcmeClient.create(server.url, server.caPem);
+    await client.register();
+    const { orderUrl, order, authz } = await orderAndValidate(client, 'nocn.acme.test', 'http-01');
+    assert.equal(authz.json.status, 'valid', authz.text);
+    const fin = await client.post(String(order.json.finalize), { csr: csrDer('nocn.acme.test', '/') });
+    assert.equal(fin.status, 200, fin.text);
+    const valid = await client.poll(orderUrl);
+    assert.equal(valid.json.status, 'valid', valid.text);
+    const chain = await client.post(String(valid.json.certificate), null);
+    const leafFile = writeTemp(tmp.path, 'nocn.pem', chain.text);
+    const text = openssl(['x509', '-in', leafFile, '-noout', '-subject', '-ext', 'subjectAltName']).stdout;
+    assert.match(text, /CN ?= ?nocn\.acme\.test/);
+    assert.match(text, /DNS:nocn\.acme\.test/);
   });
 });

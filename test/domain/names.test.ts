@@ -209,6 +209,18 @@ describe('validateRequestedNames', () => {
     }
   });
 
+  it('takes the first DNS name as the CN when asked (ACME CSRs carry their names only as SANs)', () => {
+    const result = validateRequestedNames(
+      { commonName: null, ...none, dnsNames: ['a.example.com', 'b.example.com'] },
+      { ...policy, commonNameFromFirstDnsName: true },
+    );
+    assert.equal(result.ok, true);
+    if (result.ok) {
+      assert.equal(result.commonName, 'a.example.com');
+      assert.deepEqual(result.dnsNames, ['a.example.com', 'b.example.com']);
+    }
+  });
+
   it('reports every bad name at once', () => {
     const result = validateRequestedNames(
       {

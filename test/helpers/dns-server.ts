@@ -1,5 +1,7 @@
 /** A tiny authoritative DNS server over UDP (node:dgram) for ACME validation tests: A and TXT only. */
 import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface TestDns {
   address: string;
@@ -18,8 +20,12 @@ function readName(msg: Buffer, offset: number): { name: string; end: number } {
   return { name: labels.join('.').toLowerCase(), end: i + 1 };
 }
 
-/** Answers every A query with 127.0.0.1 and TXT queries from `txt`. */
-export async function startTestDns(): Promise<TestDns> {
+/**
+ * Answers every A query with 127.0.0.1 and TXT queries from `txt`, and, when `txtDir` is given, from
+ * the files in it: a file named after the record (trailing dot or not) holding one value per line. A
+ * third-party client (lego's `exec` DNS provider) writes records there.
+ */
+export async function startTestDns(options: { txtDir?: string } = {}): Promise<TestDns> {
   const txt = new Map<string, string[]>();
   const socket = createSocket('udp4');
   socket.on('message', (msg, rinfo) => {
@@ -29,7 +35,7 @@ export async function startTestDns(): Promise<TestDns> {
     const answers: Buffer[] = [];
     if (qtype === 1) answers.push(Buffer.from([127, 0, 0, 1]));
     if (qtype === 16) {
-      for (const value of txt.get(name) ?? []) {
+      for (const value of [...(txt.get(name) ?? []), ...fromDir(options.txtDir, name)]) {
         const v = Buffer.from(value, 'ascii');
         answers.push(Buffer.concat([Buffer.from([v.length]), v]));
       }
@@ -56,4 +62,18 @@ export async function startTestDns(): Promise<TestDns> {
     txt,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
+}
+
+function fromDir(dir: string | undefined, name: string): string[] {
+  if (dir === undefined) return [];
+  const values: string[] = [];
+  for (const file of readdirSync(dir)) {
+    if (file.replace(/\.$/, '').toLowerCase() !== name) continue;
+    values.push(
+      ...readFileSync(join(dir, file), 'utf8')
+        .split('\n')
+        .filter((v) => v !== ''),
+    );
+  }
+  return values;
 }
