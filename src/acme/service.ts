@@ -13,6 +13,7 @@ import type { RequestView, SubmitInput } from '../ra/service.js';
 import type { AcmeStore } from '../store/acme/acme-store.js';
 import type { Clock, IssuedCertificate, Principal } from '../types.js';
 import { AcmeChallenges } from './challenges.js';
+import { type EabBinding, type EabKeys, verifyEab } from './eab.js';
 import { csrNames, derToCsrPem } from './finalize-csr.js';
 import { fromPolicyFailure, readContacts, readIdentifiers, rejected } from './input.js';
 import { publicJwk, thumbprintOf } from './jws.js';
@@ -40,6 +41,8 @@ export interface AcmeSettings {
 
 export interface AcmeServiceDeps {
   store: AcmeStore;
+  /** External Account Binding keys (enrollment tokens); none when absent. */
+  eabKeys?: EabKeys;
   ra: AcmeRa;
   policy: AcmeOrderPolicy;
   settings: () => AcmeSettings;
@@ -96,6 +99,11 @@ export class AcmeService {
 
   async findAccountByKey(jwk: JWK): Promise<AcmeAccount | null> {
     return this.deps.store.findAccountByThumbprint(await thumbprintOf(jwk));
+  }
+
+  /** RFC 8555 §7.3.4: the enrollment token a newAccount's externalAccountBinding names, verified. */
+  async externalAccountBinding(value: unknown, jwk: JWK, newAccountUrl: string): Promise<EabBinding> {
+    return verifyEab(value, jwk, newAccountUrl, this.deps.eabKeys ?? { find: async () => null });
   }
 
   /** RFC 8555 §7.3. `binding` is the enrollment token an External Account Binding named, when verified. */

@@ -1,5 +1,6 @@
 /** `certmaster token ...`: API tokens for machines and enrollment tokens for new hosts. */
 import type { Command } from 'commander';
+import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { ApiClient } from '../client/api.js';
 import { openInstance } from '../instance/open.js';
@@ -18,6 +19,7 @@ interface CreateFlags extends TargetFlags {
   owner: string;
   description?: string;
   json?: boolean;
+  acmeEab?: boolean;
 }
 
 interface CreateBody {
@@ -108,6 +110,8 @@ export function registerToken(program: Command): void {
 Examples:
   certmaster token create --scope requests:read --scope certificates:read --ttl 30d --data DIR
   certmaster token create --enroll 'web-*.example.com' --uses 1 --ttl 1h --data DIR
+  certmaster token create --enroll '*.web.example.com' --acme-eab --ttl 7d --data DIR
+      (then: lego --eab --kid tok_... --hmac KEY ...; the ACME account may order only *.web.example.com)
   certmaster request --server URL --cn web-7.example.com --token cmet_... --out /etc/certmaster
 
 Tokens are printed once and stored only as hashes; cmat_ starts an API token and cmet_ an
@@ -123,6 +127,10 @@ enrollment token, so secret scanners can spot a leaked one.`,
     )
     .option('--uses <n>', 'enrollment token: how many requests it may make (default unlimited)')
     .option(
+      '--acme-eab',
+      'enrollment token: also print ACME External Account Binding credentials (key id and HMAC key, RFC 8555 §7.3.4) for clients such as `lego --eab --kid KID --hmac KEY`; accounts bound with them may order only the token’s names',
+    )
+    .option(
       '--ttl <duration>',
       'lifetime: 90s, 15m, 1h, 7d (default: no expiry for API tokens, 1h for enrollment tokens)',
     )
@@ -133,6 +141,10 @@ enrollment token, so secret scanners can spot a leaked one.`,
       if (flags.scope.length > 0 === (flags.enroll !== undefined)) {
         throw new CliError('give either --scope (an API token) or --enroll PATTERN (an enrollment token)');
       }
+      if (flags.acmeEab && flags.enroll === undefined)
+        throw new CliError(
+          '--acme-eab binds ACME accounts to an enrollment token: give --enroll PATTERN too',
+        );
       const ttl = flags.ttl === undefined ? (flags.enroll ? 3600 : undefined) : parseDuration(flags.ttl);
       if (ttl === null)
         throw new CliError(`--ttl "${flags.ttl}" is not a duration such as 90s, 15m, 1h or 7d`);
@@ -146,9 +158,12 @@ enrollment token, so secret scanners can spot a leaked one.`,
       if (flags.description) body.description = flags.description;
       await withTokens(flags, async (b) => {
         const created = await b.create(body, flags.owner);
-        if (flags.json) printJson(created);
+        const eab = flags.acmeEab ? eabCredentialsOf(created.record.id, created.token) : null;
+        if (flags.json)
+          printJson(eab ? { ...created, acme_eab: { kid: eab.kid, hmac_key: eab.hmacKey } } : created);
         else {
           process.stdout.write(`${created.token}\n`);
+          if (eab) process.stdout.write(`ACME EAB key id:   ${eab.kid}\nACME EAB HMAC key: ${eab.hmacKey}\n`);
           process.stderr.write(
             `Token ${created.record.id} (${created.record.kind}${created.record.name_pattern ? ` for ${created.record.name_pattern}` : ''}${created.record.expires_at ? `, expires ${created.record.expires_at}` : ''}). It is shown only this once.\n`,
           );

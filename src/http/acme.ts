@@ -211,13 +211,12 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
   app.post('/acme/new-account', hidden, async (request, reply) => {
     const { jws, urls } = await verify(request, 'jwk');
     const payload = payloadObject(jws);
-    if (payload.externalAccountBinding !== undefined) {
-      throw malformed(
-        'External Account Binding is not enabled on this server',
-        'register without externalAccountBinding',
-      );
-    }
-    const { account, created } = await service.newAccount(jws.jwk, payload, null, actorFor(request, null));
+    // RFC 8555 §7.3.4: an existing account is returned whatever binding accompanies the request.
+    const binding =
+      payload.externalAccountBinding === undefined || (await service.findAccountByKey(jws.jwk))
+        ? null
+        : await service.externalAccountBinding(payload.externalAccountBinding, jws.jwk, urls.newAccount());
+    const { account, created } = await service.newAccount(jws.jwk, payload, binding, actorFor(request, null));
     return reply
       .code(created ? 201 : 200)
       .header('location', urls.account(account.id))

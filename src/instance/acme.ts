@@ -1,6 +1,8 @@
 /** Builds the ACME service of an opened instance: store, RA, order policy and settings from the config. */
+
 import { namePatternOrderPolicy } from '../acme/order-policy.js';
 import { AcmeService } from '../acme/service.js';
+import { findEabKey } from '../auth/tokens/acme-eab.js';
 import { parseAutosign } from '../domain/autosign.js';
 import type { Clock } from '../types.js';
 import type { Instance } from './open.js';
@@ -8,6 +10,7 @@ import type { Instance } from './open.js';
 export function acmeServiceOf(instance: Instance, clock: Clock): AcmeService {
   return new AcmeService({
     store: instance.store.acme,
+    eabKeys: { find: (kid) => findEabKey(instance.store, kid, clock) },
     ra: instance.ra,
     policy: namePatternOrderPolicy(() => parseAutosign(instance.config().ra.autosign)),
     settings: () => {
