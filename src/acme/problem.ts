@@ -45,7 +45,13 @@ export class AcmeProblem extends Error {
     readonly reason: string,
     detail: string,
     readonly hint: string,
-    readonly extra: { subproblems?: AcmeSubproblem[]; retryAfterSeconds?: number; status?: number } = {},
+    readonly extra: {
+      subproblems?: AcmeSubproblem[];
+      retryAfterSeconds?: number;
+      status?: number;
+      /** RFC 8555 §7.3.5: a keyChange to a key another account holds names that account. */
+      conflictAccountId?: string;
+    } = {},
   ) {
     super(detail);
     this.name = 'AcmeProblem';

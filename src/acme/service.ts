@@ -6,17 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Actor, AuditSink } from '../audit/event.js';
-import { auditEvent } from '../audit/event.js';
 import type { AcmeAccount, AcmeAuthorization, AcmeOrder } from '../domain/acme.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { RequestView, SubmitInput } from '../ra/service.js';
 import type { AcmeStore } from '../store/acme/acme-store.js';
 import type { Clock, IssuedCertificate, Principal } from '../types.js';
+import { type AcmeAuditKind, recordAcme } from './audit.js';
 import { AcmeChallenges } from './challenges.js';
 import { type EabBinding, type EabKeys, verifyEab } from './eab.js';
 import { csrNames, derToCsrPem } from './finalize-csr.js';
 import { fromPolicyFailure, readContacts, readIdentifiers, rejected } from './input.js';
 import { publicJwk, thumbprintOf } from './jws.js';
+import { type NewAccountKey, storeNewKey } from './key-change.js';
 import { newId, newOrderRecords } from './new-order.js';
 import type { AcmeOrderPolicy } from './order-policy.js';
 import { AcmeProblem, malformed, notFound, unauthorized } from './problem.js';
@@ -147,6 +148,16 @@ export class AcmeService {
       eab_token: binding?.tokenId ?? null,
     });
     return { account: stored, created: stored.id === account.id };
+  }
+
+  /**
+   * RFC 8555 §7.3.5: replaces the account's key. A key already registered is refused (409 with the
+   * other account's id, which the front end turns into its Location).
+   */
+  async changeKey(account: AcmeAccount, next: NewAccountKey, actor: Actor): Promise<AcmeAccount> {
+    const updated = await storeNewKey(this.deps.store, account, next);
+    await this.record(actor, 'acme.account', account.id, { key_change: next.thumbprint });
+    return updated;
   }
 
   /** RFC 8555 §7.3.2 and §7.3.6: contact update and deactivation. */
@@ -371,26 +382,13 @@ export class AcmeService {
     return this.#challenges.drain();
   }
 
-  async record(
+  record(
     actor: Actor,
-    kind: 'acme.account' | 'acme.order' | 'acme.challenge' | 'acme.refused',
+    kind: AcmeAuditKind,
     target: string,
     details: Record<string, unknown>,
     problem?: AcmeProblem,
   ): Promise<void> {
-    if (!this.deps.audit) return;
-    await this.deps.audit.record(
-      auditEvent(this.deps.clock.now(), actor, kind, 'decision', problem ? 'failure' : 'success', {
-        target,
-        details,
-        ...(problem
-          ? {
-              reason: problem.reason,
-              cause: problem.message,
-              told: { status: problem.status, detail: problem.message, hint: problem.hint },
-            }
-          : {}),
-      }),
-    );
+    return recordAcme(this.deps, actor, kind, target, details, problem);
   }
 }

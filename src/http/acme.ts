@@ -14,6 +14,7 @@ import {
   type VerifiedJws,
   verifyJwsSignature,
 } from '../acme/jws.js';
+import { readKeyChange } from '../acme/key-change.js';
 import { ACME_ERROR_PREFIX, AcmeProblem, malformed, notFound, unauthorized } from '../acme/problem.js';
 import {
   AcmeUrls,
@@ -124,6 +125,8 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
         { status: 503 },
       );
     }
+    if (problem.extra.conflictAccountId !== undefined)
+      reply.header('location', urlsOf(request).account(problem.extra.conflictAccountId));
     if (problem.extra.retryAfterSeconds !== undefined)
       reply.header('retry-after', String(problem.extra.retryAfterSeconds));
     return reply
@@ -233,6 +236,14 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
       Object.keys(payload).length === 0
         ? me
         : await service.updateAccount(me, payload, actorFor(request, me));
+    return reply.header('location', urls.account(me.id)).send(accountDocument(urls, updated));
+  });
+
+  app.post('/acme/key-change', hidden, async (request, reply) => {
+    const { jws, account, urls } = await verify(request, 'kid');
+    const me = requireAccount(account);
+    const next = await readKeyChange(jws.payload, jws.header.url, me, urls.account(me.id));
+    const updated = await service.changeKey(me, next, actorFor(request, me));
     return reply.header('location', urls.account(me.id)).send(accountDocument(urls, updated));
   });
 
