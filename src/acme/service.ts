@@ -21,6 +21,7 @@ import { type NewAccountKey, storeNewKey } from './key-change.js';
 import { newId, newOrderRecords } from './new-order.js';
 import type { AcmeOrderPolicy } from './order-policy.js';
 import { AcmeProblem, malformed, notFound, unauthorized } from './problem.js';
+import { checkOrderRateLimits } from './rate-limits.js';
 import { revocationReason } from './revocation.js';
 import type { ValidatorSettings } from './validators.js';
 
@@ -37,6 +38,7 @@ export interface AcmeSettings {
   nonceLifetimeSeconds: number;
   maxNonces: number;
   ordersPerAccountPerHour: number;
+  certificatesPerNamePerWeek: number;
   retryAfterSeconds: number;
 }
 
@@ -197,18 +199,11 @@ export class AcmeService {
       throw problem;
     }
     const now = this.deps.clock.now();
-    const settings = this.deps.settings();
-    const since = new Date(now.getTime() - 3600 * 1000);
-    if ((await this.deps.store.countOrdersSince(account.id, since)) >= settings.ordersPerAccountPerHour) {
-      const problem = new AcmeProblem(
-        'rateLimited',
-        'acme_rate_limited',
-        `this account placed ${settings.ordersPerAccountPerHour} orders in the last hour (acme.orders_per_account_per_hour)`,
-        'wait and retry after the time Retry-After gives',
-        { retryAfterSeconds: 3600 },
-      );
-      await this.record(actor, 'acme.refused', account.id, {}, problem);
-      throw problem;
+    try {
+      await checkOrderRateLimits(this.deps.store, this.deps.settings(), account, identifiers, now);
+    } catch (e) {
+      if (e instanceof AcmeProblem) await this.record(actor, 'acme.refused', account.id, {}, e);
+      throw e;
     }
     const { order, authorizations } = newOrderRecords(account, identifiers, now);
     await this.deps.store.createOrder(order, authorizations);

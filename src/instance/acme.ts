@@ -25,6 +25,7 @@ export function acmeServiceOf(instance: Instance, clock: Clock): AcmeService {
         nonceLifetimeSeconds: c.acme.nonce_lifetime_seconds,
         maxNonces: c.acme.max_nonces,
         ordersPerAccountPerHour: c.acme.orders_per_account_per_hour,
+        certificatesPerNamePerWeek: c.acme.certificates_per_name_per_week,
         retryAfterSeconds: c.ra.pending_retry_after_seconds,
       };
     },

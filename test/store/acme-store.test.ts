@@ -103,5 +103,32 @@ for (const backend of allBackends()) {
       const read = await store.acme.getAuthorization('z1');
       assert.equal(read?.challenges[0]?.validated?.getTime(), later(5).getTime());
     });
+
+    it('counts valid orders under a registered name since a time, with the oldest (per-name limits)', async () => {
+      const make = (id: string, names: string[], status: AcmeOrder['status'], at: number): AcmeOrder => ({
+        id,
+        accountId: 'a1',
+        status,
+        identifiers: names.map((value) => ({ type: 'dns' as const, value })),
+        authorizationIds: [],
+        expiresAt: later(3600_000),
+        error: null,
+        requestId: null,
+        serial: null,
+        createdAt: later(at),
+        updatedAt: later(at),
+      });
+      await store.acme.createOrder(make('v1', ['www.count.test'], 'valid', 10), []);
+      await store.acme.createOrder(make('v2', ['count.test', 'x.other.test'], 'valid', 20), []);
+      await store.acme.createOrder(make('v3', ['a.b.count.test'], 'valid', 30), []);
+      await store.acme.createOrder(make('p1', ['pending.count.test'], 'pending', 40), []);
+      await store.acme.createOrder(make('n1', ['notcount.test'], 'valid', 50), []);
+      await store.acme.createOrder(make('old', ['old.count.test'], 'valid', -10), []);
+      const all = await store.acme.countValidOrdersUnder('count.test', NOW);
+      assert.deepEqual(all, { count: 3, oldest: later(10) });
+      assert.equal((await store.acme.countValidOrdersUnder('count.test', later(15))).count, 2);
+      assert.equal((await store.acme.countValidOrdersUnder('other.test', NOW)).count, 1);
+      assert.deepEqual(await store.acme.countValidOrdersUnder('none.test', NOW), { count: 0, oldest: null });
+    });
   });
 }

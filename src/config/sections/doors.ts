@@ -54,4 +54,10 @@ export const acmeShape = {
     300,
     'Most new orders one ACME account may place in an hour; more are refused with rateLimited and Retry-After.',
   ),
+  certificates_per_name_per_week: integerSetting(
+    0,
+    1_000_000,
+    50,
+    'Most ACME certificates a week for names under one registered name (its last two labels), across all accounts, as Boulder counts; more orders are refused with rateLimited and Retry-After. 0: no limit.',
+  ),
 };

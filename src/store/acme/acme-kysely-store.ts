@@ -169,6 +169,29 @@ export class KyselyAcmeStore implements AcmeStore {
     return Number(row?.n ?? 0);
   }
 
+  async countValidOrdersUnder(domain: string, since: Date): Promise<{ count: number; oldest: Date | null }> {
+    // Identifiers are JSON text ([{"type":"dns","value":"a.example.com"}]); names are validated host
+    // names (letters, digits, hyphens, dots, a leading "*."), so they hold no LIKE wildcard to escape.
+    if (!/^[a-z0-9.-]+$/.test(domain)) return { count: 0, oldest: null };
+    const row = await this.#db
+      .selectFrom('acme_orders')
+      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('updated_at').as('oldest')])
+      .where('status', '=', 'valid')
+      .where('updated_at', '>=', toMillis(since))
+      .where((eb) =>
+        eb.or([
+          eb('identifiers', 'like', `%"value":"${domain}"%`),
+          eb('identifiers', 'like', `%.${domain}"%`),
+        ]),
+      )
+      .executeTakeFirst();
+    const oldest = row?.oldest;
+    return {
+      count: Number(row?.n ?? 0),
+      oldest: oldest === null || oldest === undefined ? null : new Date(Number(oldest)),
+    };
+  }
+
   async transitionOrder(
     id: string,
     from: AcmeOrderStatus,

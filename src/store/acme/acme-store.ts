@@ -33,6 +33,11 @@ export interface AcmeStore {
   /** Orders created by `accountId` since `since` (rate limits). */
   countOrdersSince(accountId: string, since: Date): Promise<number>;
   /**
+   * Orders of any account that became valid since `since` and name `domain` or a name under it
+   * (per-name rate limits), with the time the oldest of them became valid.
+   */
+  countValidOrdersUnder(domain: string, since: Date): Promise<{ count: number; oldest: Date | null }>;
+  /**
    * Moves an order from `from` to the patch's status; null when the order was no longer in `from`
    * (another replica got there first).
    */
