@@ -85,12 +85,13 @@ describe('config schema', () => {
         max_nonces: 100_000,
         validation_timeout_seconds: 10,
         orders_per_account_per_hour: 300,
+        certificates_per_name_per_week: 50,
       },
     });
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 51);
+    assert.equal(SETTINGS.length, 52);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
@@ -229,7 +230,7 @@ describe('config schema', () => {
     const far = configError(() => parseConfig({ ra: { colour: 'blue' } }));
     assert.match(
       far.message,
-      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds, .*webhooks.max_attempts, est.labels, acme.http01_port, .*acme.orders_per_account_per_hour$/,
+      /^unknown setting "ra.colour"; known settings: server.listen, .*auth.throttle_max_delay_seconds, .*webhooks.max_attempts, est.labels, acme.http01_port, .*acme.orders_per_account_per_hour, acme.certificates_per_name_per_week$/,
     );
     assert.equal(closestSettingKey('zzzzzzzz'), undefined);
   });
