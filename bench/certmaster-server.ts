@@ -13,13 +13,15 @@ const START_TIMEOUT_MS = 30_000;
 
 export async function startCertmaster(
   processes: ProcessGroup,
-  options: { repo: string; dataDir: string; profileDir: string | null },
+  options: { repo: string; dataDir: string; profileDir: string | null; settings?: Record<string, string> },
 ): Promise<CertmasterServer> {
   const cli = join(options.repo, 'bin', 'certmaster.js');
   const data = ['--data', options.dataDir];
   const run = { cwd: options.repo, timeoutMs: CLI_TIMEOUT_MS };
   await processes.run(process.execPath, [cli, 'init', ...data], run);
   await processes.run(process.execPath, [cli, 'config', 'set', 'ra.autosign', 'all', ...data], run);
+  for (const [key, value] of Object.entries(options.settings ?? {}))
+    await processes.run(process.execPath, [cli, 'config', 'set', key, value, ...data], run);
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const started = processes.start(
     process.execPath,

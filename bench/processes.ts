@@ -17,8 +17,12 @@ export interface Started {
 export class ProcessGroup {
   readonly #running = new Set<ChildProcess>();
 
-  start(command: string, args: string[], options: { cwd: string }): Started {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  start(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Started {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    });
     this.#running.add(child);
     let kept = '';
     const keep = (chunk: Buffer) => {
@@ -41,7 +45,11 @@ export class ProcessGroup {
   }
 
   /** Runs a command to its end and returns its stdout; rejects on a non-zero exit or after `timeoutMs`. */
-  async run(command: string, args: string[], options: { cwd: string; timeoutMs: number }): Promise<string> {
+  async run(
+    command: string,
+    args: string[],
+    options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+  ): Promise<string> {
     const started = this.start(command, args, options);
     let stdout = '';
     started.child.stdout?.on('data', (chunk: Buffer) => {

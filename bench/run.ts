@@ -4,9 +4,11 @@
  * in one run, with the ratios the issue sets as targets.
  *
  *   npm run bench -- [--seconds 5] [--warmup-seconds 1] [--profile DIR] [--skip-cfssl] [--skip-auth] [--skip-ocsp]
+ *                    [--skip-acme] [--acme-runs 5]
  *
  * After the issuance figures it runs the front-door and audit suite (bench/auth-suite.ts), then OCSP
- * responses per second, cached and uncached, against raw signing of one response (bench/ocsp.ts).
+ * responses per second, cached and uncached, against raw signing of one response (bench/ocsp.ts), then
+ * time per certificate for lego against certmaster and against pebble (bench/acme-lego.ts).
  *
  * --profile DIR runs the certmaster server under `node --cpu-prof` and prints where its time went; the
  * figures of such a run include the profiler's overhead.
@@ -16,6 +18,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type AcmeLegoResult, formatAcmeLego, runAcmeLegoBench } from './acme-lego.js';
 import { formatAuthSuite, runAuthSuite } from './auth-suite.js';
 import { startCertmaster } from './certmaster-server.js';
 import { findOnPath, startCfssl } from './cfssl-server.js';
@@ -33,6 +36,8 @@ interface Options {
   skipCfssl: boolean;
   skipAuth: boolean;
   skipOcsp: boolean;
+  skipAcme: boolean;
+  acmeRuns: number;
 }
 
 /** A figure, with the share of all CPU time that processes other than the benchmark's took meanwhile. */
@@ -55,6 +60,13 @@ const TARGET_VS_RAW_SIGN = 0.25;
 /** Above this share of CPU time taken by other processes, a figure is flagged as disturbed. */
 const DISTURBED = 0.1;
 
+function acmeRuns(value: string | undefined): number {
+  const runs = Number(value ?? 5);
+  if (!(Number.isInteger(runs) && runs >= 1 && runs <= 100))
+    throw new Error('--acme-runs must be from 1 to 100');
+  return runs;
+}
+
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
@@ -65,6 +77,8 @@ function parseOptions(argv: string[]): Options {
       'skip-cfssl': { type: 'boolean' },
       'skip-auth': { type: 'boolean' },
       'skip-ocsp': { type: 'boolean' },
+      'skip-acme': { type: 'boolean' },
+      'acme-runs': { type: 'string' },
     },
     strict: true,
   });
@@ -81,6 +95,8 @@ function parseOptions(argv: string[]): Options {
     skipCfssl: values['skip-cfssl'] ?? false,
     skipAuth: values['skip-auth'] ?? false,
     skipOcsp: values['skip-ocsp'] ?? false,
+    skipAcme: values['skip-acme'] ?? false,
+    acmeRuns: acmeRuns(values['acme-runs']),
   };
 }
 
@@ -245,6 +261,17 @@ function detail(r: LoadResult): string {
   return `${r.issued} issued in ${r.seconds} s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`;
 }
 
+async function runAcmeLego(runs: number): Promise<AcmeLegoResult | null> {
+  const dir = mkdtempSync(join(tmpdir(), 'certmaster-bench-acme-'));
+  const processes = new ProcessGroup();
+  try {
+    return await runAcmeLegoBench(processes, { repo: REPO, tempDir: dir, runs });
+  } finally {
+    await processes.stopAll(STOP_GRACE_MS);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const bench = new Bench(options);
@@ -293,6 +320,10 @@ async function main(): Promise<void> {
     if (!options.skipOcsp) {
       console.log('\nOCSP responses per second, in process over SQLite (bench/ocsp.ts):');
       console.log(formatOcspBench(await runOcspBench(Math.min(options.seconds, 3))));
+    }
+    if (!options.skipAcme) {
+      console.log('\nACME: lego against certmaster and against pebble (bench/acme-lego.ts):');
+      console.log(formatAcmeLego(await runAcmeLego(options.acmeRuns)));
     }
     if (options.profileDir) {
       console.log(

@@ -10,6 +10,12 @@ import type { Clock } from '../types.js';
 import { AcmeProblem, notFound, unauthorized } from './problem.js';
 import { type ValidatorSettings, validateDns01, validateHttp01 } from './validators.js';
 
+/** How long a challenge answer waits for its validation before answering "processing". */
+const INLINE_WAIT_MS = 2000;
+
+/** Retry-After for a challenge still processing: validations end within seconds. */
+export const CHALLENGE_RETRY_AFTER_SECONDS = 1;
+
 export interface ChallengeDeps {
   store: AcmeStore;
   settings: () => { validator: ValidatorSettings };
@@ -61,7 +67,18 @@ export class AcmeChallenges {
       this.#inflight.delete(work),
     );
     this.#inflight.add(work);
-    return next;
+    // Validation usually takes milliseconds: answering with its outcome spares the client a polling
+    // round (lego returns at once on "valid", otherwise it waits before its first poll). A slow
+    // validation still answers "processing" after INLINE_WAIT_MS, as RFC 8555 §7.5.1 allows.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      work.catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, INLINE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    return (await this.deps.store.getAuthorization(authz.id)) ?? next;
   }
 
   private async validate(

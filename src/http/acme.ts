@@ -7,6 +7,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
+import { CHALLENGE_RETRY_AFTER_SECONDS } from '../acme/challenges.js';
 import {
   asFlattenedJws,
   readProtectedHeader,
@@ -304,7 +305,8 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
       if (authz.accountId !== me.id) throw notFound('challenge');
       const challenge = authz.challenges.find((c) => c.type === request.params.type);
       if (!challenge) throw notFound('challenge');
-      if (challenge.status === 'processing') reply.header('retry-after', String(service.retryAfterSeconds()));
+      if (challenge.status === 'processing')
+        reply.header('retry-after', String(CHALLENGE_RETRY_AFTER_SECONDS));
       return reply
         .header('link', `<${urls.authorization(authz.id)}>;rel="up"`)
         .send(challengeDocument(urls, authz, challenge));
