@@ -5,13 +5,16 @@ import { ApiClient } from '../client/api.js';
 import { openDataDir, openDataStore } from '../instance/data-dir.js';
 import { dataLayout } from '../instance/layout.js';
 import {
+  acmeOrderStoryJson,
   auditRecordsFromJson,
   type CommandContext,
+  explainAcmeOrder,
   explainHost,
   explainRequest,
   hostDiagnosisJson,
   printable,
   type RequestStory,
+  renderAcmeOrderStory,
   renderHostDiagnosis,
   renderRequestStory,
   requestStory,
@@ -24,6 +27,7 @@ import { CliError, printJson } from './output.js';
 
 interface ExplainFlags extends TargetFlags {
   host?: string;
+  acmeOrder?: string;
   json?: boolean;
 }
 
@@ -98,6 +102,27 @@ async function explainHostCommand(name: string, flags: ExplainFlags, ctx: Comman
   }
 }
 
+async function explainAcmeOrderCommand(id: string, flags: ExplainFlags): Promise<void> {
+  if (!flags.data) {
+    throw new CliError(
+      '--acme-order reads the data directory: give --data DIR (on the server, or a replica)',
+    );
+  }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+    throw new CliError('--acme-order takes the id at the end of the order URL (…/acme/order/ID)');
+  }
+  const store = await openLocalStore(flags.data);
+  try {
+    const story = await explainAcmeOrder(store.acme, id);
+    if (!story)
+      throw new CliError(`no ACME order has id ${id}: copy it from the order URL the client printed`);
+    if (flags.json) printJson(acmeOrderStoryJson(story));
+    else process.stdout.write(renderAcmeOrderStory(story));
+  } finally {
+    await store.close();
+  }
+}
+
 export function registerExplain(program: Command): void {
   targetOptions(program.command('explain'))
     .description(
@@ -105,6 +130,10 @@ export function registerExplain(program: Command): void {
     )
     .argument('[request-id]', 'the X-Request-Id of the answer (also the request_id of a refusal)')
     .option('--host <name>', "why can't this host get or renew a certificate? (needs --data)")
+    .option(
+      '--acme-order <id>',
+      'the story of an ACME order: account, authorizations, what the validator saw (needs --data)',
+    )
     .option('--json', 'machine-readable output')
     // Request ids are base64url and may begin with "-" (`certmaster explain -AbC...`): commander
     // would take one for an option, so unknown options reach the action, which sorts them out.
@@ -120,6 +149,7 @@ Examples:
   certmaster explain 01J9Z3K4QW8V6 --data /var/lib/certmaster
   certmaster explain 01J9Z3K4QW8V6 --server https://ca.example.com:8443      # after certmaster login
   certmaster explain --host web1.example.com --data /var/lib/certmaster
+  certmaster explain --acme-order 3q2-7wEcT0uN1eD1d8B0qg --data /var/lib/certmaster
   certmaster explain -q3xYb0Jz_T8aLm1K --data /var/lib/certmaster             # an id that begins with "-"
 
 Exit status: 0 when the story was told, 1 when no record has that id.`,
@@ -140,11 +170,12 @@ Exit status: 0 when the story was told, 1 when no record has that id.`,
       if (!flags.data && !flags.server) {
         throw new CliError('say where the audit log is: --data DIR (local) or --server URL (remote)');
       }
-      if ((id === undefined) === (flags.host === undefined)) {
-        throw new CliError('give either a request id or --host NAME');
+      if ([id, flags.host, flags.acmeOrder].filter((x) => x !== undefined).length !== 1) {
+        throw new CliError('give one of a request id, --host NAME or --acme-order ID');
       }
       const ctx: CommandContext = { dataDir: flags.data ?? null, server: flags.server ?? null };
-      if (flags.host !== undefined) await explainHostCommand(flags.host, flags, ctx);
+      if (flags.acmeOrder !== undefined) await explainAcmeOrderCommand(flags.acmeOrder, flags);
+      else if (flags.host !== undefined) await explainHostCommand(flags.host, flags, ctx);
       else if (id !== undefined) await explainOne(id, flags, ctx);
     });
 }

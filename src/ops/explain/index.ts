@@ -4,6 +4,7 @@
  * password is not right"; the audit record keeps the precise cause, and this is where an operator
  * reads it together with the fix.
  */
+export * from './acme-order.js';
 export { adviceFor } from './advice.js';
 export * from './host.js';
 export * from './story.js';
