@@ -61,6 +61,7 @@ describe('config schema', () => {
         bearer: true,
         access_token_ttl_seconds: 900,
         refresh_token_ttl_days: 30,
+        minted_token_max_days: 30,
         nonce_lifetime_seconds: 300,
         argon2_memory_kib: 19456,
         argon2_iterations: 2,
@@ -90,7 +91,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 51);
+    assert.equal(SETTINGS.length, 52);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);
