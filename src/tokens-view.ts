@@ -14,6 +14,7 @@ export function tokenJson(t: TokenRecord) {
     expires_at: t.expiresAt?.toISOString() ?? null,
     last_used_at: t.lastUsedAt?.toISOString() ?? null,
     revoked_at: t.revokedAt?.toISOString() ?? null,
+    family_id: t.familyId,
   };
 }
 export type TokenView = ReturnType<typeof tokenJson>;

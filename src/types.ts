@@ -113,7 +113,13 @@ export interface Principal {
   scopes: string[];
   method: AuthMethod;
   /** The token that authenticated the request, by id only (never the secret). */
-  token?: { id: string; issuedAt: Date; expiresAt: Date | null };
+  token?: {
+    id: string;
+    issuedAt: Date;
+    expiresAt: Date | null;
+    /** The sign-in (OAuth refresh family) an access token belongs to, when it has one. */
+    familyId?: string;
+  };
   /**
    * Names this principal may obtain certificates for without an operator (host accounts and
    * enrollment tokens): patterns as in ra.autosign. Absent means no names of its own.

@@ -18,6 +18,7 @@ interface CreateFlags extends TargetFlags {
   ttl?: string;
   owner: string;
   description?: string;
+  durable?: boolean;
   json?: boolean;
   acmeEab?: boolean;
 }
@@ -29,6 +30,7 @@ interface CreateBody {
   uses?: number;
   ttl_seconds?: number;
   description?: string;
+  durable?: boolean;
 }
 
 interface TokenBackend {
@@ -115,7 +117,11 @@ Examples:
   certmaster request --server URL --cn web-7.example.com --token cmet_... --out /etc/certmaster
 
 Tokens are printed once and stored only as hashes; cmat_ starts an API token and cmet_ an
-enrollment token, so secret scanners can spot a leaked one.`,
+enrollment token, so secret scanners can spot a leaked one.
+
+A token created over --server while logged in (\`certmaster login\`) belongs to that sign-in: it
+expires within auth.minted_token_max_days (30 days by default) and \`certmaster logout\` revokes it.
+An admin can ask for one that outlives the sign-in with --durable.`,
     );
 
   targetOptions(token.command('create'))
@@ -133,6 +139,10 @@ enrollment token, so secret scanners can spot a leaked one.`,
     .option(
       '--ttl <duration>',
       'lifetime: 90s, 15m, 1h, 7d (default: no expiry for API tokens, 1h for enrollment tokens)',
+    )
+    .option(
+      '--durable',
+      'server only, admin (tokens:manage): not tied to your sign-in, so logout does not revoke it',
     )
     .option('--owner <name>', 'local only: the account an API token acts as', 'admin')
     .option('--description <text>', 'what it is for, shown in `token list`')
@@ -156,6 +166,7 @@ enrollment token, so secret scanners can spot a leaked one.`,
         : { kind: 'api', scopes: flags.scope };
       if (ttl !== undefined) body.ttl_seconds = ttl;
       if (flags.description) body.description = flags.description;
+      if (flags.durable) body.durable = true;
       await withTokens(flags, async (b) => {
         const created = await b.create(body, flags.owner);
         const eab = flags.acmeEab ? eabCredentialsOf(created.record.id, created.token) : null;

@@ -81,7 +81,14 @@ export interface AppDependencies {
   /** Where GET /v1/audit finds the request ids answered 503 audit_unavailable. */
   auditOutageLookup?: OutageLookup;
   /** /v1/tokens and /v1/users, when the front door is on. */
-  tokens?: { tokens: OpaqueTokens; store: AuthStore; clock: Clock; audit?: AuditSink };
+  tokens?: {
+    tokens: OpaqueTokens;
+    store: AuthStore;
+    clock: Clock;
+    audit?: AuditSink;
+    /** auth.minted_token_max_days in seconds. */
+    mintedTokenMaxSeconds: number;
+  };
   /** /crl, /crl.pem, /ca.crt and /ocsp, when the CA's revocation services are running. */
   revocation?: RevocationRoutesOptions;
   /** The ACME front end (RFC 8555) under /acme, when on. */

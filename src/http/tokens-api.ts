@@ -29,6 +29,7 @@ const tokenItem = {
     expires_at: { type: ['string', 'null'] },
     last_used_at: { type: ['string', 'null'] },
     revoked_at: { type: ['string', 'null'] },
+    family_id: { type: ['string', 'null'] },
   },
 } as const;
 const errors = { '4xx': problemSchema, '5xx': problemSchema } as const;
@@ -44,11 +45,29 @@ function mustBeSignedIn(p: Principal): void {
   }
 }
 
+/**
+ * A token made with an OAuth access token belongs to that sign-in (issue 8 item 5): it names the
+ * refresh family, so logging out revokes it, and it lives at most `maxSeconds`. Basic, Digest and
+ * other tokens have no sign-in to tie to; a durable token (admin only) asks not to be tied.
+ */
+function sessionTie(
+  p: Principal,
+  durable: boolean,
+  ttlSeconds: number | undefined,
+  maxSeconds: number,
+): { ttlSeconds?: number; familyId?: string } {
+  const familyId = p.method === 'access_token' && !durable ? p.token?.familyId : undefined;
+  if (familyId === undefined) return ttlSeconds !== undefined ? { ttlSeconds } : {};
+  return { ttlSeconds: Math.min(ttlSeconds ?? maxSeconds, maxSeconds), familyId };
+}
+
 export const tokensPlugin: FastifyPluginAsync<{
   tokens: OpaqueTokens;
   store: AuthStore;
   clock: Clock;
   audit?: AuditSink;
+  /** auth.minted_token_max_days in seconds: the longest an API token made with a sign-in may live. */
+  mintedTokenMaxSeconds: number;
 }> = async (app, opts) => {
   const { tokens, store, clock } = opts;
   /** Token changes are audited before the answer leaves (the token exists either way; fail closed on the answer). */
@@ -84,6 +103,7 @@ export const tokensPlugin: FastifyPluginAsync<{
             uses: { type: 'integer', minimum: 1, maximum: 1000000 },
             ttl_seconds: { type: 'integer', minimum: 1 },
             description: { type: 'string', maxLength: 200 },
+            durable: { type: 'boolean' },
           },
         },
         response: {
@@ -102,7 +122,10 @@ export const tokensPlugin: FastifyPluginAsync<{
         uses?: number;
         ttl_seconds?: number;
         description?: string;
+        durable?: boolean;
       };
+      // A durable token outlives the sign-in that made it: only an admin (tokens:manage) may ask for one.
+      if (body.durable === true) authorize(p, 'tokens:manage', roleScopes);
       if (body.kind === 'enrollment') authorize(p, 'requests:approve', roleScopes);
       if (p.method === 'enrollment_token') authorize(p, 'tokens:manage', roleScopes);
       const wanted = body.scopes ?? [];
@@ -116,6 +139,7 @@ export const tokensPlugin: FastifyPluginAsync<{
           { scope: beyond[0] ?? '' },
         );
       }
+      const tied = sessionTie(p, body.durable === true, body.ttl_seconds, opts.mintedTokenMaxSeconds);
       try {
         const created = await tokens.create({
           kind: body.kind,
@@ -123,13 +147,16 @@ export const tokensPlugin: FastifyPluginAsync<{
           ...(body.kind === 'api' ? { scopes: wanted } : {}),
           ...(body.name_pattern ? { namePattern: body.name_pattern } : {}),
           ...(body.uses !== undefined ? { uses: body.uses } : {}),
-          ...(body.ttl_seconds !== undefined ? { ttlSeconds: body.ttl_seconds } : {}),
+          ...(tied.ttlSeconds !== undefined ? { ttlSeconds: tied.ttlSeconds } : {}),
+          ...(tied.familyId !== undefined ? { familyId: tied.familyId } : {}),
           ...(body.description ? { description: body.description } : {}),
         });
         await record(request, 'create', created.record.id, {
           kind: created.record.kind,
           scopes: created.record.scopes,
           name_pattern: created.record.namePattern,
+          family_id: created.record.familyId,
+          expires_at: created.record.expiresAt?.toISOString() ?? null,
         });
         reply.header('cache-control', 'no-store');
         return reply.code(201).send({ token: created.token, record: tokenJson(created.record) });

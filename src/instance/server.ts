@@ -200,7 +200,13 @@ export async function startCertmasterServer(
         await instance.auditSink.record(oauthDecisionEvent(d, clock.now()));
       },
     },
-    tokens: { tokens: frontDoor.opaqueTokens, store: instance.store, clock, audit: instance.auditSink },
+    tokens: {
+      tokens: frontDoor.opaqueTokens,
+      store: instance.store,
+      clock,
+      audit: instance.auditSink,
+      mintedTokenMaxSeconds: instance.config().auth.minted_token_max_days * 86400,
+    },
     clock,
     audit: instance.auditSink,
     auditOutage: outage,

@@ -61,6 +61,7 @@ describe('config schema', () => {
         bearer: true,
         access_token_ttl_seconds: 900,
         refresh_token_ttl_days: 30,
+        minted_token_max_days: 30,
         nonce_lifetime_seconds: 300,
         argon2_memory_kib: 19456,
         argon2_iterations: 2,

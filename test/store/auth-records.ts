@@ -49,6 +49,7 @@ export function apiToken(owner: string, overrides: Partial<TokenRecord> = {}): T
     expiresAt: minutesAfter(NOW, 60 * 24),
     lastUsedAt: null,
     revokedAt: null,
+    familyId: null,
     ...overrides,
   };
 }

@@ -384,6 +384,29 @@ for (const backend of allBackends()) {
         assert.equal(await store.markRefreshTokenUsed(late.id, at), false);
       });
 
+      it('revokes the API tokens minted from the family, and a token minted after it (issue 8 item 5)', async () => {
+        const family = refreshToken();
+        const other = refreshToken();
+        await store.createRefreshToken(family);
+        await store.createRefreshToken(other);
+        const minted = apiToken('alice', { familyId: family.familyId });
+        const elsewhere = apiToken('alice', { familyId: other.familyId });
+        const durable = apiToken('alice');
+        for (const token of [minted, elsewhere, durable]) await store.createToken(token);
+        assert.equal((await store.getToken(minted.id))?.familyId, family.familyId);
+
+        const at = minutesAfter(NOW, 4);
+        await store.revokeRefreshFamily(family.familyId, at);
+        assert.deepEqual((await store.getToken(minted.id))?.revokedAt, at);
+        assert.equal((await store.getToken(elsewhere.id))?.revokedAt, null);
+        assert.equal((await store.getToken(durable.id))?.revokedAt, null);
+
+        // Minted by a request that raced the logout: it is born revoked.
+        const late = apiToken('alice', { familyId: family.familyId, createdAt: minutesAfter(NOW, 5) });
+        await store.createToken(late);
+        assert.deepEqual((await store.getToken(late.id))?.revokedAt, minutesAfter(NOW, 5));
+      });
+
       it('revokes every token and family of a subject, and no one else', async () => {
         const subject = uniqueUserName();
         const mine = [refreshToken({ subject }), refreshToken({ subject }), refreshToken({ subject })];

@@ -196,7 +196,12 @@ export function principalOf(claims: AccessTokenClaims): Principal {
     roles: claims.roles,
     scopes: claims.scope === '' ? [] : claims.scope.split(' '),
     method: 'access_token',
-    token: { id: claims.jti, issuedAt: new Date(claims.iat * 1000), expiresAt: new Date(claims.exp * 1000) },
+    token: {
+      id: claims.jti,
+      issuedAt: new Date(claims.iat * 1000),
+      expiresAt: new Date(claims.exp * 1000),
+      ...(claims.sid !== null ? { familyId: claims.sid } : {}),
+    },
   };
 }
 

@@ -35,6 +35,8 @@ export interface CreateTokenRequest {
   uses?: number | null;
   /** Null or absent: no expiry. */
   ttlSeconds?: number | null;
+  /** The sign-in it is minted from: revoking that refresh family revokes the token. */
+  familyId?: string | null;
   description?: string;
 }
 
@@ -91,6 +93,7 @@ export class OpaqueTokens {
         expiresAt: ttl === null ? null : new Date(now.getTime() + ttl * 1000),
         lastUsedAt: null,
         revokedAt: null,
+        familyId: request.familyId ?? null,
       };
       try {
         await this.opts.store.createToken(record);

@@ -46,6 +46,12 @@ export const authShape = {
   ),
   access_token_ttl_seconds: integerSetting(60, 86400, 900, 'Lifetime of OAuth access tokens, in seconds.'),
   refresh_token_ttl_days: integerSetting(1, 365, 30, 'Lifetime of OAuth refresh tokens, in days.'),
+  minted_token_max_days: integerSetting(
+    1,
+    365,
+    30,
+    'Longest lifetime of an API token created with an OAuth sign-in, in days; logging out revokes it sooner. The default matches the default refresh token lifetime, so a token made from a sign-in lives no longer than the sign-in could. `token create --durable` (admin) makes one not tied to the sign-in.',
+  ),
   nonce_lifetime_seconds: integerSetting(
     10,
     3600,

@@ -76,6 +76,7 @@ export function createAuthQueries(db: Kysely<StoreDatabase>) {
         expires_at: p.expires_at,
         last_used_at: p.last_used_at,
         revoked_at: p.revoked_at,
+        family_id: p.family_id,
       }),
     ),
 
@@ -177,6 +178,32 @@ export function createAuthQueries(db: Kysely<StoreDatabase>) {
         .set({ revoked_at: p.at })
         .where('family_id', '=', p.familyId)
         .where('revoked_at', 'is', null),
+    ),
+
+    /** API tokens minted from a sign-in die with it (issue 8 item 5). */
+    revokeTokensOfFamily: prepareQuery((p: { familyId: string; at: number }) =>
+      db
+        .updateTable('tokens')
+        .set({ revoked_at: p.at })
+        .where('family_id', '=', p.familyId)
+        .where('revoked_at', 'is', null),
+    ),
+
+    /** A token minted while its family was being revoked must not survive the revocation it raced. */
+    revokeTokensOfRevokedFamily: prepareQuery((p: { familyId: string; at: number }) =>
+      db
+        .updateTable('tokens')
+        .set({ revoked_at: p.at })
+        .where('family_id', '=', p.familyId)
+        .where('revoked_at', 'is', null)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('revoked_refresh_families')
+              .select('revoked_refresh_families.family_id')
+              .where('revoked_refresh_families.family_id', '=', p.familyId),
+          ),
+        ),
     ),
 
     /** Records as revoked every family in which the subject holds an unrevoked refresh token. */

@@ -53,6 +53,8 @@ export interface TokensTable {
   expires_at: OptionalMillis;
   last_used_at: OptionalMillis;
   revoked_at: OptionalMillis;
+  /** The sign-in (refresh family) an API token was minted from; revoking the family revokes it. */
+  family_id: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -223,6 +225,7 @@ export function tokenToRow(token: TokenRecord): TokenRow {
     expires_at: optionalMillis(token.expiresAt),
     last_used_at: optionalMillis(token.lastUsedAt),
     revoked_at: optionalMillis(token.revokedAt),
+    family_id: token.familyId,
   };
 }
 
@@ -240,6 +243,7 @@ export function rowToToken(row: Selectable<TokensTable>): TokenRecord {
     expiresAt: fromOptionalMillis(row.expires_at),
     lastUsedAt: fromOptionalMillis(row.last_used_at),
     revokedAt: fromOptionalMillis(row.revoked_at),
+    familyId: row.family_id,
   };
 }
 

@@ -47,6 +47,8 @@ export interface TokenRecord {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The sign-in (OAuth refresh family) it was minted from, null when durable; revoking the family revokes it. */
+  familyId: string | null;
 }
 
 /** OAuth 2 refresh tokens: opaque, stored hashed, rotated on every use (RFC 9700 §4.14). */

@@ -104,6 +104,11 @@ export async function createToken(ctx: WriteContext, q: AuthQueries, token: Toke
     throw new RangeError("a token's uses left must be a non-negative integer or null");
   }
   await insertOnce(ctx, q.insertToken.bind(tokenToRow(token)), `token ${token.id}`);
+  if (token.familyId !== null) {
+    await ctx.run(
+      q.revokeTokensOfRevokedFamily.bind({ familyId: token.familyId, at: toMillis(token.createdAt) }),
+    );
+  }
 }
 
 /** Revoking a revoked token keeps the first revocation; null when the token is unknown. */
@@ -161,6 +166,7 @@ export async function revokeRefreshFamily(
 ): Promise<number> {
   const ms = toMillis(at);
   await ctx.run(q.recordRevokedFamily.bind({ familyId, at: ms }));
+  await ctx.run(q.revokeTokensOfFamily.bind({ familyId, at: ms }));
   return affectedRows(await ctx.run(q.revokeRefreshTokensOfFamily.bind({ familyId, at: ms })));
 }
 

@@ -100,6 +100,13 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
         .execute();
     },
   },
+  '0008_token_family': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // API tokens minted from a sign-in name its refresh family, so that revoking it revokes them.
+      await db.schema.alterTable('tokens').addColumn('family_id', 'text').execute();
+      await db.schema.createIndex('tokens_family_id').on('tokens').column('family_id').execute();
+    },
+  },
 };
 
 function versionOf(migrationName: string): number {

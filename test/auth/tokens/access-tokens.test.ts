@@ -92,7 +92,13 @@ describe('AccessTokens', () => {
     assert.equal(principal.method, 'access_token');
     assert.deepEqual(principal.roles, ['operator']);
     assert.deepEqual(principal.scopes, ['requests:read', 'certificates:read']);
-    assert.deepEqual(principal.token, { id: issued.jti, issuedAt: clock.now(), expiresAt: issued.expiresAt });
+    // The sign-in (refresh family) rides along: an API token made with it belongs to it (issue 8 item 5).
+    assert.deepEqual(principal.token, {
+      id: issued.jti,
+      issuedAt: clock.now(),
+      expiresAt: issued.expiresAt,
+      familyId: 'rtf_abc_aaaaaaaaaaaaaaaa',
+    });
     assert.equal(issued.expiresAt.getTime() - clock.now().getTime(), TTL * 1000);
     assert.match(issued.jti, /^[A-Za-z0-9_-]{22}$/);
     const claims = await tokens.check(issued.token);
