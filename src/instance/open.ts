@@ -95,7 +95,8 @@ export async function openInstance(
     now: () => clock.now().getTime(),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  const auditSink: Auditor = process.env.CERTMASTER_BENCH_AUDIT_SINK === 'noop' ? new NoopAuditSink() : floods;
+  const auditSink: Auditor =
+    process.env.CERTMASTER_BENCH_AUDIT_SINK === 'noop' ? new NoopAuditSink() : floods;
   const ra = new RegistrationAuthority({
     store,
     signer: ca,
