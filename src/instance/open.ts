@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { loadOrCreateAuditKey } from '../audit/checkpoint.js';
+import { FloodSummarizer } from '../audit/flood-summary.js';
 import { AuditLog, type Auditor, NoopAuditSink } from '../audit/log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { loadConfig } from '../config/file.js';
@@ -89,7 +90,13 @@ export async function openInstance(
     ...(options.logger ? { logger: options.logger } : {}),
   });
   // Bench-only: measures what auditing costs by replacing the writer with a sink that keeps nothing.
-  const auditSink: Auditor = process.env.CERTMASTER_BENCH_AUDIT_SINK === 'noop' ? new NoopAuditSink() : audit;
+  // Identity-less refusals of a flood become one summary per (source, reason, window): flood-summary.ts.
+  const floods = new FloodSummarizer(audit, {
+    now: () => clock.now().getTime(),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const auditSink: Auditor =
+    process.env.CERTMASTER_BENCH_AUDIT_SINK === 'noop' ? new NoopAuditSink() : floods;
   const ra = new RegistrationAuthority({
     store,
     signer: ca,
@@ -117,6 +124,7 @@ export async function openInstance(
     audit,
     auditSink,
     close: async () => {
+      await floods.close();
       await audit.close();
       await store.close();
     },
