@@ -49,6 +49,8 @@ export const DEFAULT_MAX_PENDING = 10_000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 /** Records per append (one transaction): bounds one commit's size and the time it holds the lock. */
 const MAX_APPEND_BATCH = 2048;
+/** How often readiness may write a probe record while the last audit write had failed. */
+const PROBE_INTERVAL_MS = 5_000;
 /** Records removed per prune transaction, so a large prune never blocks other writers for long. */
 const PRUNE_STEP = 10_000;
 
@@ -68,6 +70,9 @@ export class AuditLog implements Auditor {
   readonly #appends: MicroBatcher<AuditEvent, AuditRecord>;
   readonly #checkpoints: CheckpointSchedule;
   #closed = false;
+  /** The outcome of the last append: what readiness reports, since only a real write shows a full disk. */
+  #lastWrite: { ok: boolean; at: number } | null = null;
+  #probing: Promise<void> | null = null;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: AuditLogOptions) {
@@ -93,10 +98,12 @@ export class AuditLog implements Auditor {
         if (records.length !== events.length) {
           throw new Error(`the store returned ${records.length} records for ${events.length} events`);
         }
+        this.#lastWrite = { ok: true, at: Date.now() };
         this.#checkpoints.afterAppend(records);
         return records.map((value) => ({ status: 'fulfilled', value }));
       },
       failure: (error, events) => {
+        this.#lastWrite = { ok: false, at: Date.now() };
         logger?.error(
           { err: error instanceof Error ? error.message : String(error), refused: events.length },
           'the audit log cannot be written: refusing the actions it was to record',
@@ -167,6 +174,46 @@ export class AuditLog implements Auditor {
       removed += await this.#store.pruneAudit(checkpoint);
     }
     return { removed, checkpoint };
+  }
+
+  /**
+   * Whether the log can be written, from the outcome of the last real append (a read, or a write rolled
+   * back, succeeds on a full disk). After a failure it tries again with a real `audit.probe` record at
+   * most every PROBE_INTERVAL_MS, so an instance taken out of service for it can come back.
+   */
+  async writable(): Promise<{ ok: boolean; detail: string }> {
+    const last = this.#lastWrite;
+    if (last !== null && !last.ok && !this.#closed && Date.now() - last.at >= PROBE_INTERVAL_MS) {
+      this.#probing ??= this.#probe().finally(() => {
+        this.#probing = null;
+      });
+      await this.#probing;
+    }
+    const now = this.#lastWrite;
+    if (now === null || now.ok) {
+      return { ok: true, detail: 'ok' };
+    }
+    return { ok: false, detail: 'not writable: the last audit write failed (the server log says why)' };
+  }
+
+  async #probe(): Promise<void> {
+    await this.record({
+      at: this.#clock.now(),
+      requestId: `probe-${Date.now()}`,
+      kind: 'audit.probe',
+      phase: 'decision',
+      outcome: 'success',
+      reason: null,
+      principal: 'readiness check',
+      claimedName: null,
+      method: 'local',
+      credentialId: null,
+      clientAddress: null,
+      cause: null,
+      told: null,
+      target: null,
+      details: {},
+    }).catch(() => undefined);
   }
 
   /** Checks the whole chain against this log's key (and the previous ones it was given). */
