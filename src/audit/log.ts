@@ -9,24 +9,18 @@ import type { KeyObject } from 'node:crypto';
 import { assertStorableAuditEvent } from '../store/audit/audit-schema.js';
 import type { AuditStore } from '../store/audit/audit-store.js';
 import type { Clock } from '../types.js';
+import { MicroBatcher } from '../util/micro-batcher.js';
 import { type AnchorVerification, type AuditCoverage, auditCoverage, verifyAgainstAnchor } from './anchor.js';
-import { AuditChainBrokenError, type Auditor, AuditUnavailableError } from './auditor.js';
+import { AuditChainBrokenError, AuditUnavailableError } from './audit-errors.js';
+import type { Auditor } from './auditor.js';
 import { type AuditVerification, hashAuditRecord, verifyAuditChain } from './chain.js';
 import { type AuditSigningKey, auditKeyId, signCheckpoint } from './checkpoint.js';
+import { type AuditLogLogger, CheckpointSchedule } from './checkpoint-schedule.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
 
-export {
-  AuditChainBrokenError,
-  type Auditor,
-  AuditUnavailableError,
-  type AuditUnavailableReason,
-  NoopAuditSink,
-} from './auditor.js';
-
-/** pino's shape, so the server's logger can be passed as it is. */
-export interface AuditLogLogger {
-  error(obj: object, msg: string): void;
-}
+export { AuditChainBrokenError, AuditUnavailableError, type AuditUnavailableReason } from './audit-errors.js';
+export { type Auditor, NoopAuditSink } from './auditor.js';
+export type { AuditLogLogger } from './checkpoint-schedule.js';
 
 export interface AuditLogOptions {
   store: AuditStore;
@@ -47,19 +41,13 @@ export interface AuditLogOptions {
   logger?: AuditLogLogger;
 }
 
-interface PendingRecord {
-  event: AuditEvent;
-  resolve(record: AuditRecord): void;
-  reject(reason: unknown): void;
-}
-
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
 export const DEFAULT_MAX_PENDING = 10_000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
-/** How often the timer looks whether a checkpoint is due (the clock decides whether it is). */
-const CHECKPOINT_TIMER_MS = 5_000;
 /** Records per append (one transaction): bounds one commit's size and the time it holds the lock. */
 const MAX_APPEND_BATCH = 2048;
+/** How often readiness may write a probe record while the last audit write had failed. */
+const PROBE_INTERVAL_MS = 5_000;
 /** Records removed per prune transaction, so a large prune never blocks other writers for long. */
 const PRUNE_STEP = 10_000;
 
@@ -75,42 +63,52 @@ export class AuditLog implements Auditor {
   readonly #clock: Clock;
   readonly #signer: AuditSigningKey;
   readonly #publicKeys: ReadonlyMap<string, KeyObject>;
-  readonly #checkpointEvery: number;
-  readonly #checkpointIntervalMs: number;
-  readonly #timer: NodeJS.Timeout | null;
-  #lastCheckpointAt: number;
   readonly #maxPending: number;
-  readonly #logger: AuditLogLogger | undefined;
-  #pending: PendingRecord[] = [];
-  #scheduled = false;
-  #flushing = false;
+  readonly #appends: MicroBatcher<AuditEvent, AuditRecord>;
+  readonly #checkpoints: CheckpointSchedule;
   #closed = false;
-  #sinceCheckpoint = 0;
-  #checkpointing: Promise<void> | null = null;
-  #nextCheckpointHead: AuditRecord | null = null;
-  #lastHead: AuditRecord | null = null;
+  /** The outcome of the last append: what readiness reports, since only a real write shows a full disk. */
+  #lastWrite: { ok: boolean; at: number } | null = null;
+  #probing: Promise<void> | null = null;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: AuditLogOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#signer = options.signer;
-    this.#checkpointEvery = positiveInteger(
-      options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
-      'checkpointEvery',
-    );
     const interval = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
-    this.#checkpointIntervalMs = interval === 0 ? 0 : positiveInteger(interval, 'checkpointIntervalMs');
-    this.#lastCheckpointAt = this.#clock.now().getTime();
-    this.#timer =
-      this.#checkpointIntervalMs === 0
-        ? null
-        : setInterval(
-            () => this.checkpointIfDue(),
-            Math.min(CHECKPOINT_TIMER_MS, this.#checkpointIntervalMs),
-          ).unref();
+    this.#checkpoints = new CheckpointSchedule({
+      store: options.store,
+      clock: options.clock,
+      signer: options.signer,
+      every: positiveInteger(options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY, 'checkpointEvery'),
+      intervalMs: interval === 0 ? 0 : positiveInteger(interval, 'checkpointIntervalMs'),
+      logger: options.logger,
+      onSettled: () => this.#wakeIfIdle(),
+    });
     this.#maxPending = positiveInteger(options.maxPending ?? DEFAULT_MAX_PENDING, 'maxPending');
-    this.#logger = options.logger;
+    const logger = options.logger;
+    this.#appends = new MicroBatcher<AuditEvent, AuditRecord>({
+      maxBatch: MAX_APPEND_BATCH,
+      run: async (events) => {
+        const records = await this.#store.appendAudit(events, hashAuditRecord);
+        if (records.length !== events.length) {
+          throw new Error(`the store returned ${records.length} records for ${events.length} events`);
+        }
+        this.#lastWrite = { ok: true, at: Date.now() };
+        this.#checkpoints.afterAppend(records);
+        return records.map((value) => ({ status: 'fulfilled', value }));
+      },
+      failure: (error, events) => {
+        this.#lastWrite = { ok: false, at: Date.now() };
+        logger?.error(
+          { err: error instanceof Error ? error.message : String(error), refused: events.length },
+          'the audit log cannot be written: refusing the actions it was to record',
+        );
+        // Every event of the failed append is refused alike.
+        return new AuditUnavailableError('write_failed', { cause: error });
+      },
+    });
     const publicKeys = new Map<string, KeyObject>([[options.signer.keyId, options.signer.publicKey]]);
     for (const publicKey of options.previousPublicKeys ?? []) {
       publicKeys.set(auditKeyId(publicKey), publicKey);
@@ -129,7 +127,7 @@ export class AuditLog implements Auditor {
     if (this.#closed) {
       return Promise.reject(new AuditUnavailableError('closed'));
     }
-    if (this.#pending.length >= this.#maxPending) {
+    if (this.#appends.waiting >= this.#maxPending) {
       return Promise.reject(new AuditUnavailableError('queue_full'));
     }
     try {
@@ -137,10 +135,7 @@ export class AuditLog implements Auditor {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.#pending.push({ event: { ...event }, resolve, reject });
-      this.#schedule();
-    });
+    return this.#appends.submit({ ...event });
   }
 
   /**
@@ -176,6 +171,46 @@ export class AuditLog implements Auditor {
       removed += await this.#store.pruneAudit(checkpoint);
     }
     return { removed, checkpoint };
+  }
+
+  /**
+   * Whether the log can be written, from the outcome of the last real append (a read, or a write rolled
+   * back, succeeds on a full disk). After a failure it tries again with a real `audit.probe` record at
+   * most every PROBE_INTERVAL_MS, so an instance taken out of service for it can come back.
+   */
+  async writable(): Promise<{ ok: boolean; detail: string }> {
+    const last = this.#lastWrite;
+    if (last !== null && !last.ok && !this.#closed && Date.now() - last.at >= PROBE_INTERVAL_MS) {
+      this.#probing ??= this.#probe().finally(() => {
+        this.#probing = null;
+      });
+      await this.#probing;
+    }
+    const now = this.#lastWrite;
+    if (now === null || now.ok) {
+      return { ok: true, detail: 'ok' };
+    }
+    return { ok: false, detail: 'not writable: the last audit write failed (the server log says why)' };
+  }
+
+  async #probe(): Promise<void> {
+    await this.record({
+      at: this.#clock.now(),
+      requestId: `probe-${Date.now()}`,
+      kind: 'audit.probe',
+      phase: 'decision',
+      outcome: 'success',
+      reason: null,
+      principal: 'readiness check',
+      claimedName: null,
+      method: 'local',
+      credentialId: null,
+      clientAddress: null,
+      cause: null,
+      told: null,
+      target: null,
+      details: {},
+    }).catch(() => undefined);
   }
 
   /** Checks the whole chain against this log's key (and the previous ones it was given). */
@@ -218,20 +253,7 @@ export class AuditLog implements Auditor {
    * that one is at least `checkpointIntervalMs` old. Called by a timer; tests call it after moving the clock.
    */
   checkpointIfDue(): void {
-    if (
-      this.#checkpointIntervalMs === 0 ||
-      this.#sinceCheckpoint === 0 ||
-      this.#lastHead === null ||
-      this.#clock.now().getTime() - this.#lastCheckpointAt < this.#checkpointIntervalMs
-    ) {
-      return;
-    }
-    this.#sinceCheckpoint = 0;
-    if (this.#checkpointing !== null) {
-      this.#nextCheckpointHead = this.#lastHead;
-      return;
-    }
-    void this.#startCheckpoints(this.#lastHead);
+    this.#checkpoints.checkpointIfDue();
   }
 
   /** Resolves when every record accepted so far is written and no checkpoint is being written. */
@@ -239,7 +261,10 @@ export class AuditLog implements Auditor {
     if (this.#isIdle()) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#wakeIfIdle();
+    });
   }
 
   /**
@@ -248,120 +273,28 @@ export class AuditLog implements Auditor {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer !== null) {
-      clearInterval(this.#timer);
-    }
     await this.idle();
-    if (this.#sinceCheckpoint > 0 && this.#lastHead !== null) {
-      this.#sinceCheckpoint = 0;
-      await this.#startCheckpoints(this.#lastHead);
-    }
+    await this.#checkpoints.close();
   }
 
   #isIdle(): boolean {
-    return this.#pending.length === 0 && !this.#scheduled && !this.#flushing && this.#checkpointing === null;
+    return this.#appends.idle && !this.#checkpoints.busy;
   }
 
   #wakeIfIdle(): void {
-    if (this.#isIdle()) {
-      for (const wake of this.#idleWaiters.splice(0)) {
-        wake();
-      }
-    }
-  }
-
-  #schedule(): void {
-    if (this.#scheduled || this.#flushing) {
+    if (this.#idleWaiters.length === 0) {
       return;
     }
-    this.#scheduled = true;
-    // setImmediate, not a microtask: every request the event loop took in this turn joins the append.
-    setImmediate(() => {
-      this.#scheduled = false;
-      void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    const batch = this.#pending.splice(0, MAX_APPEND_BATCH);
-    try {
-      const records = await this.#store.appendAudit(
-        batch.map((pending) => pending.event),
-        hashAuditRecord,
-      );
-      if (records.length !== batch.length) {
-        throw new Error(`the store returned ${records.length} records for ${batch.length} events`);
-      }
-      batch.forEach((pending, index) => {
-        pending.resolve(records[index]!);
-      });
-      this.#afterAppend(records);
-    } catch (error) {
-      this.#logger?.error(
-        { err: error instanceof Error ? error.message : String(error), refused: batch.length },
-        'the audit log cannot be written: refusing the actions it was to record',
-      );
-      const failure = new AuditUnavailableError('write_failed', { cause: error });
-      for (const pending of batch) {
-        pending.reject(failure);
-      }
-    } finally {
-      this.#flushing = false;
-      if (this.#pending.length > 0) {
-        this.#schedule();
-      } else {
-        this.#wakeIfIdle();
-      }
-    }
-  }
-
-  #afterAppend(records: readonly AuditRecord[]): void {
-    const head = records[records.length - 1];
-    if (head === undefined) {
+    if (!this.#appends.idle) {
+      // Look again once the appends are done; a checkpoint they start wakes us when it settles.
+      void this.#appends.whenIdle().then(() => this.#wakeIfIdle());
       return;
     }
-    this.#lastHead = head;
-    this.#sinceCheckpoint += records.length;
-    if (this.#sinceCheckpoint < this.#checkpointEvery) {
-      this.checkpointIfDue();
+    if (this.#checkpoints.busy) {
       return;
     }
-    this.#sinceCheckpoint = 0;
-    if (this.#checkpointing !== null) {
-      // One checkpoint write at a time; the newest head waiting replaces any older one.
-      this.#nextCheckpointHead = head;
-      return;
-    }
-    void this.#startCheckpoints(head);
-  }
-
-  #startCheckpoints(head: AuditRecord): Promise<void> {
-    // Cleared in a later microtask, never synchronously: the assignment always happens first.
-    this.#checkpointing = this.#writeCheckpoints(head).finally(() => {
-      this.#checkpointing = null;
-      this.#wakeIfIdle();
-    });
-    return this.#checkpointing;
-  }
-
-  /** Runs in the background: callers of `record` never wait for a checkpoint. */
-  async #writeCheckpoints(first: AuditRecord): Promise<void> {
-    let head: AuditRecord | null = first;
-    while (head !== null) {
-      try {
-        const checkpoint = signCheckpoint(this.#signer, head.seq, head.hash, this.#clock.now(), null);
-        await this.#store.addAuditCheckpoint(checkpoint);
-        this.#lastCheckpointAt = checkpoint.at.getTime();
-      } catch (error) {
-        // The chain itself is intact; the next checkpoint will vouch for this head too.
-        this.#logger?.error(
-          { err: error instanceof Error ? error.message : String(error), seq: head.seq },
-          'could not write an audit checkpoint',
-        );
-      }
-      head = this.#nextCheckpointHead;
-      this.#nextCheckpointHead = null;
+    for (const wake of this.#idleWaiters.splice(0)) {
+      wake();
     }
   }
 }

@@ -25,6 +25,8 @@ export const AUDIT_KINDS = [
   'acme.order',
   'acme.challenge',
   'acme.refused',
+  /** Written by the readiness check, at most every few seconds, only after an audit write failed: can it write again? */
+  'audit.probe',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

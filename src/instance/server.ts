@@ -137,18 +137,20 @@ export async function startCertmasterServer(
       } catch {
         signing = false;
       }
-      // The audit table must answer: without it every action would be refused (fail closed).
+      // The audit log must take writes: without it every action is refused (fail closed). Only the
+      // outcome of a real write tells a full disk; a read still answers.
       const audit = await instance.store.auditHead().then(
         () => true,
         () => false,
       );
+      const auditWrites = await instance.audit.writable();
       return {
-        ok: health.ok && signing && audit,
+        ok: health.ok && signing && audit && auditWrites.ok,
         checks: {
           store: health.ok ? 'ok' : 'unreachable',
           ca: 'loaded',
           signing_keys: signing ? 'loaded' : 'none usable',
-          audit: audit ? 'ok' : 'unreadable',
+          audit: !audit ? 'unreadable' : auditWrites.ok ? 'ok' : auditWrites.detail,
         },
       };
     },

@@ -49,8 +49,8 @@ export async function cliAsync(
   return { code: code ?? -1, stdout, stderr };
 }
 
-export function tempDir(prefix: string): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), `certmaster-${prefix}-`));
+export function tempDir(prefix: string, under: string = tmpdir()): { path: string; remove(): void } {
+  const path = mkdtempSync(join(under, `certmaster-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 

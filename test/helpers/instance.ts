@@ -29,9 +29,11 @@ export async function startTestServer(
     /** Plain HTTP (as `serve --insecure-http`), on `host` (default 127.0.0.1, an address of this machine). */
     plainHttp?: boolean;
     host?: string;
+    /** Where the data directory goes (a small filesystem, say); default the system's temporary directory. */
+    under?: string;
   } = {},
 ): Promise<TestServer> {
-  const tmp = tempDir('srv');
+  const tmp = tempDir('srv', options.under);
   const dataDir = join(tmp.path, 'data');
   await initDataDir({
     dataDir,
