@@ -80,7 +80,7 @@ async function explainOne(id: string, flags: ExplainFlags, ctx: CommandContext):
   }
   if (story === null) {
     throw new CliError(
-      `no audit record has request id ${id}: check the id (from X-Request-Id or the problem's request_id) and that this is the server that answered`,
+      `no audit record has request id ${id}: check the id (from X-Request-Id or the problem's request_id) and that this is the server that answered; a refusal of a flood (more than 5 alike from one address in a minute, naming no account) is kept only as a count in a flood summary: certmaster audit list --outcome failure --since 1h`,
     );
   }
   if (flags.json) printJson(requestStoryJson(story));
