@@ -56,7 +56,9 @@ function sessionTie(
   ttlSeconds: number | undefined,
   maxSeconds: number,
 ): { ttlSeconds?: number; familyId?: string } {
-  const familyId = p.method === 'access_token' && !durable ? p.token?.familyId : undefined;
+  // A token made with a tied API token is tied too: a second hop must not escape the sign-in.
+  const signedIn = p.method === 'access_token' || p.method === 'api_token';
+  const familyId = signedIn && !durable ? p.token?.familyId : undefined;
   if (familyId === undefined) return ttlSeconds !== undefined ? { ttlSeconds } : {};
   return { ttlSeconds: Math.min(ttlSeconds ?? maxSeconds, maxSeconds), familyId };
 }

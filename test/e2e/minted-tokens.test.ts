@@ -123,3 +123,23 @@ test('--durable without tokens:manage is refused with the refusal contract', asy
   assert.match(r.stderr, /tokens:manage/);
   await logout();
 });
+
+test('a token made with a tied token is tied to the same sign-in: a second hop does not escape logout', async () => {
+  await login('admin');
+  const first = JSON.parse((await createToken(['--scope', 'tokens:manage'])).stdout) as Created;
+  assert.ok(first.record.family_id);
+  // The tied token makes another one over the API, as a script holding it would.
+  const second = await call(`${server.url}/v1/tokens`, {
+    method: 'POST',
+    ca: caPem,
+    headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'api', scopes: ['certificates:read'], ttl_seconds: 365 * 86_400 }),
+  });
+  assert.equal(second.status, 201, JSON.stringify(second.json));
+  const made = second.json as unknown as Created;
+  assert.equal(made.record.family_id, first.record.family_id, 'the same sign-in');
+  assert.ok(Date.parse(String(made.record.expires_at)) - Date.now() <= MAX_DAYS * 86_400_000);
+  assert.equal(await listCertificatesWith(made.token), 200);
+  await logout();
+  assert.equal(await listCertificatesWith(made.token), 401, 'logout revoked the second hop too');
+});

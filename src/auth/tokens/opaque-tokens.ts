@@ -152,7 +152,13 @@ export class OpaqueTokens {
         `token ${record.id} expired at ${record.expiresAt.toISOString()}`,
       );
     }
-    const tokenRef = { id: record.id, issuedAt: record.createdAt, expiresAt: record.expiresAt };
+    const tokenRef = {
+      id: record.id,
+      issuedAt: record.createdAt,
+      expiresAt: record.expiresAt,
+      // A token made with a sign-in carries it on, so what it makes in turn belongs to that sign-in too.
+      ...(record.familyId ? { familyId: record.familyId } : {}),
+    };
     if (record.kind === 'enrollment') {
       if (record.usesLeft !== null && record.usesLeft <= 0) {
         throw failure(
