@@ -42,6 +42,20 @@ export async function checkOrderRateLimits(
       { retryAfterSeconds: 3600 },
     );
   }
+  await checkNameRateLimit(store, settings, identifiers, now);
+}
+
+/**
+ * Throws rateLimited when names under one of `identifiers`' registered names already got their week's
+ * certificates. Checked at newOrder and again at finalize: orders placed before any was finalized
+ * would otherwise all be finalized past the limit (Boulder counts at issuance too).
+ */
+export async function checkNameRateLimit(
+  store: AcmeStore,
+  settings: RateLimitSettings,
+  identifiers: AcmeIdentifier[],
+  now: Date,
+): Promise<void> {
   const limit = settings.certificatesPerNamePerWeek;
   if (limit === 0) return;
   const weekAgo = new Date(now.getTime() - WEEK_MS);

@@ -21,7 +21,7 @@ import { type NewAccountKey, storeNewKey } from './key-change.js';
 import { newId, newOrderRecords } from './new-order.js';
 import type { AcmeOrderPolicy } from './order-policy.js';
 import { AcmeProblem, malformed, notFound, unauthorized } from './problem.js';
-import { checkOrderRateLimits } from './rate-limits.js';
+import { checkNameRateLimit, checkOrderRateLimits } from './rate-limits.js';
 import { revocationReason } from './revocation.js';
 import type { ValidatorSettings } from './validators.js';
 
@@ -298,6 +298,17 @@ export class AcmeService {
         `the CSR names ${names.join(', ') || 'nothing'}, the order ${wanted.join(', ')}`,
         'make the CSR for exactly the order’s identifiers',
       );
+    }
+    try {
+      await checkNameRateLimit(
+        this.deps.store,
+        this.deps.settings(),
+        order.identifiers,
+        this.deps.clock.now(),
+      );
+    } catch (e) {
+      if (e instanceof AcmeProblem) await this.record(actor, 'acme.refused', order.id, {}, e);
+      throw e;
     }
     const processing = await this.deps.store.transitionOrder(order.id, 'ready', {
       status: 'processing',
