@@ -1,8 +1,9 @@
 /** `certmaster token ...`: API tokens for machines and enrollment tokens for new hosts. */
 import type { Command } from 'commander';
-import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
+import { EAB_KEY_PURPOSE, eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { ApiClient } from '../client/api.js';
+import { openSecretBox } from '../instance/front-door.js';
 import { openInstance } from '../instance/open.js';
 import { parseDuration, type TokenView, tokenJson } from '../tokens-view.js';
 import { systemClock } from '../types.js';
@@ -31,10 +32,17 @@ interface CreateBody {
   ttl_seconds?: number;
   description?: string;
   durable?: boolean;
+  acme_eab?: boolean;
+}
+
+interface Created {
+  token: string;
+  record: TokenView;
+  acme_eab?: { kid: string; hmac_key: string };
 }
 
 interface TokenBackend {
-  create(body: CreateBody, owner: string): Promise<{ token: string; record: TokenView }>;
+  create(body: CreateBody, owner: string): Promise<Created>;
   list(all: boolean): Promise<TokenView[]>;
   revoke(id: string): Promise<TokenView | null>;
   close(): Promise<void>;
@@ -61,7 +69,19 @@ async function openTokenBackend(flags: TargetFlags): Promise<TokenBackend> {
           ...(body.ttl_seconds !== undefined ? { ttlSeconds: body.ttl_seconds } : {}),
           ...(body.description ? { description: body.description } : {}),
         });
-        return { token: created.token, record: tokenJson(created.record) };
+        const eab =
+          body.acme_eab === true
+            ? eabCredentialsOf(
+                openSecretBox(instance.layout).deriveKey(EAB_KEY_PURPOSE),
+                created.record.id,
+                created.token,
+              )
+            : null;
+        return {
+          token: created.token,
+          record: tokenJson(created.record),
+          ...(eab ? { acme_eab: { kid: eab.kid, hmac_key: eab.hmacKey } } : {}),
+        };
       },
       list: async (all) => (await instance.store.listTokens({ includeRevoked: all })).map(tokenJson),
       revoke: async (id) => {
@@ -78,7 +98,7 @@ async function openTokenBackend(flags: TargetFlags): Promise<TokenBackend> {
       ...(flags.caFile ? { caFile: flags.caFile } : {}),
     });
     return {
-      create: (body) => api.call<{ token: string; record: TokenView }>('POST', '/v1/tokens', body),
+      create: (body) => api.call<Created>('POST', '/v1/tokens', body),
       list: async (all) =>
         (await api.call<{ tokens: TokenView[] }>('GET', `/v1/tokens${all ? '?all=true' : ''}`)).tokens,
       revoke: (id) => api.call<TokenView>('DELETE', `/v1/tokens/${encodeURIComponent(id)}`),
@@ -167,14 +187,20 @@ An admin can ask for one that outlives the sign-in with --durable.`,
       if (ttl !== undefined) body.ttl_seconds = ttl;
       if (flags.description) body.description = flags.description;
       if (flags.durable) body.durable = true;
+      if (flags.acmeEab) body.acme_eab = true;
       await withTokens(flags, async (b) => {
         const created = await b.create(body, flags.owner);
-        const eab = flags.acmeEab ? eabCredentialsOf(created.record.id, created.token) : null;
-        if (flags.json)
-          printJson(eab ? { ...created, acme_eab: { kid: eab.kid, hmac_key: eab.hmacKey } } : created);
+        const eab = created.acme_eab ?? null;
+        if (flags.acmeEab && eab === null) {
+          throw new CliError(
+            'the server made the token but answered no ACME EAB key: it is older than this CLI',
+          );
+        }
+        if (flags.json) printJson(created);
         else {
           process.stdout.write(`${created.token}\n`);
-          if (eab) process.stdout.write(`ACME EAB key id:   ${eab.kid}\nACME EAB HMAC key: ${eab.hmacKey}\n`);
+          if (eab)
+            process.stdout.write(`ACME EAB key id:   ${eab.kid}\nACME EAB HMAC key: ${eab.hmac_key}\n`);
           process.stderr.write(
             `Token ${created.record.id} (${created.record.kind}${created.record.name_pattern ? ` for ${created.record.name_pattern}` : ''}${created.record.expires_at ? `, expires ${created.record.expires_at}` : ''}). It is shown only this once.\n`,
           );

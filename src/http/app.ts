@@ -88,6 +88,8 @@ export interface AppDependencies {
     audit?: AuditSink;
     /** auth.minted_token_max_days in seconds. */
     mintedTokenMaxSeconds: number;
+    /** The server's key under which ACME EAB keys are derived. */
+    eabServerKey: Buffer;
   };
   /** /crl, /crl.pem, /ca.crt and /ocsp, when the CA's revocation services are running. */
   revocation?: RevocationRoutesOptions;

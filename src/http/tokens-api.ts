@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type AuditSink, auditEvent } from '../audit/event.js';
 import { AuthFailure } from '../auth/failure.js';
+import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { AuthStore } from '../store/identities/auth-store.js';
@@ -70,6 +71,8 @@ export const tokensPlugin: FastifyPluginAsync<{
   audit?: AuditSink;
   /** auth.minted_token_max_days in seconds: the longest an API token made with a sign-in may live. */
   mintedTokenMaxSeconds: number;
+  /** The server's key under which ACME EAB keys of enrollment tokens are derived. */
+  eabServerKey: Buffer;
 }> = async (app, opts) => {
   const { tokens, store, clock } = opts;
   /** Token changes are audited before the answer leaves (the token exists either way; fail closed on the answer). */
@@ -106,10 +109,21 @@ export const tokensPlugin: FastifyPluginAsync<{
             ttl_seconds: { type: 'integer', minimum: 1 },
             description: { type: 'string', maxLength: 200 },
             durable: { type: 'boolean' },
+            acme_eab: { type: 'boolean' },
           },
         },
         response: {
-          201: { type: 'object', properties: { token: { type: 'string' }, record: tokenItem } },
+          201: {
+            type: 'object',
+            properties: {
+              token: { type: 'string' },
+              record: tokenItem,
+              acme_eab: {
+                type: 'object',
+                properties: { kid: { type: 'string' }, hmac_key: { type: 'string' } },
+              },
+            },
+          },
           ...errors,
         },
       },
@@ -125,6 +139,7 @@ export const tokensPlugin: FastifyPluginAsync<{
         ttl_seconds?: number;
         description?: string;
         durable?: boolean;
+        acme_eab?: boolean;
       };
       // A durable token outlives the sign-in that made it: only an admin (tokens:manage) may ask for one.
       if (body.durable === true) authorize(p, 'tokens:manage', roleScopes);
@@ -161,7 +176,16 @@ export const tokensPlugin: FastifyPluginAsync<{
           expires_at: created.record.expiresAt?.toISOString() ?? null,
         });
         reply.header('cache-control', 'no-store');
-        return reply.code(201).send({ token: created.token, record: tokenJson(created.record) });
+        // RFC 8555 §7.3.4: the EAB key is told once, with the token, like the token itself.
+        const eab =
+          body.acme_eab === true && created.record.kind === 'enrollment'
+            ? eabCredentialsOf(opts.eabServerKey, created.record.id, created.token)
+            : null;
+        return reply.code(201).send({
+          token: created.token,
+          record: tokenJson(created.record),
+          ...(eab ? { acme_eab: { kid: eab.kid, hmac_key: eab.hmacKey } } : {}),
+        });
       } catch (e) {
         if (e instanceof TokenRequestError)
           throw new PolicyFailure('invalid_argument', e.message, 'see `certmaster token create --help`');

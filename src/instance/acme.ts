@@ -2,15 +2,17 @@
 
 import { namePatternOrderPolicy } from '../acme/order-policy.js';
 import { AcmeService } from '../acme/service.js';
-import { findEabKey } from '../auth/tokens/acme-eab.js';
+import { EAB_KEY_PURPOSE, findEabKey } from '../auth/tokens/acme-eab.js';
 import { parseAutosign } from '../domain/autosign.js';
 import type { Clock } from '../types.js';
+import { openSecretBox } from './front-door.js';
 import type { Instance } from './open.js';
 
 export function acmeServiceOf(instance: Instance, clock: Clock): AcmeService {
+  const eabServerKey = openSecretBox(instance.layout).deriveKey(EAB_KEY_PURPOSE);
   return new AcmeService({
     store: instance.store.acme,
-    eabKeys: { find: (kid) => findEabKey(instance.store, kid, clock) },
+    eabKeys: { find: (kid) => findEabKey(instance.store, kid, clock, eabServerKey) },
     ra: instance.ra,
     policy: namePatternOrderPolicy(() => parseAutosign(instance.config().ra.autosign)),
     settings: () => {

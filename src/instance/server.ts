@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AuditOutageLog } from '../audit/outage-log.js';
+import { EAB_KEY_PURPOSE } from '../auth/tokens/acme-eab.js';
 import { CLI_CLIENT_ID } from '../client/api.js';
 import { parseListenAddress } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
@@ -16,7 +17,7 @@ import { Metrics } from '../ops/metrics.js';
 import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
 import { type Clock, systemClock } from '../types.js';
 import { acmeServiceOf } from './acme.js';
-import { assembleFrontDoor, type FrontDoorParts } from './front-door.js';
+import { assembleFrontDoor, type FrontDoorParts, openSecretBox } from './front-door.js';
 import { loadServerTls, mutualTls } from './load.js';
 import type { Instance } from './open.js';
 import { createRevocationServices, type RevocationServices } from './revocation.js';
@@ -208,6 +209,7 @@ export async function startCertmasterServer(
       clock,
       audit: instance.auditSink,
       mintedTokenMaxSeconds: instance.config().auth.minted_token_max_days * 86400,
+      eabServerKey: openSecretBox(instance.layout).deriveKey(EAB_KEY_PURPOSE),
     },
     clock,
     audit: instance.auditSink,

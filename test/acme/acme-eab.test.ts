@@ -4,20 +4,24 @@
  * Our own client, and lego (`--eab --kid --hmac`).
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FlattenedSign, type JWK } from 'jose';
-import { eabCredentialsOf } from '../../src/auth/tokens/acme-eab.js';
+import { EAB_KEY_PURPOSE, eabCredentialsOf } from '../../src/auth/tokens/acme-eab.js';
 import { OpaqueTokens } from '../../src/auth/tokens/opaque-tokens.js';
+import { openSecretBox } from '../../src/instance/front-door.js';
 import { systemClock } from '../../src/types.js';
 import { TestAcmeClient } from '../helpers/acme-client.js';
 import { cliAsync, tempDir } from '../helpers/cli.js';
 import { startTestDns, type TestDns } from '../helpers/dns-server.js';
 import { freePort, run } from '../helpers/external.js';
+import { call } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/instance.js';
 import { openssl, writeTemp } from '../helpers/openssl.js';
 
 const tmp = tempDir('acme-eab');
+const ADMIN = { name: 'admin', password: 'Quarry-Lantern-Meadow-41', digest: false };
 let port: number;
 let dns: TestDns;
 let server: TestServer;
@@ -25,12 +29,15 @@ let server: TestServer;
 before(async () => {
   port = await freePort();
   dns = await startTestDns();
-  server = await startTestServer({
-    'ra.autosign': '*.acme.test',
-    'acme.require_eab': 'true',
-    'acme.http01_port': String(port),
-    'acme.resolver': dns.address,
-  });
+  server = await startTestServer(
+    {
+      'ra.autosign': '*.acme.test',
+      'acme.require_eab': 'true',
+      'acme.http01_port': String(port),
+      'acme.resolver': dns.address,
+    },
+    { admin: ADMIN },
+  );
 });
 
 after(async () => {
@@ -46,7 +53,8 @@ async function eabToken(pattern: string, extra: { ttlSeconds?: number } = {}) {
     namePattern: pattern,
     ...extra,
   });
-  return { ...eabCredentialsOf(created.record.id, created.token), id: created.record.id };
+  const serverKey = openSecretBox(server.instance.layout).deriveKey(EAB_KEY_PURPOSE);
+  return { ...eabCredentialsOf(serverKey, created.record.id, created.token), id: created.record.id };
 }
 
 async function binding(client: TestAcmeClient, kid: string, hmacKey: string, jwk: JWK = client.jwk) {
@@ -92,6 +100,38 @@ describe('ACME External Account Binding', () => {
     const otherKey = await register(client, await binding(client, good.kid, good.hmacKey, other.jwk));
     assert.equal(otherKey.status, 403, otherKey.text);
     assert.match(String(otherKey.json.detail), /another key/);
+  });
+
+  it('a copy of the database alone gives no EAB key: the key derived from the stored hash only is refused', async () => {
+    const { kid, id } = await eabToken('*.eab.test');
+    const record = await server.instance.store.getToken(id);
+    assert.ok(record);
+    // What the stored hash alone yields, as the first version derived it: not the key any more.
+    const fromHashAlone = createHmac('sha256', Buffer.from(record.secretHash, 'hex'))
+      .update('certmaster acme eab v1')
+      .digest('base64url');
+    const client = await TestAcmeClient.create(server.url, server.caPem);
+    const r = await register(client, await binding(client, kid, fromHashAlone));
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.type, 'urn:ietf:params:acme:error:unauthorized');
+  });
+
+  it('over the API: POST /v1/tokens with acme_eab answers the key once, and the server accepts it', async () => {
+    const answer = await call(`${server.url}/v1/tokens`, {
+      method: 'POST',
+      ca: server.caPem,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ kind: 'enrollment', name_pattern: '*.eab.test', acme_eab: true }),
+    });
+    assert.equal(answer.status, 201, answer.text);
+    const eab = answer.json.acme_eab as { kid: string; hmac_key: string };
+    assert.equal(eab.kid, (answer.json.record as { id: string }).id);
+    const client = await TestAcmeClient.create(server.url, server.caPem);
+    const r = await register(client, await binding(client, eab.kid, eab.hmac_key));
+    assert.equal(r.status, 201, r.text);
   });
 
   it('refuses a binding with a revoked token', async () => {
