@@ -5,7 +5,7 @@
  */
 import { flattenedVerify, importJWK, type JWK } from 'jose';
 import type { AcmeAccount } from '../domain/acme.js';
-import type { AcmeStore } from '../store/acme/acme-store.js';
+import { AcmeKeyTakenError, type AcmeStore } from '../store/acme/acme-store.js';
 import { ACME_JWS_ALGORITHMS, asFlattenedJws, publicJwk, thumbprintOf } from './jws.js';
 import { AcmeProblem, malformed, notFound, unauthorized } from './problem.js';
 
@@ -94,20 +94,27 @@ export async function storeNewKey(
   account: AcmeAccount,
   next: NewAccountKey,
 ): Promise<AcmeAccount> {
-  const holder = await store.findAccountByThumbprint(next.thumbprint);
-  if (holder) {
-    throw new AcmeProblem(
+  const taken = (holderId: string) =>
+    new AcmeProblem(
       'malformed',
       'acme_malformed',
       'the new key already belongs to an account',
       'roll over to a key no account uses',
-      { status: 409, conflictAccountId: holder.id },
+      { status: 409, conflictAccountId: holderId },
     );
+  const holder = await store.findAccountByThumbprint(next.thumbprint);
+  if (holder) throw taken(holder.id);
+  let updated: AcmeAccount | null;
+  try {
+    updated = await store.updateAccount(account.id, {
+      jwk: JSON.stringify(next.jwk),
+      thumbprint: next.thumbprint,
+    });
+  } catch (e) {
+    if (!(e instanceof AcmeKeyTakenError)) throw e;
+    // Another change took the key between the check and the write.
+    throw taken((await store.findAccountByThumbprint(next.thumbprint))?.id ?? account.id);
   }
-  const updated = await store.updateAccount(account.id, {
-    jwk: JSON.stringify(next.jwk),
-    thumbprint: next.thumbprint,
-  });
   if (!updated) throw notFound('account');
   return updated;
 }

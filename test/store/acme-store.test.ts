@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { AcmeAccount, AcmeAuthorization, AcmeOrder } from '../../src/domain/acme.js';
+import { AcmeKeyTakenError } from '../../src/store/acme/acme-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from './backends.js';
 import { fixedClock, NOW } from './records.js';
@@ -55,6 +56,16 @@ for (const backend of allBackends()) {
       } finally {
         await again.close();
       }
+    });
+
+    it('a key change to a key another account holds is AcmeKeyTakenError, not a database error', async () => {
+      await store.acme.createAccount(account('k1', 'tp-one'));
+      await store.acme.createAccount(account('k2', 'tp-two'));
+      await assert.rejects(
+        store.acme.updateAccount('k2', { jwk: '{}', thumbprint: 'tp-one' }),
+        (e: unknown) => e instanceof AcmeKeyTakenError,
+      );
+      assert.equal((await store.acme.getAccount('k2'))?.thumbprint, 'tp-two', 'unchanged');
     });
 
     it('moves an order only from the state it is in, and saves authorizations compare-and-set', async () => {

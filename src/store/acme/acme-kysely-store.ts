@@ -21,7 +21,7 @@ import {
   rowToAuthorization,
   rowToOrder,
 } from './acme-schema.js';
-import type { AcmeStore } from './acme-store.js';
+import { AcmeKeyTakenError, type AcmeStore } from './acme-store.js';
 
 export class KyselyAcmeStore implements AcmeStore {
   readonly #db: Kysely<StoreDatabase>;
@@ -126,9 +126,15 @@ export class KyselyAcmeStore implements AcmeStore {
     if (patch.jwk !== undefined) values.jwk = patch.jwk;
     if (patch.thumbprint !== undefined) values.thumbprint = patch.thumbprint;
     if (Object.keys(values).length > 0) {
-      await this.#writer.execute((ctx) =>
-        ctx.run(db.updateTable('acme_accounts').set(values).where('id', '=', id).compile()),
-      );
+      try {
+        await this.#writer.execute((ctx) =>
+          ctx.run(db.updateTable('acme_accounts').set(values).where('id', '=', id).compile()),
+        );
+      } catch (error) {
+        // Two key changes racing for one key: the loser meets the unique index, not a 500.
+        if (values.thumbprint !== undefined && isUniqueViolation(error)) throw new AcmeKeyTakenError();
+        throw error;
+      }
     }
     return this.getAccount(id);
   }

@@ -10,6 +10,11 @@ import type {
   AcmeOrderStatus,
 } from '../../domain/acme.js';
 
+/** An account key change to a key another account already holds (the unique thumbprint index). */
+export class AcmeKeyTakenError extends Error {
+  override name = 'AcmeKeyTakenError';
+}
+
 export interface AcmeStore {
   /** Records a fresh nonce; drops expired ones and, beyond `maxNonces`, the oldest. */
   createNonce(nonce: string, expiresAt: Date, now: Date, maxNonces: number): Promise<void>;
