@@ -4,8 +4,8 @@
  * that cursor. The cursor is opaque to clients: where the page stopped (time and key, see PageKey).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PageKey } from '../domain/page-key.js';
 import { PolicyFailure } from '../ra/failure.js';
-import type { PageKey } from '../store/certificates/store.js';
 
 export const DEFAULT_PAGE_SIZE = 1000;
 export const MAX_PAGE_SIZE = 10_000;
