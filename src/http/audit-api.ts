@@ -1,9 +1,9 @@
 /** GET /v1/audit: the audit log for auditors, filtered; what `certmaster audit` and `explain --server` read. */
 import type { FastifyPluginAsync } from 'fastify';
+import type { AuditReader } from '../audit/audit-reader.js';
 import { type OutageLookup, outageRecord } from '../audit/outage-log.js';
 import { AUDIT_KINDS, type AuditFilter, type AuditKind } from '../audit/types.js';
 import { auditRecordJson } from '../ops/explain/index.js';
-import type { AuditStore } from '../store/audit/audit-store.js';
 import { NEXT_PROPERTY } from './paging.js';
 import { problemSchema } from './problem.js';
 import { requireScope } from './scope-guard.js';
@@ -23,7 +23,7 @@ interface AuditQuery {
   order?: 'oldest' | 'newest';
 }
 
-export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: OutageLookup }> = async (
+export const auditPlugin: FastifyPluginAsync<{ store: AuditReader; outage?: OutageLookup }> = async (
   app,
   opts,
 ) => {

@@ -5,8 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AuthFailure } from '../auth/failure.js';
 import { PolicyFailure } from '../ra/failure.js';
+import type { CertificateFilter, RegistryQueries } from '../ra/registry-queries.js';
 import type { RegistrationAuthority } from '../ra/service.js';
-import type { CertificateFilter, Store } from '../store/certificates/store.js';
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
 import { actorOf } from './actor.js';
@@ -61,10 +61,10 @@ const serialParam = {
 } as const;
 const errors = { '4xx': problemSchema, '5xx': problemSchema } as const;
 
-export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; store: Store }> = async (
-  app,
-  opts,
-) => {
+export const operatorPlugin: FastifyPluginAsync<{
+  ra: RegistrationAuthority;
+  store: RegistryQueries;
+}> = async (app, opts) => {
   const { ra, store } = opts;
 
   app.get(

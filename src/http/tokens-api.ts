@@ -5,10 +5,10 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type AuditSink, auditEvent } from '../audit/event.js';
 import { AuthFailure } from '../auth/failure.js';
+import type { TokenAdministration } from '../auth/identity-queries.js';
 import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
-import type { AuthStore } from '../store/identities/auth-store.js';
 import { tokenJson } from '../tokens-view.js';
 import type { Clock, Principal } from '../types.js';
 import { actorOf } from './actor.js';
@@ -66,7 +66,7 @@ function sessionTie(
 
 export const tokensPlugin: FastifyPluginAsync<{
   tokens: OpaqueTokens;
-  store: AuthStore;
+  store: TokenAdministration;
   clock: Clock;
   audit?: AuditSink;
   /** auth.minted_token_max_days in seconds: the longest an API token made with a sign-in may live. */
