@@ -18,6 +18,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutageNotes } from '../audit/outage-log.js';
 import { AuthFailure } from '../auth/failure.js';
+import type {
+  OAuthAccounts as AuthStore,
+  OAuthClientRecord,
+  RefreshTokenRecord,
+} from '../auth/identity-queries.js';
 import { ROLE_SCOPES, SCOPES } from '../auth/scopes.js';
 import type { AccessTokens } from '../auth/tokens/access-tokens.js';
 import { type PresentedClient, presentedClient } from '../auth/tokens/client-credentials.js';
@@ -29,7 +34,6 @@ import type { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
 import { revokeToken } from '../auth/tokens/revocation.js';
 import { grantedScopes } from '../auth/tokens/scope-grant.js';
 import { API_TOKEN_PREFIX, ENROLLMENT_TOKEN_PREFIX } from '../auth/tokens/token-secrets.js';
-import type { AuthStore, OAuthClientRecord, RefreshTokenRecord } from '../store/identities/auth-store.js';
 import type { Clock, Role } from '../types.js';
 import { plainHttpSecretRefusal, secretsRefused } from './plain-http-secrets.js';
 
