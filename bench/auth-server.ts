@@ -174,3 +174,35 @@ export async function startAuthServer(
     cpu: () => (pid === undefined ? null : processCpu(pid)),
   };
 }
+
+/**
+ * The bare Fastify server (bench/bare-fastify.ts) in its own process, on the same transport as the
+ * certmaster servers: HTTPS with `dataDir`'s server key and certificate, so clients trust it alike.
+ */
+export async function startBareFastify(
+  processes: AuthProcesses,
+  options: { repo: string; dataDir: string },
+): Promise<AuthServer> {
+  const caFile = join(options.dataDir, 'ca', 'ca.pem');
+  const started = processes.start(
+    process.execPath,
+    [
+      ...['--import', 'tsx', join(options.repo, 'bench', 'bare-fastify.ts')],
+      ...['--key', join(options.dataDir, 'server', 'server.key')],
+      ...['--cert', join(options.dataDir, 'server', 'server.pem'), '--ca', caFile],
+    ],
+    { cwd: options.repo },
+  );
+  const match = await waitForOutput(
+    started,
+    /bare fastify serving (https:\/\/127\.0\.0\.1:\d+)/,
+    START_TIMEOUT_MS,
+  );
+  const pid = started.child.pid;
+  return {
+    url: match[1]!,
+    caFile,
+    started,
+    cpu: () => (pid === undefined ? null : processCpu(pid)),
+  };
+}
