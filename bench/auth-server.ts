@@ -31,7 +31,8 @@ export interface AuthData {
 
 const CLI_TIMEOUT_MS = 60_000;
 const BUILD_TIMEOUT_MS = 180_000;
-const START_TIMEOUT_MS = 30_000;
+/** Generous: on a busy 2-core machine four servers starting at once can take a minute. */
+const START_TIMEOUT_MS = 120_000;
 const MAX_SOURCE_FILES = 5000;
 /** Far above any failure count of the Basic and Digest runs (the schema's maximum). */
 const RAISED_FREE_FAILURES = '100';
