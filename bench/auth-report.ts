@@ -29,8 +29,8 @@ const pad = (text: string, width: number): string => text.padEnd(width);
 const padLeft = (text: string, width: number): string => text.padStart(width);
 const shown = (n: number | null, digits = 0): string => (n === null ? 'n/a' : n.toFixed(digits));
 
-function measurementRow(m: AuthMeasurement): string {
-  const name = `${LABELS[m.scenario]} [${m.server} c${m.concurrency}]`;
+function measurementRow(m: AuthMeasurement, note = ''): string {
+  const name = `${LABELS[m.scenario]} [${m.server} c${m.concurrency}${note}]`;
   return [
     pad(name, 62),
     padLeft(String(m.perSecond), 8),
@@ -63,9 +63,9 @@ export function formatAuthSuite(result: AuthSuiteResult): string {
     if (key === 'bare401') lines.push(measurementRow(r.fastify.bare401));
   }
   lines.push(
-    ...[r.basic, r.digest, r.clientCredentials, r.refreshToken].map(measurementRow),
+    ...[r.basic, r.digest, r.clientCredentials, r.refreshToken].map((m) => measurementRow(m)),
     measurementRow(r.flood.baseline),
-    measurementRow(r.flood.legit).replace('[flood c4]', '[flood c4, under flood]'),
+    measurementRow(r.flood.legit, ', under flood'),
     measurementRow(r.flood.flood),
     '',
     '[fastify] is the bare Fastify 5 server in its own process (bench/bare-fastify.ts), same HTTPS transport;',
