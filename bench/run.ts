@@ -20,15 +20,19 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AcmeLegoResult, formatAcmeLego, runAcmeLegoBench } from './acme-lego.js';
 import { processCpu } from './auth-processes.js';
-import { formatAuthSuite, runAuthSuite } from './auth-suite.js';
+import { formatAuthSuite } from './auth-report.js';
+import { type AuthSuiteResult, runAuthSuite } from './auth-suite.js';
 import { startCertmaster } from './certmaster-server.js';
 import { findOnPath, startCfssl } from './cfssl-server.js';
+import { type Measured, percent, type Results, report, table } from './issuance-report.js';
 import type { LoadResult, Target } from './load.js';
 import { cpuSnapshot, otherShare } from './machine.js';
+import { formatMemory, type MemoryReport, MemoryWatch } from './memory.js';
 import { formatOcspBench, runOcspBench } from './ocsp.js';
 import { ProcessGroup, type Started, stop } from './processes.js';
 import { formatSummary, summarizeProfiles } from './profile-summary.js';
-import { measureRawSigning, type RawSignResult } from './raw-sign.js';
+import { measureRawSigning } from './raw-sign.js';
+import { DISTURBED, formatTargets } from './targets.js';
 
 interface Options {
   seconds: number;
@@ -41,42 +45,12 @@ interface Options {
   acmeRuns: number;
 }
 
-/** A figure, with the share of all CPU time that processes other than the benchmark's took meanwhile. */
-type Measured<T> = T & {
-  othersCpu: number | null;
-  /**
-   * The server's CPU per certificate, all threads and the event loop alone, in µs. Unlike the rate,
-   * these hardly move when other work shares the machine: they are what a change to the server changes.
-   */
-  serverUsPerCert?: number | null;
-  loopUsPerCert?: number | null;
-};
-
-interface Results {
-  raw: Measured<RawSignResult>;
-  certmaster: {
-    c1: Measured<LoadResult>;
-    c16: Measured<LoadResult>;
-    c32: Measured<LoadResult>;
-    /** The same server with `server.crypto_threads 0`: CSR checks and signing on the event loop. */
-    c32Inline: Measured<LoadResult>;
-  };
-  cfssl: { c16: Measured<LoadResult>; c32: Measured<LoadResult> } | null;
-}
-
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LOAD_SCRIPT = join(REPO, 'bench', 'load.ts');
 const RAW_SIGN_SECONDS = 2;
 /** Generous: covers making the CSRs, the warm-up and the timed phase of one load run. */
 const LOAD_SLACK_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
-/** Issue 11: at least half of cfssl's rate, at concurrency 16 and 32 (the goal beyond it is 1). */
-const TARGET_VS_CFSSL = 0.5;
-/** Issue 11: issuance at concurrency 1 answers in under 5 ms at the median. */
-const TARGET_C1_P50_MS = 5;
-const TARGET_VS_RAW_SIGN = 0.25;
-/** Above this share of CPU time taken by other processes, a figure is flagged as disturbed. */
-const DISTURBED = 0.1;
 
 function acmeRuns(value: string | undefined): number {
   const runs = Number(value ?? 5);
@@ -132,6 +106,8 @@ function isLoadResult(value: unknown): value is LoadResult {
 class Bench {
   readonly #processes = new ProcessGroup();
   readonly #tempDirs: string[] = [];
+  /** Peak RSS of the issuance servers (certmaster, certmaster with crypto on the loop, cfssl) per phase. */
+  readonly memory = new MemoryWatch();
 
   constructor(readonly options: Options) {}
 
@@ -149,6 +125,7 @@ class Bench {
       ...['--warmup-seconds', String(warmupSeconds)],
     ];
     const timeoutMs = (seconds + warmupSeconds) * 1000 + LOAD_SLACK_MS;
+    this.memory.phase(`issuance c${concurrency}`);
     const pids = server.child.pid === undefined ? [] : [server.child.pid];
     const before = cpuSnapshot(pids);
     const serverBefore = server.child.pid === undefined ? null : processCpu(server.child.pid);
@@ -184,9 +161,11 @@ class Bench {
       dataDir: join(this.tempDir('certmaster'), 'data'),
       profileDir,
     });
+    this.memory.track('certmaster', server.started.child.pid, true);
     const c1 = await this.load('certmaster', server.started, server.url, server.caFile, 1);
     const c16 = await this.load('certmaster', server.started, server.url, server.caFile, 16);
     const c32 = await this.load('certmaster', server.started, server.url, server.caFile, 32);
+    this.memory.untrack('certmaster');
     await stopServer(server.started, 'certmaster');
     const inline = await startCertmaster(this.#processes, {
       repo: REPO,
@@ -194,8 +173,10 @@ class Bench {
       profileDir: null,
       settings: { 'server.crypto_threads': '0' },
     });
+    this.memory.track('certmaster crypto_threads 0', inline.started.child.pid, true);
     console.log('the same with server.crypto_threads 0 (CSR checks and signing on the event loop):');
     const c32Inline = await this.load('certmaster', inline.started, inline.url, inline.caFile, 32);
+    this.memory.untrack('certmaster crypto_threads 0');
     await stopServer(inline.started, 'certmaster');
     return { c1, c16, c32, c32Inline };
   }
@@ -213,8 +194,10 @@ class Bench {
       return null;
     }
     const server = await startCfssl(this.#processes, { cfssl, openssl, dir: this.tempDir('cfssl') });
+    this.memory.track('cfssl', server.started.child.pid, false);
     const c16 = await this.load('cfssl', server.started, server.url, server.caFile, 16);
     const c32 = await this.load('cfssl', server.started, server.url, server.caFile, 32);
+    this.memory.untrack('cfssl');
     await stopServer(server.started, 'cfssl');
     return { c16, c32 };
   }
@@ -234,88 +217,11 @@ async function stopServer(started: Started, name: string): Promise<void> {
   }
 }
 
-const percent = (share: number | null): string => (share === null ? 'n/a' : `${Math.round(share * 100)}%`);
-
-function report(name: string, r: Measured<LoadResult>): void {
-  console.log(
-    `${name}: ${r.perSecond} certificates/s (${r.issued} in ${r.seconds} s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; ${r.verified} sampled certificates verified; other processes took ${percent(r.othersCpu)} of the CPUs)`,
-  );
-  if (r.failed > 0 || r.warmup.failed > 0) {
-    console.log(
-      `  warning: ${r.failed + r.warmup.failed} answers without a certificate: ${r.failures.join(' | ')}`,
-    );
-  }
-}
-
-const pad = (text: string, width: number): string => text.padEnd(width);
-const padLeft = (text: string, width: number): string => text.padStart(width);
-
-function table(results: Results): string {
-  const { raw, certmaster, cfssl } = results;
-  const rows: Array<[string, Measured<{ perSecond: number }>, string]> = [
-    ['raw node:crypto ECDSA P-256 sign, 1 core', raw, `${raw.signatures} signatures in ${raw.seconds} s`],
-    ['certmaster c1 (HTTPS, SQLite synchronous=FULL)', certmaster.c1, detail(certmaster.c1)],
-    ['certmaster c16', certmaster.c16, detail(certmaster.c16)],
-    ['certmaster c32', certmaster.c32, detail(certmaster.c32)],
-    ['certmaster c32, crypto on the event loop', certmaster.c32Inline, detail(certmaster.c32Inline)],
-  ];
-  if (cfssl) {
-    rows.push(['cfssl serve c16 (plain HTTP, in memory)', cfssl.c16, detail(cfssl.c16)]);
-    rows.push(['cfssl serve c32', cfssl.c32, detail(cfssl.c32)]);
-  }
-  const lines = [
-    `${pad('', 48)}${padLeft('per second', 11)}${padLeft('others', 8)}`,
-    ...rows.map(
-      ([name, r, more]) =>
-        `${pad(name, 48)}${padLeft(String(r.perSecond), 11)}${padLeft(percent(r.othersCpu), 8)}   ${more}`,
-    ),
-    '',
-    `${pad('ratio', 48)}${padLeft('value', 11)}   target     met`,
-  ];
-  const c32 = certmaster.c32.perSecond;
-  const c16 = certmaster.c16.perSecond;
-  const ratios: Array<[string, number | null, number | null]> = [
-    ['certmaster c16 / cfssl c16', cfssl ? c16 / cfssl.c16.perSecond : null, TARGET_VS_CFSSL],
-    ['certmaster c32 / cfssl c32', cfssl ? c32 / cfssl.c32.perSecond : null, TARGET_VS_CFSSL],
-    ['certmaster c32 / raw one-core sign', c32 / raw.perSecond, TARGET_VS_RAW_SIGN],
-    ['certmaster c32: crypto threads / event loop', c32 / certmaster.c32Inline.perSecond, null],
-  ];
-  for (const [name, value, target] of ratios) {
-    const shown = value === null ? 'n/a' : value.toFixed(3);
-    if (target === null) {
-      lines.push(`${pad(name, 48)}${padLeft(shown, 11)}`);
-      continue;
-    }
-    const met = value === null ? 'n/a (no cfssl)' : value >= target ? 'yes' : 'NO';
-    lines.push(`${pad(name, 48)}${padLeft(shown, 11)}   >= ${pad(String(target), 6)} ${met}`);
-  }
-  const p50 = certmaster.c1.latencyMs.p50;
-  lines.push(
-    `${pad('certmaster c1 p50 (ms)', 48)}${padLeft(String(p50), 11)}   <  ${pad(String(TARGET_C1_P50_MS), 6)} ${p50 < TARGET_C1_P50_MS ? 'yes' : 'NO'}`,
-  );
-  const worst = Math.max(...rows.map(([, r]) => r.othersCpu ?? 0));
-  if (worst > DISTURBED) {
-    lines.push(
-      '',
-      `warning: other processes took up to ${percent(worst)} of the CPUs during a phase ("others"); those figures are low. Run again on a quiet machine.`,
-    );
-  }
-  return lines.join('\n');
-}
-
 /** The share of the CPUs other processes took over one second (Linux), or else the load average per CPU. */
 async function othersNow(): Promise<number> {
   const before = cpuSnapshot([]);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   return otherShare(before, cpuSnapshot([])) ?? (loadavg()[0] ?? 0) / availableParallelism();
-}
-
-function detail(r: Measured<LoadResult>): string {
-  const cpu =
-    r.serverUsPerCert === undefined || r.serverUsPerCert === null
-      ? ''
-      : `; server CPU ${r.serverUsPerCert} µs/cert, event loop ${r.loopUsPerCert} µs/cert`;
-  return `${r.issued} issued in ${r.seconds} s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms${cpu}`;
 }
 
 async function runAcmeLego(runs: number): Promise<AcmeLegoResult | null> {
@@ -365,13 +271,16 @@ async function main(): Promise<void> {
     const certmaster = await bench.certmaster();
     const cfssl = await bench.cfssl();
     const results: Results = { raw, certmaster, cfssl };
-    console.log(`\n${table(results)}`);
+    const memory: MemoryReport[] = [bench.memory.report()];
+    console.log(`\n${table(results)}\n\n${formatMemory(memory[0]!)}`);
+    let auth: AuthSuiteResult | null = null;
     if (!options.skipAuth) {
       console.log('\nFront door and audit (bench/auth-suite.ts):');
-      const auth = await runAuthSuite({
+      auth = await runAuthSuite({
         seconds: Math.min(options.seconds, 3),
         warmupSeconds: options.warmupSeconds,
       });
+      memory.push(auth.memory);
       console.log(formatAuthSuite(auth));
     }
     if (!options.skipOcsp) {
@@ -395,6 +304,7 @@ async function main(): Promise<void> {
         `\nServer main thread: ${(servingMs / served).toFixed(2)} ms busy per certificate (${served} certificates, warm-ups included, start-up excluded)`,
       );
     }
+    console.log(`\n${formatTargets(results, auth, '--skip-auth', memory)}`);
   } finally {
     await bench.cleanUp();
   }
