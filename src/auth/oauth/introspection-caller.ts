@@ -5,6 +5,7 @@
  */
 import type { Principal } from '../../types.js';
 import { AuthFailure } from '../failure.js';
+import { isMalformed, parseAuthorization } from '../schemes/authorization.js';
 import { presentedClient } from '../tokens/client-credentials.js';
 import { OAuthError } from '../tokens/oauth-error.js';
 import type { OAuthCaller } from './caller.js';
@@ -34,9 +35,11 @@ export async function introspectionCaller(
       'no Authorization header',
     );
   }
-  const scheme = header.trimStart().split(' ', 1)[0]?.toLowerCase();
+  // The API's parser (RFC 9110 §11.6.2); a Bearer header that is not one token68 carries no token.
+  const parsed = parseAuthorization(header);
+  const scheme = parsed.scheme;
   if (scheme === 'bearer') {
-    const token = header.trim().slice('bearer'.length).trim();
+    const token = isMalformed(parsed) ? '' : (parsed.token68 ?? '');
     const principal = await deps.verifyBearer(token);
     if (!bearerMayIntrospect(principal.scopes)) throw insufficientScope(principal.name, 'bearer');
     return principal.name;
@@ -65,7 +68,7 @@ export async function introspectionCaller(
     'scheme_unsupported',
     'introspection takes Bearer tokens or Basic client credentials',
     'use one of the schemes listed in the WWW-Authenticate headers of this answer',
-    `an unsupported scheme (${String(scheme).length} characters) at introspection`,
+    `an unsupported scheme (${(scheme ?? '').length} characters) at introspection`,
   );
 }
 

@@ -6,9 +6,11 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OutageNotes } from '../../audit/outage-log.js';
+import { bearerChallenge } from '../../auth/challenge.js';
 import type { AuthFailure } from '../../auth/failure.js';
 import type { OAuthCaller } from '../../auth/oauth/caller.js';
 import type { Grant } from '../../auth/oauth/grants.js';
+import { basicChallenge } from '../../auth/schemes/basic.js';
 import { type OAuthError, oauthStatusOf } from '../../auth/tokens/oauth-error.js';
 import type { Clock } from '../../types.js';
 import { plainHttpSecretRefusal, secretsRefused } from '../plain-http-secrets.js';
@@ -30,7 +32,8 @@ export class OAuthReplies {
   readonly basicChallenge: string;
 
   constructor(private readonly opts: OAuthRepliesOptions) {
-    this.basicChallenge = `Basic realm="${opts.realm}", charset="UTF-8"`;
+    // The API's Basic challenge: client_secret_basic is Basic with form-urlencoded credentials.
+    this.basicChallenge = basicChallenge(opts.realm);
   }
 
   /** What the auth layer needs to know of this request. */
@@ -133,17 +136,10 @@ export class OAuthReplies {
           : failure.scheme === 'bearer'
             ? 'invalid_token'
             : 'invalid_request';
-    // RFC 6750 §3: error attributes only when a token was presented.
-    const bearerAttributes =
-      failure.scheme === 'bearer'
-        ? `, error="${error}", error_description="${quotable(failure.detail)}"${
-            failure.scope ? `, scope="${failure.scope}"` : ''
-          }`
-        : '';
     reply.code(status).headers(NO_STORE);
     if (status === 401 || status === 403) {
       reply.header('www-authenticate', [
-        `Bearer realm="${this.opts.realm}"${bearerAttributes}`,
+        this.introspectionBearerChallenge(failure, error),
         this.basicChallenge,
       ]);
     }
@@ -167,6 +163,18 @@ export class OAuthReplies {
       hint: failure.hint,
       request_id: request.id,
     });
+  }
+
+  /**
+   * RFC 6750 §3: error attributes only when a token was presented. With them, scope comes last here
+   * (clients of this endpoint have seen that order since it existed), where the API's builder puts it
+   * first; both orders are allowed, so the API's builder makes the bare challenge only.
+   */
+  private introspectionBearerChallenge(failure: AuthFailure, error: string): string {
+    if (failure.scheme !== 'bearer') return bearerChallenge(this.opts.realm);
+    return `${bearerChallenge(this.opts.realm)}, error="${error}", error_description="${quotable(failure.detail)}"${
+      failure.scope ? `, scope="${failure.scope}"` : ''
+    }`;
   }
 
   /** Fail closed: nothing was granted because it could not be recorded; the 503 goes to the log and outage file. */
