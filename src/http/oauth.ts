@@ -8,7 +8,7 @@
  * src/auth/tokens/.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { API_TOKEN_PREFIX, ENROLLMENT_TOKEN_PREFIX } from '../auth/tokens/token-secrets.js';
+import { certmasterTokenRegistry } from '../auth/tokens/token-registry.js';
 import { setOAuthErrorHandler } from './oauth/error-handler.js';
 import { introspectRoute } from './oauth/introspect-route.js';
 import { metadataRoutes } from './oauth/metadata-routes.js';
@@ -37,14 +37,9 @@ export const oauthPlugin: FastifyPluginAsync<OAuthPluginOptions> = async (app, o
     ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
   });
   setOAuthErrorHandler(app, replies);
+  const tokens = opts.tokens ?? certmasterTokenRegistry(opts);
   tokenRoute(app, replies, opts);
-  revokeRoute(app, replies, opts);
-  introspectRoute(app, replies, {
-    ...opts,
-    verifyBearer: (token) =>
-      token.startsWith(API_TOKEN_PREFIX) || token.startsWith(ENROLLMENT_TOKEN_PREFIX)
-        ? opts.opaqueTokens.authenticate(token)
-        : opts.accessTokens.verify(token),
-  });
+  revokeRoute(app, replies, { ...opts, tokens });
+  introspectRoute(app, replies, { ...opts, tokens, verifyBearer: (token) => tokens.verify(token) });
   metadataRoutes(app, opts.issuer, opts.keyring);
 };

@@ -256,6 +256,14 @@ function verificationFailure(error: unknown, now: Date): AuthFailure {
   return invalid('the bearer token is not a certmaster access token', `unexpected: ${String(error)}`);
 }
 
+/**
+ * The refusal of a bearer token that is none of ours at all: the same answer the JWT checks give a
+ * string that is not a signed JWT, whatever the token registry recognised first.
+ */
+export function notAnAccessToken(internalCause: string): AuthFailure {
+  return invalid('the bearer token is not a certmaster access token (a signed JWT)', internalCause);
+}
+
 function invalid(detail: string, internalCause: string): AuthFailure {
   return new AuthFailure('token_invalid', detail, INVALID_HINT, internalCause, { scheme: 'bearer' });
 }

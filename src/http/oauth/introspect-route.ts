@@ -1,12 +1,12 @@
 /**
  * POST /oauth/introspect (RFC 7662). Who may ask is decided in src/auth/oauth/introspection-caller.ts,
- * what is said of a token in src/auth/tokens/introspection.ts.
+ * what is said of a token by the token registry (src/auth/tokens/token-registry.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { AuthFailure } from '../../auth/failure.js';
 import { type IntrospectionCallerDeps, introspectionCaller } from '../../auth/oauth/introspection-caller.js';
-import { type IntrospectionDeps, introspectToken } from '../../auth/tokens/introspection.js';
 import { OAuthError } from '../../auth/tokens/oauth-error.js';
+import type { TokenRegistry } from '../../auth/tokens/token-registry.js';
 import type { OAuthReplies } from './replies.js';
 import {
   introspectionSchema,
@@ -20,7 +20,7 @@ import {
 export function introspectRoute(
   app: FastifyInstance,
   replies: OAuthReplies,
-  deps: IntrospectionDeps & IntrospectionCallerDeps,
+  deps: IntrospectionCallerDeps & { tokens: Pick<TokenRegistry, 'introspect'> },
 ): void {
   app.post(
     '/oauth/introspect',
@@ -57,7 +57,7 @@ export function introspectRoute(
           { subject: caller },
         );
       }
-      const answer = await introspectToken(token, deps);
+      const answer = await deps.tokens.introspect(token);
       await replies.decide(request, {
         endpoint: 'introspect',
         outcome: 'granted',

@@ -5,6 +5,7 @@ import type { AccessTokens } from '../../auth/tokens/access-tokens.js';
 import type { SigningKeyRing } from '../../auth/tokens/keyring.js';
 import type { OpaqueTokens } from '../../auth/tokens/opaque-tokens.js';
 import type { RefreshTokens } from '../../auth/tokens/refresh-tokens.js';
+import type { TokenRegistry } from '../../auth/tokens/token-registry.js';
 import type { AuthStore, OAuthClientRecord } from '../../store/identities/auth-store.js';
 import type { Clock } from '../../types.js';
 
@@ -13,6 +14,8 @@ export interface OAuthPluginOptions {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   opaqueTokens: OpaqueTokens;
+  /** The registry the Authenticator uses too; built from the token services above when absent. */
+  tokens?: TokenRegistry;
   store: AuthStore;
   clock: Clock;
   /** The issuer identifier (RFC 8414 §2): https URL without query or fragment; endpoints hang off it. */

@@ -1,4 +1,7 @@
-/** POST /oauth/revoke (RFC 7009); who may revoke what is in src/auth/tokens/revocation.ts. */
+/**
+ * POST /oauth/revoke (RFC 7009); the token registry finds the token's kind, and who may revoke what
+ * is in src/auth/tokens/revocation.ts.
+ */
 import type { FastifyInstance } from 'fastify';
 import {
   type CallingClient,
@@ -8,14 +11,14 @@ import {
 import { required } from '../../auth/oauth/failures.js';
 import { presentedClient } from '../../auth/tokens/client-credentials.js';
 import { OAuthError } from '../../auth/tokens/oauth-error.js';
-import { type RevocationDeps, revokeToken } from '../../auth/tokens/revocation.js';
+import type { TokenRegistry } from '../../auth/tokens/token-registry.js';
 import type { OAuthReplies } from './replies.js';
 import { NO_STORE, OAUTH_BODY_LIMIT, oauthErrorSchema, type Params, paramsSchema } from './wire.js';
 
 export function revokeRoute(
   app: FastifyInstance,
   replies: OAuthReplies,
-  deps: RevocationDeps & ClientAuthenticationDeps,
+  deps: ClientAuthenticationDeps & { tokens: Pick<TokenRegistry, 'revoke'> },
 ): void {
   app.post(
     '/oauth/revoke',
@@ -35,7 +38,10 @@ export function revokeRoute(
         const presented = presentedClient(request.headers.authorization, params);
         client = await revokingClient(presented, replies.callerOf(request), deps);
         const token = required(params, 'token');
-        const { cause, ...revoked } = await revokeToken(token, client.clientId, deps);
+        const { cause, ...revoked } = await deps.tokens.revoke(token, {
+          clientId: client.clientId,
+          firstPartyClientId: deps.firstPartyClientId,
+        });
         await replies.decide(request, {
           endpoint: 'revoke',
           outcome: 'granted',
