@@ -140,9 +140,9 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   token_expired: (a) => {
-    const { record, ctx, cause, detail, name, shownName, any } = a;
+    const { record, facts, ctx, cause, detail, name, shownName, any } = a;
 
-    if (/^access token/.test(cause) || record.method === 'access_token') {
+    if ((facts?.code === 'token_expired' && facts.kind === 'access') || record.method === 'access_token') {
       return {
         meaning: `The access token of ${shownName} had expired (${printable(cause || detail, 160)}).`,
         fix: 'Sign in again; `certmaster` itself refreshes an expired session once. If tokens expire right after they are issued, the clocks of this server and the client disagree: check them with NTP.',
@@ -165,14 +165,14 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   token_revoked: (a) => {
-    const { ctx, cause, name, shownName } = a;
+    const { facts, ctx, cause, name, shownName } = a;
 
-    return tokenRevokedAdvice(cause, shownName, name, ctx);
+    return tokenRevokedAdvice(facts, cause, shownName, name, ctx);
   },
   token_invalid: (a) => {
-    const { ctx, cause } = a;
+    const { facts, ctx, cause } = a;
 
-    return tokenInvalidAdvice(cause, ctx);
+    return tokenInvalidAdvice(facts, cause, ctx);
   },
   insufficient_scope: (a) => {
     const { record, facts, shownName, ctx } = a;
@@ -285,10 +285,13 @@ const ADVISORS: Record<Reason, Advisor> = {
     };
   },
   enrollment_token_used_up: (a) => {
-    const { cn, any } = a;
+    const { facts, cn, any } = a;
 
     return {
-      meaning: 'The enrollment token has no uses left, has expired, or was revoked.',
+      meaning:
+        facts?.code === 'enrollment_token_used_up'
+          ? `The enrollment token ${printable(facts.token, 80)} has no uses left.`
+          : 'The enrollment token has no uses left, has expired, or was revoked.',
       fix: 'Give the host a new enrollment token.',
       command: `certmaster token create --enroll ${cn} --uses 1 --ttl 1h ${any}`,
     };
