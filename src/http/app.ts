@@ -7,16 +7,16 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import type { AuditReader } from '../audit/audit-reader.js';
 import type { AuditSink } from '../audit/event.js';
 import type { OutageLookup, OutageNotes } from '../audit/outage-log.js';
 import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
 import type { AuthFailure } from '../auth/failure.js';
+import type { TokenAdministration } from '../auth/identity-queries.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { RegistryQueries } from '../ra/registry-queries.js';
 import type { RegistrationAuthority } from '../ra/service.js';
-import type { AuditStore } from '../store/audit/audit-store.js';
-import type { Store } from '../store/certificates/store.js';
-import type { AuthStore } from '../store/identities/auth-store.js';
 import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
 import { type AcmePluginOptions, acmePlugin } from './acme.js';
 import { auditPlugin } from './audit-api.js';
@@ -51,7 +51,8 @@ export interface FrontDoor {
 
 export interface AppDependencies {
   ra: RegistrationAuthority;
-  store: Store;
+  /** What the operator routes list: requests and certificates. */
+  store: RegistryQueries;
   ca: { certificatePem: string; certificateDer: Buffer };
   /** Whether an unauthenticated caller may submit a CSR (ra.anonymous_requests). */
   anonymousRequests: () => boolean;
@@ -77,13 +78,13 @@ export interface AppDependencies {
   /** Where a 503 audit_unavailable is noted when the audit log itself cannot take it. */
   auditOutage?: OutageNotes;
   /** GET /v1/audit over this store, when auditing is on. */
-  auditStore?: AuditStore;
+  auditStore?: AuditReader;
   /** Where GET /v1/audit finds the request ids answered 503 audit_unavailable. */
   auditOutageLookup?: OutageLookup;
   /** /v1/tokens and /v1/users, when the front door is on. */
   tokens?: {
     tokens: OpaqueTokens;
-    store: AuthStore;
+    store: TokenAdministration;
     clock: Clock;
     audit?: AuditSink;
     /** auth.minted_token_max_days in seconds. */

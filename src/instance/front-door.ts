@@ -49,6 +49,23 @@ export function authSettings(config: Config): AuthSettings {
   };
 }
 
+/**
+ * authSettings of the running configuration, made again only when the configuration is replaced (a
+ * reload): every request reads them, and the authenticator keeps its prebuilt challenges per settings object.
+ */
+function lastAuthSettings(config: () => Config): () => AuthSettings {
+  let from: Config | null = null;
+  let settings: AuthSettings | null = null;
+  return () => {
+    const current = config();
+    if (settings === null || current !== from) {
+      settings = authSettings(current);
+      from = current;
+    }
+    return settings;
+  };
+}
+
 /** The sealing key, created on first use so that data directories from before it still open. */
 export function openSecretBox(layout: DataLayout): SecretBox {
   ensurePrivateDir(layout.secretsDir);
@@ -103,7 +120,7 @@ export async function assembleFrontDoor(opts: {
     nonces,
     box,
     clock,
-    settings: () => authSettings(config()),
+    settings: lastAuthSettings(config),
     tokens,
     ...(opts.caCertificateDer
       ? {

@@ -7,8 +7,10 @@ import { loadOrCreateAuditKey } from '../audit/checkpoint.js';
 import { FloodSummarizer } from '../audit/flood-summary.js';
 import { AuditLog, type Auditor, NoopAuditSink } from '../audit/log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
+import { CryptoPool, type CryptoService, InlineCrypto } from '../ca/crypto-pool.js';
 import { loadConfig } from '../config/file.js';
 import type { Config } from '../config/schema.js';
+import { cryptoThreads } from '../config/sections/service.js';
 import { parseAutosign } from '../domain/autosign.js';
 import { parseGracePeriod } from '../domain/grace-period.js';
 import { parseReservedNames, reservedNames } from '../domain/reserved-names.js';
@@ -70,6 +72,11 @@ export async function openInstance(
     logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
     /** The CA key's passphrase; when absent, the environment's (CERTMASTER_CA_PASSPHRASE[_FILE]). */
     caPassphrase?: string;
+    /**
+     * Check CSRs and sign on `server.crypto_threads` worker threads (a server); otherwise on the event
+     * loop, which suits the CLI's short-lived commands.
+     */
+    cryptoThreads?: boolean;
   } = {},
 ): Promise<Instance> {
   const opened = openDataDir(dataDir);
@@ -77,6 +84,16 @@ export async function openInstance(
   let config = opened.config;
   const ca = loadCertificateAuthority(layout, options.caPassphrase ?? caPassphraseFromEnvironment());
   ca.setPublicUrls(publicUrlsFrom(config));
+  const threads = options.cryptoThreads === true ? cryptoThreads(config.server.crypto_threads) : 0;
+  const crypto: CryptoService =
+    threads > 0
+      ? new CryptoPool({
+          threads,
+          onThreadError: (error) =>
+            options.logger?.error({ err: error.message }, 'a crypto thread stopped; starting another'),
+        })
+      : new InlineCrypto();
+  ca.useCrypto(crypto);
   const serverNames = loadServerNames(layout);
   let policy = policyFrom(config, serverNames);
   const store = await openDataStore(opened, options.storeUrl);
@@ -105,6 +122,7 @@ export async function openInstance(
     policy: () => policy,
     enrollers: defaultEnrollers({ enrollmentUses: store, clock }),
     audit: auditSink,
+    csrChecker: crypto,
   });
   return {
     layout,
@@ -127,6 +145,7 @@ export async function openInstance(
       await floods.close();
       await audit.close();
       await store.close();
+      await crypto.close();
     },
   };
 }

@@ -29,6 +29,7 @@ describe('config schema', () => {
         body_limit_bytes: 65536,
         plain_http: false,
         public_http_listen: '',
+        crypto_threads: 'auto',
       },
       store: { url: 'sqlite:certmaster.db' },
       ca: {
@@ -92,7 +93,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 53);
+    assert.equal(SETTINGS.length, 54);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);

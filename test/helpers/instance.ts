@@ -46,10 +46,11 @@ export async function startTestServer(
     ...(options.admin ? { admin: options.admin } : {}),
   });
   for (const [k, v] of Object.entries(settings)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
-  const instance = await openInstance(
-    dataDir,
-    options.clockEverywhere && options.clock ? { clock: options.clock } : {},
-  );
+  // The server's crypto threads, as `serve` runs them (server.crypto_threads).
+  const instance = await openInstance(dataDir, {
+    cryptoThreads: true,
+    ...(options.clockEverywhere && options.clock ? { clock: options.clock } : {}),
+  });
   const server = await startCertmasterServer(instance, {
     host: options.host ?? '127.0.0.1',
     port: 0,

@@ -2,8 +2,9 @@
  * Which OAuth client is calling (RFC 6749 §2.3): a confidential client (a service account) proves
  * itself with its secret; the one public client, the certmaster CLI, only names itself (§2.1).
  */
-import type { OAuthClientRecord } from '../../store/identities/auth-store.js';
+
 import { AuthFailure } from '../failure.js';
+import type { OAuthClientRecord } from '../identity-queries.js';
 import type { PresentedClient } from '../tokens/client-credentials.js';
 import { OAuthError } from '../tokens/oauth-error.js';
 import type { OAuthCaller } from './caller.js';

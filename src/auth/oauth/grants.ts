@@ -8,9 +8,10 @@
  *   never widen.
  * Each returns the tokens and what the audit log records of the grant; refusals are OAuthErrors.
  */
-import type { AuthStore } from '../../store/identities/auth-store.js';
+
 import type { Role } from '../../types.js';
 import { AuthFailure } from '../failure.js';
+import type { OAuthAccounts } from '../identity-queries.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import { OAuthError } from '../tokens/oauth-error.js';
 import type { RefreshTokens } from '../tokens/refresh-tokens.js';
@@ -27,7 +28,7 @@ export type GrantType = 'password' | 'client_credentials' | 'refresh_token';
 export interface GrantDeps {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
-  store: Pick<AuthStore, 'getUser'>;
+  store: Pick<OAuthAccounts, 'getUser'>;
   accessTokenTtlSeconds: number;
   firstPartyClientId: string;
   /** Checks a password with throttling and equal cost for unknown users; throws AuthFailure. */

@@ -2,8 +2,9 @@
  * Which scopes an OAuth grant hands out, and who may introspect: always what the request asks for
  * (RFC 6749 §3.3), capped by what the credential was given and what its role allows today.
  */
-import type { OAuthClientRecord, RefreshTokenRecord } from '../../store/identities/auth-store.js';
+
 import type { Role } from '../../types.js';
+import type { OAuthClientRecord, RefreshTokenRecord } from '../identity-queries.js';
 import { ROLE_SCOPES } from '../scopes.js';
 import { grantedScopes } from '../tokens/scope-grant.js';
 

@@ -8,9 +8,10 @@
  * all the proof there is; a confidential client has authenticated before this is called. Which of
  * these a token is, the token registry (token-registry.ts) decides.
  */
-import type { AuthStore } from '../../store/identities/auth-store.js';
+
 import type { Clock } from '../../types.js';
 import { AuthFailure } from '../failure.js';
+import type { OAuthAccounts } from '../identity-queries.js';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.js';
 import { OAuthError } from './oauth-error.js';
 import type { OpaqueTokens } from './opaque-tokens.js';
@@ -52,7 +53,7 @@ export async function revokeRefreshToken(
 /** Any holder may revoke an API or enrollment token. */
 export async function revokeOpaqueToken(
   token: string,
-  deps: { opaqueTokens: OpaqueTokens; store: Pick<AuthStore, 'revokeToken'>; clock: Clock },
+  deps: { opaqueTokens: OpaqueTokens; store: Pick<OAuthAccounts, 'revokeToken'>; clock: Clock },
 ): Promise<RevocationOutcome> {
   const record = await deps.opaqueTokens.find(token);
   if (record === null) return { cause: 'unknown API or enrollment token' };
@@ -64,7 +65,7 @@ export async function revokeOpaqueToken(
 export async function revokeAccessToken(
   token: string,
   caller: RevokingCaller,
-  deps: { accessTokens: AccessTokens; store: Pick<AuthStore, 'revokeAccessToken'>; clock: Clock },
+  deps: { accessTokens: AccessTokens; store: Pick<OAuthAccounts, 'revokeAccessToken'>; clock: Clock },
 ): Promise<RevocationOutcome> {
   const now = deps.clock.now();
   let claims: AccessTokenClaims;

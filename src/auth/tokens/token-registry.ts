@@ -6,9 +6,10 @@
  *
  * A token with no registered prefix and not in the JWT's compact shape is refused without a lookup.
  */
-import type { AuthStore } from '../../store/identities/auth-store.js';
+
 import type { Clock, Principal } from '../../types.js';
 import type { AuthFailure } from '../failure.js';
+import type { OAuthAccounts } from '../identity-queries.js';
 import { type AccessTokens, notAnAccessToken } from './access-tokens.js';
 import {
   INACTIVE,
@@ -100,7 +101,7 @@ export interface CertmasterTokenDeps {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   opaqueTokens: OpaqueTokens;
-  store: Pick<AuthStore, 'revokeToken' | 'revokeAccessToken'>;
+  store: Pick<OAuthAccounts, 'revokeToken' | 'revokeAccessToken'>;
   clock: Clock;
 }
 

@@ -1,4 +1,5 @@
 /** Settings of the server process itself: where it listens, where it keeps its data, who may read metrics. */
+import { availableParallelism } from 'node:os';
 import { checkListen, checkOptionalListen, checkStoreUrl } from '../checks.js';
 import { booleanSetting, integerSetting, stringSetting } from '../setting-kinds.js';
 
@@ -19,6 +20,12 @@ export const serverShape = {
     'empty (off), or HOST:PORT such as 0.0.0.0:8080',
     'A second, plain-HTTP listener for relying parties that serves only /ca.pem, /ca.crt, /crl, /crl.pem and /ocsp; the URLs put in certificates use it when set.',
     checkOptionalListen,
+  ),
+  crypto_threads: stringSetting(
+    'auto',
+    'auto, or a whole number from 0 to 16',
+    'Worker threads that check CSRs (key import, signature) and sign certificates, so issuance uses more than one core: auto is one per core beyond the first (at least one), 0 does it all on the event loop. Read at start.',
+    checkCryptoThreads,
   ),
 };
 
@@ -41,3 +48,20 @@ export const metricsShape = {
     (value) => (METRICS_ACCESS.includes(value) ? null : `must be one of ${METRICS_ACCESS.join(', ')}`),
   ),
 };
+
+const MAX_CRYPTO_THREADS = 16;
+
+function checkCryptoThreads(value: string): string | null {
+  if (value === 'auto') return null;
+  const n = Number(value);
+  return /^[0-9]{1,2}$/.test(value) && n <= MAX_CRYPTO_THREADS
+    ? null
+    : `must be auto or a whole number from 0 to ${MAX_CRYPTO_THREADS}`;
+}
+
+/** How many crypto threads `server.crypto_threads` asks for on this machine. */
+export function cryptoThreads(value: string): number {
+  if (value !== 'auto') return Number(value);
+  // The event loop keeps one core for TLS, HTTP and the store.
+  return Math.min(4, Math.max(1, availableParallelism() - 1));
+}

@@ -1,12 +1,12 @@
 /** What the OAuth plugin is given, and what it tells the audit log of every decision. */
 import type { OutageNotes } from '../../audit/outage-log.js';
+import type { OAuthAccounts, OAuthClientRecord } from '../../auth/identity-queries.js';
 import type { GrantDeps } from '../../auth/oauth/grants.js';
 import type { AccessTokens } from '../../auth/tokens/access-tokens.js';
 import type { SigningKeyRing } from '../../auth/tokens/keyring.js';
 import type { OpaqueTokens } from '../../auth/tokens/opaque-tokens.js';
 import type { RefreshTokens } from '../../auth/tokens/refresh-tokens.js';
 import type { TokenRegistry } from '../../auth/tokens/token-registry.js';
-import type { AuthStore, OAuthClientRecord } from '../../store/identities/auth-store.js';
 import type { Clock } from '../../types.js';
 
 export interface OAuthPluginOptions {
@@ -16,7 +16,7 @@ export interface OAuthPluginOptions {
   opaqueTokens: OpaqueTokens;
   /** The registry the Authenticator uses too; built from the token services above when absent. */
   tokens?: TokenRegistry;
-  store: AuthStore;
+  store: OAuthAccounts;
   clock: Clock;
   /** The issuer identifier (RFC 8414 §2): https URL without query or fragment; endpoints hang off it. */
   issuer: string;

@@ -1,0 +1,32 @@
+/**
+ * What the routes of the front door read and change of the accounts and tokens, as narrow service
+ * interfaces: the routes never reach the store. The instance wires the store, which implements them.
+ */
+import type { TokenRecord, UserRecord } from '../domain/identities.js';
+
+export type {
+  OAuthClientRecord,
+  RefreshTokenRecord,
+  TokenRecord,
+  UserRecord,
+} from '../domain/identities.js';
+
+/** The OAuth endpoints: the account a refresh token acts for, and revoking tokens (RFC 7009). */
+export interface OAuthAccounts {
+  getUser(name: string): Promise<UserRecord | null>;
+  revokeToken(id: string, at: Date): Promise<TokenRecord | null>;
+  /** Denylists an access token (RFC 7009) until it would have expired anyway. */
+  revokeAccessToken(jti: string, expiresAt: Date, at: Date): Promise<void>;
+}
+
+/** /v1/tokens and /v1/users: listing and revoking tokens, listing accounts. */
+export interface TokenAdministration {
+  listTokens(filter: {
+    owner?: string;
+    kind?: TokenRecord['kind'];
+    includeRevoked?: boolean;
+  }): Promise<TokenRecord[]>;
+  getToken(id: string): Promise<TokenRecord | null>;
+  revokeToken(id: string, at: Date): Promise<TokenRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+}
