@@ -40,8 +40,8 @@ export interface AuthenticatorDeps {
   box: SecretBox;
   clock: Clock;
   settings: () => AuthSettings;
-  accessTokens: TokenVerifier;
-  opaqueTokens: TokenVerifier;
+  /** Bearer tokens of every kind, told apart by the token registry (tokens/token-registry.ts). */
+  tokens: TokenVerifier;
   /** Mutual TLS; without it a presented client certificate is ignored. */
   clientCertificates?: ClientCertificateVerifier;
 }
@@ -342,9 +342,7 @@ export class Authenticator {
         { scheme: 'bearer' },
       );
     }
-    const opaque = token68.startsWith('cmat_') || token68.startsWith('cmet_');
-    const verifier = opaque ? this.deps.opaqueTokens : this.deps.accessTokens;
-    const principal = await verifier.verify(token68);
+    const principal = await this.deps.tokens.verify(token68);
     if (principal.method === 'access_token' && principal.roles.includes('host')) {
       // A host account's names live with the account, not in its tokens.
       const user = await this.deps.store.getUser(principal.name);

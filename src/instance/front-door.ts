@@ -15,6 +15,7 @@ import { AccessTokens } from '../auth/tokens/access-tokens.js';
 import { SigningKeyRing } from '../auth/tokens/keyring.js';
 import { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
+import { certmasterTokenRegistry, type TokenRegistry } from '../auth/tokens/token-registry.js';
 import type { Config } from '../config/schema.js';
 import { parseGracePeriod } from '../ra/renewal-policy.js';
 import type { CertmasterStore } from '../store/open.js';
@@ -32,6 +33,8 @@ export interface FrontDoorParts {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   opaqueTokens: OpaqueTokens;
+  /** Which kind a token is, and what verifying, introspecting or revoking it means. */
+  tokens: TokenRegistry;
   authenticator: Authenticator;
   accounts: AccountDeps;
 }
@@ -109,6 +112,7 @@ export async function assembleFrontDoor(opts: {
     familyLifetimeSeconds: initial.auth.refresh_token_ttl_days * 86400,
   });
   const opaqueTokens = new OpaqueTokens({ store, clock });
+  const tokens = certmasterTokenRegistry({ accessTokens, refreshTokens, opaqueTokens, store, clock });
   const authenticator = new Authenticator({
     store,
     hasher,
@@ -117,8 +121,7 @@ export async function assembleFrontDoor(opts: {
     box,
     clock,
     settings: lastAuthSettings(config),
-    accessTokens,
-    opaqueTokens,
+    tokens,
     ...(opts.caCertificateDer
       ? {
           clientCertificates: new ClientCertificateVerifier({
@@ -140,6 +143,7 @@ export async function assembleFrontDoor(opts: {
     accessTokens,
     refreshTokens,
     opaqueTokens,
+    tokens,
     authenticator,
     accounts,
   };

@@ -167,6 +167,7 @@ export async function startCertmasterServer(
       accessTokens: frontDoor.accessTokens,
       refreshTokens: frontDoor.refreshTokens,
       opaqueTokens: frontDoor.opaqueTokens,
+      tokens: frontDoor.tokens,
       store: instance.store,
       clock,
       issuer: url,

@@ -89,10 +89,13 @@ export const ENROLLMENT_ADVISORS: Record<EnrollmentReason, Advisor> = {
     };
   },
   enrollment_token_used_up: (a) => {
-    const { cn, any } = a;
+    const { facts, cn, any } = a;
 
     return {
-      meaning: 'The enrollment token has no uses left, has expired, or was revoked.',
+      meaning:
+        facts?.code === 'enrollment_token_used_up'
+          ? `The enrollment token ${printable(facts.token, 80)} has no uses left.`
+          : 'The enrollment token has no uses left, has expired, or was revoked.',
       fix: 'Give the host a new enrollment token.',
       command: `certmaster token create --enroll ${cn} --uses 1 --ttl 1h ${any}`,
     };

@@ -134,9 +134,9 @@ export const SIGN_IN_ADVISORS: Record<SignInReason, Advisor> = {
     };
   },
   token_expired: (a) => {
-    const { record, ctx, cause, detail, name, shownName, any } = a;
+    const { record, facts, ctx, cause, detail, name, shownName, any } = a;
 
-    if (/^access token/.test(cause) || record.method === 'access_token') {
+    if ((facts?.code === 'token_expired' && facts.kind === 'access') || record.method === 'access_token') {
       return {
         meaning: `The access token of ${shownName} had expired (${printable(cause || detail, 160)}).`,
         fix: 'Sign in again; `certmaster` itself refreshes an expired session once. If tokens expire right after they are issued, the clocks of this server and the client disagree: check them with NTP.',
@@ -159,14 +159,14 @@ export const SIGN_IN_ADVISORS: Record<SignInReason, Advisor> = {
     };
   },
   token_revoked: (a) => {
-    const { ctx, cause, name, shownName } = a;
+    const { facts, ctx, cause, name, shownName } = a;
 
-    return tokenRevokedAdvice(cause, shownName, name, ctx);
+    return tokenRevokedAdvice(facts, cause, shownName, name, ctx);
   },
   token_invalid: (a) => {
-    const { ctx, cause } = a;
+    const { facts, ctx, cause } = a;
 
-    return tokenInvalidAdvice(cause, ctx);
+    return tokenInvalidAdvice(facts, cause, ctx);
   },
   insufficient_scope: (a) => {
     const { record, facts, shownName, ctx } = a;
