@@ -23,6 +23,7 @@ import { openDataDir, openDataStore } from './data-dir.js';
 import type { DataLayout } from './layout.js';
 import { loadCertificateAuthority, loadServerNames } from './load.js';
 import { publicUrlsFrom } from './revocation.js';
+import { ensureSpaceReserve } from './space-reserve.js';
 
 export interface Instance {
   layout: DataLayout;
@@ -70,10 +71,13 @@ export async function openInstance(
     logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
     /** The CA key's passphrase; when absent, the environment's (CERTMASTER_CA_PASSPHRASE[_FILE]). */
     caPassphrase?: string;
+    /** Write DIR/space-reserve when missing (default); `audit prune` opens without it, having freed it. */
+    spaceReserve?: boolean;
   } = {},
 ): Promise<Instance> {
   const opened = openDataDir(dataDir);
   const layout = opened.layout;
+  if (options.spaceReserve !== false) ensureSpaceReserve(layout.root);
   let config = opened.config;
   const ca = loadCertificateAuthority(layout, options.caPassphrase ?? caPassphraseFromEnvironment());
   ca.setPublicUrls(publicUrlsFrom(config));

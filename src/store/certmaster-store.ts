@@ -4,7 +4,7 @@
  * the same SQLite group commit and are durable before they resolve.
  */
 import type { Kysely } from 'kysely';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from '../audit/types.js';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
 import type { Clock } from '../types.js';
 import { KyselyAcmeStore } from './acme/acme-kysely-store.js';
@@ -251,6 +251,14 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
 
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
     return this.#audit.pruneAudit(checkpoint);
+  }
+
+  settleAuditWrites(): Promise<void> {
+    return this.#audit.settleAuditWrites();
+  }
+
+  reclaimAuditSpace(): Promise<SpaceReclaim> {
+    return this.#audit.reclaimAuditSpace();
   }
 
   revocationMark(): Promise<string> {
