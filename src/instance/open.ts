@@ -97,6 +97,7 @@ export async function openInstance(
   // Identity-less refusals of a flood become one summary per (source, reason, window): flood-summary.ts.
   const floods = new FloodSummarizer(audit, {
     now: () => clock.now().getTime(),
+    enabled: () => config.audit.summarize_floods,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const auditSink: Auditor =

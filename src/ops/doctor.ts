@@ -23,7 +23,9 @@ import { LATEST_SCHEMA_VERSION } from '../store/migrations/index.js';
 import { openStore, parseStoreUrl } from '../store/open.js';
 import { type Clock, systemClock } from '../types.js';
 import { isLoopbackAddress } from '../util/address.js';
+import { formatByteSize } from '../util/byte-size.js';
 import { pemBlocks } from '../util/pem.js';
+import { diskSpaceStatus, LOW_DISK_FIX, lowDiskMessage } from './disk-space.js';
 import { printable, shellWord } from './explain/index.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -99,10 +101,18 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   if (config === null) {
     const skipped = 'not checked: certmaster.toml does not load';
     const fix = 'fix the configuration first (see the config check)';
-    for (const check of ['basic-over-plain-http', 'store', 'digest-realm', 'signing-keys', 'crl']) {
+    for (const check of [
+      'free-disk',
+      'basic-over-plain-http',
+      'store',
+      'digest-realm',
+      'signing-keys',
+      'crl',
+    ]) {
       results.push(warn(check, skipped, fix));
     }
   } else {
+    results.push(await checkFreeDisk(layout.root, config.audit.min_free_disk));
     results.push(checkBasicOverPlainHttp(config, dir));
     const opened = await openStoreChecked(layout, config, timeoutMs);
     results.push(opened.result);
@@ -122,6 +132,15 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   }
   if (options.peer !== undefined) results.push(await checkClockSkew(options.peer, layout, clock, timeoutMs));
   return results;
+}
+
+/** Below audit.min_free_disk a warning: on a full disk every audited action is refused. */
+async function checkFreeDisk(root: string, minFree: string): Promise<CheckResult> {
+  const status = await diskSpaceStatus(root, minFree);
+  if (status.low) return warn('free-disk', lowDiskMessage(root, status), LOW_DISK_FIX);
+  const threshold =
+    status.minFreeBytes > 0 ? ` (audit.min_free_disk ${formatByteSize(status.minFreeBytes)})` : '';
+  return ok('free-disk', `${formatByteSize(status.freeBytes)} free${threshold}`);
 }
 
 /** An expired CRL makes every relying party that checks it refuse every certificate of this CA. */

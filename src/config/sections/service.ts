@@ -1,4 +1,6 @@
 /** Settings of the server process itself: where it listens, where it keeps its data, who may read metrics. */
+
+import { parseByteSize } from '../../util/byte-size.js';
 import { checkListen, checkOptionalListen, checkStoreUrl } from '../checks.js';
 import { booleanSetting, integerSetting, stringSetting } from '../setting-kinds.js';
 
@@ -39,5 +41,18 @@ export const metricsShape = {
     'loopback, scope or open',
     'Who may read /metrics: loopback (callers on this host only; behind a reverse proxy on the same host that is everyone, so use scope), scope (credentials with audit:read), or open (anyone).',
     (value) => (METRICS_ACCESS.includes(value) ? null : `must be one of ${METRICS_ACCESS.join(', ')}`),
+  ),
+};
+
+export const auditShape = {
+  min_free_disk: stringSetting(
+    '1GiB',
+    'a size such as 1GiB, 500MiB or 2GB; 0 turns the warning off',
+    "Free space on the data directory's filesystem below which the server warns (log, the metric certmaster_data_dir_free_bytes next to certmaster_data_dir_min_free_bytes, and doctor): on a full disk every audited action is refused 503 audit_unavailable.",
+    (value) => (parseByteSize(value) === null ? 'must be a size such as 1GiB, 500MiB, 2GB or 0' : null),
+  ),
+  summarize_floods: booleanSetting(
+    true,
+    'Summarise refusals that name nobody, and those of a throttled source: 5 records per (source, reason) a minute, then one summary with a count. Off, every refusal is one record (the disk grows with every refused request).',
   ),
 };
