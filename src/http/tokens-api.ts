@@ -8,11 +8,12 @@ import { AuthFailure } from '../auth/failure.js';
 import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
-import type { AuthStore } from '../store/identities/auth-store.js';
+import type { AuthStore, TokenRecord, UserRecord } from '../store/identities/auth-store.js';
 import { tokenJson } from '../tokens-view.js';
 import type { Clock, Principal } from '../types.js';
 import { actorOf } from './actor.js';
 import { authorize } from './auth-refusal.js';
+import { NEXT_PROPERTY, onePage, PAGE_QUERY } from './paging.js';
 import { problemSchema } from './problem.js';
 import { requireScope, roleScopes } from './scope-guard.js';
 
@@ -203,24 +204,36 @@ export const tokensPlugin: FastifyPluginAsync<{
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { all: { type: 'boolean' } },
+          properties: { all: { type: 'boolean' }, ...PAGE_QUERY },
         },
         response: {
-          200: { type: 'object', properties: { tokens: { type: 'array', items: tokenItem } } },
+          200: {
+            type: 'object',
+            properties: { tokens: { type: 'array', items: tokenItem }, ...NEXT_PROPERTY },
+          },
           ...errors,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const p = request.principal;
       mustBeSignedIn(p);
-      const { all } = request.query as { all?: boolean };
+      const q = request.query as { all?: boolean; limit?: number; cursor?: string };
       const everyone = p.scopes.includes('tokens:manage');
-      const list = await store.listTokens({
-        ...(everyone ? {} : { owner: p.name }),
-        includeRevoked: all === true,
-      });
-      return { tokens: list.map(tokenJson) };
+      const page = await onePage(
+        request,
+        reply,
+        q,
+        (t: TokenRecord) => ({ at: t.createdAt, key: t.id }),
+        (limit, after) =>
+          store.listTokens({
+            ...(everyone ? {} : { owner: p.name }),
+            includeRevoked: q.all === true,
+            limit,
+            ...(after ? { after } : {}),
+          }),
+      );
+      return { tokens: page.items.map(tokenJson), next: page.next };
     },
   );
 
@@ -257,12 +270,14 @@ export const tokensPlugin: FastifyPluginAsync<{
     {
       preHandler: requireScope('users:manage'),
       schema: {
-        summary: 'Accounts',
+        summary: 'Accounts, by name',
         tags: ['users'],
+        querystring: { type: 'object', additionalProperties: false, properties: { ...PAGE_QUERY } },
         response: {
           200: {
             type: 'object',
             properties: {
+              ...NEXT_PROPERTY,
               users: {
                 type: 'array',
                 items: {
@@ -283,15 +298,26 @@ export const tokensPlugin: FastifyPluginAsync<{
         },
       },
     },
-    async () => ({
-      users: (await store.listUsers()).map((u) => ({
-        name: u.name,
-        role: u.role,
-        disabled: u.disabled,
-        digest: u.digestSecrets !== null,
-        names: u.namePatterns,
-        created_at: u.createdAt.toISOString(),
-      })),
-    }),
+    async (request, reply) => {
+      // By name: the cursor's key is the last name shown (its time is not used for ordering).
+      const page = await onePage(
+        request,
+        reply,
+        request.query as { limit?: number; cursor?: string },
+        (u: UserRecord) => ({ at: u.createdAt, key: u.name }),
+        (limit, after) => store.listUsers({ limit, ...(after ? { after: after.key } : {}) }),
+      );
+      return {
+        users: page.items.map((u) => ({
+          name: u.name,
+          role: u.role,
+          disabled: u.disabled,
+          digest: u.digestSecrets !== null,
+          names: u.namePatterns,
+          created_at: u.createdAt.toISOString(),
+        })),
+        next: page.next,
+      };
+    },
   );
 };

@@ -3,6 +3,7 @@
  * passwords as argon2id hashes, random tokens as SHA-256 hashes, digest password equivalents and
  * JWT signing keys sealed with the server's secret box.
  */
+import type { PageKey } from '../../domain/page-key.js';
 import type { Role } from '../../types.js';
 
 export interface UserRecord {
@@ -108,17 +109,21 @@ export class DuplicateError extends Error {
 export interface AuthStore {
   createUser(user: UserRecord): Promise<void>;
   getUser(name: string): Promise<UserRecord | null>;
-  listUsers(): Promise<UserRecord[]>;
+  /** By name; `after` a name: the page after it. */
+  listUsers(filter?: { limit?: number; after?: string }): Promise<UserRecord[]>;
   updateUser(name: string, patch: UserPatch, at: Date): Promise<UserRecord | null>;
   removeUser(name: string): Promise<boolean>;
 
   createToken(token: TokenRecord): Promise<void>;
   getToken(id: string): Promise<TokenRecord | null>;
   findTokenBySecretHash(secretHash: string): Promise<TokenRecord | null>;
+  /** Newest first; `after` where the last page stopped (created_at, id). */
   listTokens(filter: {
     owner?: string;
     kind?: TokenRecord['kind'];
     includeRevoked?: boolean;
+    limit?: number;
+    after?: PageKey;
   }): Promise<TokenRecord[]>;
   revokeToken(id: string, at: Date): Promise<TokenRecord | null>;
   /** Records use; implementations may skip the write when the last one is under a minute old. */
