@@ -9,7 +9,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import type { FloodSummarizer } from '../../src/audit/flood-summary.js';
 import { readRequestId, TIMED_REQUEST_ID_LENGTH } from '../../src/util/request-id.js';
-import { cli } from '../helpers/cli.js';
+import { cli, cliAsync } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/instance.js';
 
 let srv: TestServer;
@@ -29,7 +29,10 @@ function get(path: string): Promise<{ status: number; id: string }> {
 }
 
 before(async () => {
-  srv = await startTestServer({}, { plainHttp: true });
+  srv = await startTestServer(
+    {},
+    { plainHttp: true, admin: { name: 'admin', password: 'Quarry-Lantern-Meadow-41', digest: false } },
+  );
   const started = Date.now();
   for (let i = 0; i < 40; i++) {
     const reply = await get('/v1/audit');
@@ -96,4 +99,23 @@ test('a timed id from another source in the same window is not claimed by this s
   const r = cli(['explain', '--data', srv.dataDir, '--', bytes.toString('base64url')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /no flood summary of its time and source holds it/);
+});
+
+test('explain --server finds the summary through /v1/audit the same way', async () => {
+  const created = cli(['token', 'create', '--scope', 'audit:read', '--json', '--data', srv.dataDir]);
+  assert.equal(created.code, 0, created.stderr);
+  const token = (JSON.parse(created.stdout) as { token: string }).token;
+  const r = await cliAsync([
+    'explain',
+    '--server',
+    srv.url,
+    '--token',
+    token,
+    '--ca-file',
+    `${srv.dataDir}/ca/ca.pem`,
+    '--',
+    ids[29] ?? '',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /is one of 35 refusals of credentials_missing from 127\.0\.0\.1 between/);
 });
