@@ -264,7 +264,8 @@ Examples:
       `
 Space: on SQLite the removed records' space goes back to the filesystem (incremental vacuum). A
 database made before certmaster switched that on is switched once, by a full VACUUM on its first
-prune (it needs free space of about the database's size; the output says when it happened). Pruning
+prune (it needs free space of about the database's size, and holds the write lock while it runs:
+prune that first time while the server is stopped or quiet; the output says when it happened). Pruning
 also works on a full disk: it first frees the ${SPACE_RESERVE_BYTES / (1024 * 1024)} MiB kept in DIR/${SPACE_RESERVE_FILE} for this, removes
 records in steps small enough for the space left, and puts the reserve back. On
 PostgreSQL no VACUUM is run: autovacuum reuses the space of deleted rows.`,
