@@ -4,11 +4,12 @@
  * in one run, with the ratios the issue sets as targets.
  *
  *   npm run bench -- [--seconds 5] [--warmup-seconds 1] [--profile DIR] [--skip-cfssl] [--skip-auth] [--skip-ocsp]
- *                    [--skip-acme] [--acme-runs 5]
+ *                    [--skip-acme] [--acme-runs 5] [--skip-audit-flood] [--audit-flood-requests 20000]
  *
  * After the issuance figures it runs the front-door and audit suite (bench/auth-suite.ts), then OCSP
  * responses per second, cached and uncached, against raw signing of one response (bench/ocsp.ts), then
- * time per certificate for lego against certmaster and against pebble (bench/acme-lego.ts).
+ * time per certificate for lego against certmaster and against pebble (bench/acme-lego.ts), then the bytes
+ * each refused request adds to the data directory, per flood kind, summaries on and off (bench/audit-flood.ts).
  *
  * --profile DIR runs the certmaster server under `node --cpu-prof` and prints where its time went; the
  * figures of such a run include the profiler's overhead.
@@ -19,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AcmeLegoResult, formatAcmeLego, runAcmeLegoBench } from './acme-lego.js';
+import { FLOOD_KINDS, type FloodResult, formatAuditFlood, runAuditFlood } from './audit-flood.js';
 import { processCpu } from './auth-processes.js';
 import { formatAuthSuite } from './auth-report.js';
 import { type AuthSuiteResult, runAuthSuite } from './auth-suite.js';
@@ -43,6 +45,8 @@ interface Options {
   skipOcsp: boolean;
   skipAcme: boolean;
   acmeRuns: number;
+  skipAuditFlood: boolean;
+  auditFloodRequests: number;
 }
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,6 +63,13 @@ function acmeRuns(value: string | undefined): number {
   return runs;
 }
 
+function auditFloodRequests(value: string | undefined): number {
+  const n = Number(value ?? 20_000);
+  if (!(Number.isInteger(n) && n >= 100 && n <= 1_000_000))
+    throw new Error('--audit-flood-requests must be from 100 to 1000000');
+  return n;
+}
+
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
@@ -71,6 +82,8 @@ function parseOptions(argv: string[]): Options {
       'skip-ocsp': { type: 'boolean' },
       'skip-acme': { type: 'boolean' },
       'acme-runs': { type: 'string' },
+      'skip-audit-flood': { type: 'boolean' },
+      'audit-flood-requests': { type: 'string' },
     },
     strict: true,
   });
@@ -89,6 +102,8 @@ function parseOptions(argv: string[]): Options {
     skipOcsp: values['skip-ocsp'] ?? false,
     skipAcme: values['skip-acme'] ?? false,
     acmeRuns: acmeRuns(values['acme-runs']),
+    skipAuditFlood: values['skip-audit-flood'] ?? false,
+    auditFloodRequests: auditFloodRequests(values['audit-flood-requests']),
   };
 }
 
@@ -235,6 +250,24 @@ async function runAcmeLego(runs: number): Promise<AcmeLegoResult | null> {
   }
 }
 
+async function runAuditFloods(requests: number): Promise<FloodResult[]> {
+  const results: FloodResult[] = [];
+  const processes = new ProcessGroup();
+  const dir = mkdtempSync(join(tmpdir(), 'certmaster-bench-flood-'));
+  try {
+    for (const kind of FLOOD_KINDS) {
+      for (const summarize of [true, false]) {
+        const dataDir = join(dir, `${kind}-${summarize ? 'on' : 'off'}`);
+        results.push(await runAuditFlood(processes, { repo: REPO, dataDir, kind, summarize, requests }));
+      }
+    }
+    return results;
+  } finally {
+    await processes.stopAll(STOP_GRACE_MS);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const bench = new Bench(options);
@@ -290,6 +323,12 @@ async function main(): Promise<void> {
     if (!options.skipAcme) {
       console.log('\nACME: lego against certmaster and against pebble (bench/acme-lego.ts):');
       console.log(formatAcmeLego(await runAcmeLego(options.acmeRuns)));
+    }
+    if (!options.skipAuditFlood) {
+      console.log(
+        `\nAudit log growth per refused request, ${options.auditFloodRequests} per flood kind (bench/audit-flood.ts):`,
+      );
+      console.log(formatAuditFlood(await runAuditFloods(options.auditFloodRequests)));
     }
     if (options.profileDir) {
       console.log(

@@ -3,6 +3,7 @@
  * interfaces: the routes never reach the store. The instance wires the store, which implements them.
  */
 import type { TokenRecord, UserRecord } from '../domain/identities.js';
+import type { PageKey } from '../domain/page-key.js';
 
 export type {
   OAuthClientRecord,
@@ -25,8 +26,12 @@ export interface TokenAdministration {
     owner?: string;
     kind?: TokenRecord['kind'];
     includeRevoked?: boolean;
+    limit?: number;
+    /** Newest first; where the last page stopped (created_at, id). */
+    after?: PageKey;
   }): Promise<TokenRecord[]>;
   getToken(id: string): Promise<TokenRecord | null>;
   revokeToken(id: string, at: Date): Promise<TokenRecord | null>;
-  listUsers(): Promise<UserRecord[]>;
+  /** By name; `after` the last name of the previous page. */
+  listUsers(filter?: { limit?: number; after?: string }): Promise<UserRecord[]>;
 }

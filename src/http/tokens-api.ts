@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { type AuditSink, auditEvent } from '../audit/event.js';
 import { AuthFailure } from '../auth/failure.js';
-import type { TokenAdministration } from '../auth/identity-queries.js';
+import type { TokenAdministration, TokenRecord, UserRecord } from '../auth/identity-queries.js';
 import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
@@ -15,6 +15,7 @@ import { tokenJson } from '../tokens-view.js';
 import type { Clock, Principal } from '../types.js';
 import { actorOf } from './actor.js';
 import { authorize } from './auth-refusal.js';
+import { NEXT_PROPERTY, onePage, PAGE_QUERY } from './paging.js';
 import { problemSchema } from './problem.js';
 import { stringEnum } from './request-schema.js';
 import { requireScope, roleScopes } from './scope-guard.js';
@@ -192,23 +193,38 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
       schema: {
         summary: 'Your tokens (all tokens with tokens:manage); never their secrets',
         tags: ['tokens'],
-        querystring: Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { all: Type.Optional(Type.Boolean()), ...PAGE_QUERY },
+          { additionalProperties: false },
+        ),
         response: {
-          200: { type: 'object', properties: { tokens: { type: 'array', items: tokenItem } } },
+          200: {
+            type: 'object',
+            properties: { tokens: { type: 'array', items: tokenItem }, ...NEXT_PROPERTY },
+          },
           ...errors,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const p = request.principal;
       mustBeSignedIn(p);
-      const { all } = request.query;
+      const q = request.query;
       const everyone = p.scopes.includes('tokens:manage');
-      const list = await store.listTokens({
-        ...(everyone ? {} : { owner: p.name }),
-        includeRevoked: all === true,
-      });
-      return { tokens: list.map(tokenJson) };
+      const page = await onePage(
+        request,
+        reply,
+        q,
+        (t: TokenRecord) => ({ at: t.createdAt, key: t.id }),
+        (limit, after) =>
+          store.listTokens({
+            ...(everyone ? {} : { owner: p.name }),
+            includeRevoked: q.all === true,
+            limit,
+            ...(after ? { after } : {}),
+          }),
+      );
+      return { tokens: page.items.map(tokenJson), next: page.next };
     },
   );
 
@@ -245,12 +261,14 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
     {
       preHandler: requireScope('users:manage'),
       schema: {
-        summary: 'Accounts',
+        summary: 'Accounts, by name',
         tags: ['users'],
+        querystring: Type.Object({ ...PAGE_QUERY }, { additionalProperties: false }),
         response: {
           200: {
             type: 'object',
             properties: {
+              ...NEXT_PROPERTY,
               users: {
                 type: 'array',
                 items: {
@@ -271,15 +289,26 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
         },
       },
     },
-    async () => ({
-      users: (await store.listUsers()).map((u) => ({
-        name: u.name,
-        role: u.role,
-        disabled: u.disabled,
-        digest: u.digestSecrets !== null,
-        names: u.namePatterns,
-        created_at: u.createdAt.toISOString(),
-      })),
-    }),
+    async (request, reply) => {
+      // By name: the cursor's key is the last name shown (its time is not used for ordering).
+      const page = await onePage(
+        request,
+        reply,
+        request.query as { limit?: number; cursor?: string },
+        (u: UserRecord) => ({ at: u.createdAt, key: u.name }),
+        (limit, after) => store.listUsers({ limit, ...(after ? { after: after.key } : {}) }),
+      );
+      return {
+        users: page.items.map((u) => ({
+          name: u.name,
+          role: u.role,
+          disabled: u.disabled,
+          digest: u.digestSecrets !== null,
+          names: u.namePatterns,
+          created_at: u.createdAt.toISOString(),
+        })),
+        next: page.next,
+      };
+    },
   );
 };

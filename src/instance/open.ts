@@ -25,6 +25,7 @@ import { openDataDir, openDataStore } from './data-dir.js';
 import type { DataLayout } from './layout.js';
 import { loadCertificateAuthority, loadServerNames } from './load.js';
 import { publicUrlsFrom } from './revocation.js';
+import { ensureSpaceReserve } from './space-reserve.js';
 
 export interface Instance {
   layout: DataLayout;
@@ -77,10 +78,13 @@ export async function openInstance(
      * loop, which suits the CLI's short-lived commands.
      */
     cryptoThreads?: boolean;
+    /** Write DIR/space-reserve when missing (default); `audit prune` opens without it, having freed it. */
+    spaceReserve?: boolean;
   } = {},
 ): Promise<Instance> {
   const opened = openDataDir(dataDir);
   const layout = opened.layout;
+  if (options.spaceReserve !== false) ensureSpaceReserve(layout.root);
   let config = opened.config;
   const ca = loadCertificateAuthority(layout, options.caPassphrase ?? caPassphraseFromEnvironment());
   ca.setPublicUrls(publicUrlsFrom(config));
@@ -110,6 +114,7 @@ export async function openInstance(
   // Identity-less refusals of a flood become one summary per (source, reason, window): flood-summary.ts.
   const floods = new FloodSummarizer(audit, {
     now: () => clock.now().getTime(),
+    enabled: () => config.audit.summarize_floods,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const auditSink: Auditor =

@@ -4,8 +4,9 @@
  * the same SQLite group commit and are durable before they resolve.
  */
 import type { Kysely } from 'kysely';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from '../audit/types.js';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
+import type { PageKey } from '../domain/page-key.js';
 import type { Clock } from '../types.js';
 import { KyselyAcmeStore } from './acme/acme-kysely-store.js';
 import type { AcmeStore } from './acme/acme-store.js';
@@ -34,6 +35,13 @@ import type {
 import * as authOperations from './identities/auth-write-operations.js';
 import { TOUCH_INTERVAL_MS } from './identities/auth-write-operations.js';
 import { KyselyRevocationStore } from './revocation/revocation-kysely-store.js';
+
+function authListLimit(limit: number | undefined): number {
+  if (limit === undefined) return MAX_AUTH_LIST_SIZE;
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  return Math.min(limit, MAX_AUTH_LIST_SIZE);
+}
 
 export class KyselyCertmasterStore extends KyselyStore implements AuthStore, AuditStore, RevocationStore {
   readonly #db: Kysely<StoreDatabase>;
@@ -65,9 +73,15 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     return rows[0] === undefined ? null : rowToUser(rows[0]);
   }
 
-  /** By name; at most MAX_AUTH_LIST_SIZE. */
-  async listUsers(): Promise<UserRecord[]> {
-    const { rows } = await this.#db.executeQuery(this.#q.allUsers.bind({}));
+  /** By name; at most `limit` (MAX_AUTH_LIST_SIZE at most), those named after `after` (the next page). */
+  async listUsers(filter: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {
+    if (filter.limit === undefined && filter.after === undefined) {
+      const { rows } = await this.#db.executeQuery(this.#q.allUsers.bind({}));
+      return rows.map(rowToUser);
+    }
+    let query = this.#db.selectFrom('users').selectAll();
+    if (filter.after !== undefined) query = query.where('name', '>', filter.after);
+    const rows = await query.orderBy('name').limit(authListLimit(filter.limit)).execute();
     return rows.map(rowToUser);
   }
 
@@ -95,13 +109,25 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     return rows[0] === undefined ? null : rowToToken(rows[0]);
   }
 
-  /** Newest first; revoked tokens only when asked; at most MAX_AUTH_LIST_SIZE. */
+  /**
+   * Newest first; revoked tokens only when asked; at most `limit` (MAX_AUTH_LIST_SIZE at most), those
+   * after `after` (the next page).
+   */
   async listTokens(filter: {
     owner?: string;
     kind?: TokenRecord['kind'];
     includeRevoked?: boolean;
+    limit?: number;
+    after?: PageKey;
   }): Promise<TokenRecord[]> {
     let query = this.#db.selectFrom('tokens').selectAll();
+    const after = filter.after;
+    if (after !== undefined) {
+      const at = toMillis(after.at);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', after.key)])]),
+      );
+    }
     if (filter.owner !== undefined) {
       query = query.where('owner', '=', filter.owner);
     }
@@ -114,7 +140,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
-      .limit(MAX_AUTH_LIST_SIZE)
+      .limit(authListLimit(filter.limit))
       .execute();
     return rows.map(rowToToken);
   }
@@ -251,6 +277,14 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
 
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
     return this.#audit.pruneAudit(checkpoint);
+  }
+
+  settleAuditWrites(): Promise<void> {
+    return this.#audit.settleAuditWrites();
+  }
+
+  reclaimAuditSpace(): Promise<SpaceReclaim> {
+    return this.#audit.reclaimAuditSpace();
   }
 
   revocationMark(): Promise<string> {

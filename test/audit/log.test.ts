@@ -11,7 +11,13 @@ import {
   AuditUnavailableError,
   NoopAuditSink,
 } from '../../src/audit/log.js';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../src/audit/types.js';
+import type {
+  AuditCheckpoint,
+  AuditEvent,
+  AuditFilter,
+  AuditRecord,
+  SpaceReclaim,
+} from '../../src/audit/types.js';
 import type { AuditHasher, AuditStore } from '../../src/store/audit/audit-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from '../store/backends.js';
@@ -49,6 +55,12 @@ class ObservedAuditStore implements AuditStore {
   }
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
     return this.inner.pruneAudit(checkpoint);
+  }
+  settleAuditWrites(): Promise<void> {
+    return this.inner.settleAuditWrites();
+  }
+  reclaimAuditSpace(): Promise<SpaceReclaim> {
+    return this.inner.reclaimAuditSpace();
   }
 }
 
@@ -261,7 +273,11 @@ for (const backend of allBackends()) {
         [4, 5],
       );
       assert.deepEqual(await log.verify(), { ok: true, records: 2, checkpoints: 1 });
-      assert.deepEqual(await log.prune(secondsAfter(EVENT_TIME, 25)), { removed: 0, checkpoint: null });
+      assert.deepEqual(await log.prune(secondsAfter(EVENT_TIME, 25)), {
+        removed: 0,
+        checkpoint: null,
+        space: null,
+      });
       await log.record(auditEvent());
       assert.deepEqual(await log.verify(), { ok: true, records: 3, checkpoints: 1 });
 

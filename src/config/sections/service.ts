@@ -1,5 +1,6 @@
 /** Settings of the server process itself: where it listens, where it keeps its data, who may read metrics. */
 import { availableParallelism } from 'node:os';
+import { parseByteSize } from '../../util/byte-size.js';
 import { checkListen, checkOptionalListen, checkStoreUrl } from '../checks.js';
 import { booleanSetting, integerSetting, stringSetting } from '../setting-kinds.js';
 
@@ -65,3 +66,16 @@ export function cryptoThreads(value: string): number {
   // The event loop keeps one core for TLS, HTTP and the store.
   return Math.min(4, Math.max(1, availableParallelism() - 1));
 }
+
+export const auditShape = {
+  min_free_disk: stringSetting(
+    '1GiB',
+    'a size such as 1GiB, 500MiB or 2GB; 0 turns the warning off',
+    "Free space on the data directory's filesystem below which the server warns (log, the metric certmaster_data_dir_free_bytes next to certmaster_data_dir_min_free_bytes, and doctor): on a full disk every audited action is refused 503 audit_unavailable.",
+    (value) => (parseByteSize(value) === null ? 'must be a size such as 1GiB, 500MiB, 2GB or 0' : null),
+  ),
+  summarize_floods: booleanSetting(
+    true,
+    'Summarise refusals that name nobody, and those of a throttled source: 5 records per (source, reason) a minute, then one summary with a count. Off, every refusal is one record (the disk grows with every refused request).',
+  ),
+};

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from '../../types.js';
 import { shellWord } from '../explain/index.js';
 import { checkClockSkew } from './clock.js';
 import { checkBasicOverPlainHttp, checkConfig } from './config.js';
+import { checkFreeDisk } from './disk.js';
 import { checkCaKeyAtRest, checkCertificate, checkPermissions } from './files.js';
 import { type CheckResult, fail, warn } from './result.js';
 import { openStoreChecked } from './store.js';
@@ -53,10 +54,18 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   if (config === null) {
     const skipped = 'not checked: certmaster.toml does not load';
     const fix = 'fix the configuration first (see the config check)';
-    for (const check of ['basic-over-plain-http', 'store', 'digest-realm', 'signing-keys', 'crl']) {
+    for (const check of [
+      'free-disk',
+      'basic-over-plain-http',
+      'store',
+      'digest-realm',
+      'signing-keys',
+      'crl',
+    ]) {
       results.push(warn(check, skipped, fix));
     }
   } else {
+    results.push(await checkFreeDisk(layout.root, config.audit.min_free_disk));
     results.push(checkBasicOverPlainHttp(config, dir));
     const opened = await openStoreChecked(layout, config, timeoutMs);
     results.push(opened.result);

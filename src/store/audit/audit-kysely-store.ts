@@ -4,11 +4,18 @@
  * only after that commit.
  */
 import type { Kysely } from 'kysely';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../audit/types.js';
+import type {
+  AuditCheckpoint,
+  AuditEvent,
+  AuditFilter,
+  AuditRecord,
+  SpaceReclaim,
+} from '../../audit/types.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../certificates/kysely-store.js';
 import type { StoreDatabase } from '../certificates/schema.js';
 import { toMillis } from '../certificates/schema.js';
 import type { WriteExecutor } from '../certificates/write-operations.js';
+import { reclaimSqliteSpace, settleSqliteWal } from '../engine/sqlite-space.js';
 import { type AuditQueries, createAuditQueries } from './audit-queries.js';
 import {
   type AuditDatabase,
@@ -52,6 +59,7 @@ export class KyselyAuditStore implements AuditStore {
   readonly #q: AuditQueries;
   readonly #lockChain: ChainLock;
   readonly #multiRowInsert: boolean;
+  readonly #dialect: AuditDialect;
 
   constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, dialect: AuditDialect) {
     this.#db = db.withTables<AuditTables>();
@@ -59,6 +67,7 @@ export class KyselyAuditStore implements AuditStore {
     this.#q = createAuditQueries(this.#db);
     // SQLite's group commit already holds the database's only write lock (BEGIN IMMEDIATE); a single
     // row insert is a prepared statement there, cheaper than a growing multi-row one.
+    this.#dialect = dialect;
     this.#multiRowInsert = dialect === 'postgres';
     this.#lockChain =
       dialect === 'postgres'
@@ -149,5 +158,16 @@ export class KyselyAuditStore implements AuditStore {
     return this.#writer.execute((ctx) =>
       auditOperations.pruneAudit(ctx, this.#q, this.#lockChain, checkpoint),
     );
+  }
+
+  async settleAuditWrites(): Promise<void> {
+    if (this.#dialect === 'sqlite') {
+      await settleSqliteWal(this.#db);
+    }
+  }
+
+  /** PostgreSQL's autovacuum returns the space of deleted rows by itself; SQLite is asked to. */
+  async reclaimAuditSpace(): Promise<SpaceReclaim> {
+    return this.#dialect === 'sqlite' ? reclaimSqliteSpace(this.#db) : { engine: 'postgres' };
   }
 }

@@ -11,6 +11,7 @@ import type {
   UserPatch,
   UserRecord,
 } from '../../domain/identities.js';
+import type { PageKey } from '../../domain/page-key.js';
 
 export type {
   OAuthClientRecord,
@@ -32,17 +33,21 @@ export class DuplicateError extends Error {
 export interface AuthStore {
   createUser(user: UserRecord): Promise<void>;
   getUser(name: string): Promise<UserRecord | null>;
-  listUsers(): Promise<UserRecord[]>;
+  /** By name; `after` a name: the page after it. */
+  listUsers(filter?: { limit?: number; after?: string }): Promise<UserRecord[]>;
   updateUser(name: string, patch: UserPatch, at: Date): Promise<UserRecord | null>;
   removeUser(name: string): Promise<boolean>;
 
   createToken(token: TokenRecord): Promise<void>;
   getToken(id: string): Promise<TokenRecord | null>;
   findTokenBySecretHash(secretHash: string): Promise<TokenRecord | null>;
+  /** Newest first; `after` where the last page stopped (created_at, id). */
   listTokens(filter: {
     owner?: string;
     kind?: TokenRecord['kind'];
     includeRevoked?: boolean;
+    limit?: number;
+    after?: PageKey;
   }): Promise<TokenRecord[]>;
   revokeToken(id: string, at: Date): Promise<TokenRecord | null>;
   /** Records use; implementations may skip the write when the last one is under a minute old. */
