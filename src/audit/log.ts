@@ -38,6 +38,11 @@ export interface AuditLogOptions {
   maxPending?: number;
   /** Public keys of earlier audit keys, so checkpoints they signed still verify after a rotation. */
   previousPublicKeys?: readonly KeyObject[];
+  /**
+   * When no record was written for this long, readiness writes a probe record before saying yes
+   * (default 30 s): an idle server whose disk filled meanwhile would otherwise still say ready.
+   */
+  idleProbeMs?: number;
   logger?: AuditLogLogger;
 }
 
@@ -48,6 +53,7 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 const MAX_APPEND_BATCH = 2048;
 /** How often readiness may write a probe record while the last audit write had failed. */
 const PROBE_INTERVAL_MS = 5_000;
+const DEFAULT_IDLE_PROBE_MS = 30_000;
 /** What `prune` removed, the checkpoint that replaces it, and what giving the space back did. */
 export interface PruneOutcome {
   removed: number;
@@ -80,6 +86,7 @@ export class AuditLog implements Auditor {
   /** The outcome of the last append: what readiness reports, since only a real write shows a full disk. */
   #lastWrite: { ok: boolean; at: number } | null = null;
   #probing: Promise<void> | null = null;
+  readonly #idleProbeMs: number;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: AuditLogOptions) {
@@ -97,6 +104,7 @@ export class AuditLog implements Auditor {
       onSettled: () => this.#wakeIfIdle(),
     });
     this.#maxPending = positiveInteger(options.maxPending ?? DEFAULT_MAX_PENDING, 'maxPending');
+    this.#idleProbeMs = positiveInteger(options.idleProbeMs ?? DEFAULT_IDLE_PROBE_MS, 'idleProbeMs');
     const logger = options.logger;
     this.#appends = new MicroBatcher<AuditEvent, AuditRecord>({
       maxBatch: MAX_APPEND_BATCH,
@@ -200,11 +208,15 @@ export class AuditLog implements Auditor {
   /**
    * Whether the log can be written, from the outcome of the last real append (a read, or a write rolled
    * back, succeeds on a full disk). After a failure it tries again with a real `audit.probe` record at
-   * most every PROBE_INTERVAL_MS, so an instance taken out of service for it can come back.
+   * most every PROBE_INTERVAL_MS, so an instance taken out of service for it can come back; and when
+   * nothing was written for idleProbeMs (or ever), it probes before answering, so a disk that filled
+   * while the server was idle is noticed at the next readiness check.
    */
   async writable(): Promise<{ ok: boolean; detail: string }> {
     const last = this.#lastWrite;
-    if (last !== null && !last.ok && !this.#closed && Date.now() - last.at >= PROBE_INTERVAL_MS) {
+    const age = last === null ? Number.POSITIVE_INFINITY : Date.now() - last.at;
+    const due = last === null || last.ok ? age >= this.#idleProbeMs : age >= PROBE_INTERVAL_MS;
+    if (due && !this.#closed) {
       this.#probing ??= this.#probe().finally(() => {
         this.#probing = null;
       });

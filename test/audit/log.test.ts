@@ -184,6 +184,29 @@ for (const backend of allBackends()) {
       assert.equal(after.prevHash, earlier[1]?.hash);
     });
 
+    it('is not ready when idle while the log cannot be written: readiness probes with a real write', async () => {
+      const log = auditLog({ idleProbeMs: 50 });
+      await log.record(auditEvent());
+      assert.deepEqual(await log.writable(), { ok: true, detail: 'ok' });
+      // The store breaks while nobody writes: without a probe, readiness would still say yes.
+      await backend.execute(url, refusingTrigger[backend.name]);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      const idle = await log.writable();
+      assert.equal(idle.ok, false, 'an idle log whose store cannot be written is not ready');
+      await backend.execute(
+        url,
+        `DROP TRIGGER refuse_audit${backend.name === 'postgres' ? ' ON audit_events' : ''}`,
+      );
+      // A real record shows the store writable again.
+      await log.record(auditEvent());
+      assert.deepEqual(await log.writable(), { ok: true, detail: 'ok' });
+      // A log that has written nothing yet probes with a real record before it says ready.
+      const fresh = auditLog({ idleProbeMs: 50 });
+      assert.deepEqual(await fresh.writable(), { ok: true, detail: 'ok' });
+      const kinds = (await store.queryAudit({})).map((r) => r.kind);
+      assert.ok(kinds.includes('audit.probe'), `a probe record was written: ${kinds.join(', ')}`);
+    });
+
     it('refuses with AuditUnavailableError once the store is closed', async () => {
       const log = auditLog();
       const kept = await log.record(auditEvent());
