@@ -207,7 +207,7 @@ Examples:
       .command(verb)
       .description(
         disabled
-          ? 'refuse every sign-in of this account (its tokens stop working too)'
+          ? 'refuse every sign-in of this account: its sign-ins and the tokens they minted are revoked; durable tokens stop working until it is enabled'
           : 'allow the account to sign in again',
       )
       .argument('<name>')

@@ -143,3 +143,25 @@ test('a token made with a tied token is tied to the same sign-in: a second hop d
   await logout();
   assert.equal(await listCertificatesWith(made.token), 401, 'logout revoked the second hop too');
 });
+
+test('disabling an account refuses the tokens its sign-in minted, and enabling it does not revive its sign-in', async () => {
+  await login('olga');
+  const r = await createToken();
+  assert.equal(r.code, 0, r.stderr);
+  const created = JSON.parse(r.stdout) as Created;
+  assert.equal(await listCertificatesWith(created.token), 200);
+
+  const disabled = cli(['user', 'disable', 'olga', '--data', data]);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  const refused = await call(`${server.url}/v1/certificates`, {
+    ca: caPem,
+    headers: { authorization: `Bearer ${created.token}` },
+  });
+  assert.equal(refused.status, 401, refused.text);
+  // Disabling revoked the sign-in's refresh family, and with it what the sign-in minted.
+  assert.equal((refused.json as { reason?: string }).reason, 'token_revoked');
+
+  const enabled = cli(['user', 'enable', 'olga', '--data', data]);
+  assert.equal(enabled.code, 0, enabled.stderr);
+  assert.equal(await listCertificatesWith(created.token), 401, 'the minted token stays dead');
+});

@@ -41,6 +41,16 @@ export function createAuthQueries(db: Kysely<StoreDatabase>) {
 
     deleteUser: prepareQuery((p: { name: string }) => db.deleteFrom('users').where('name', '=', p.name)),
 
+    /** Tokens the owner's sign-ins minted (not durable ones): they end with the sign-ins. */
+    revokeMintedTokensOfOwner: prepareQuery((p: { owner: string; at: number }) =>
+      db
+        .updateTable('tokens')
+        .set({ revoked_at: p.at })
+        .where('owner', '=', p.owner)
+        .where('family_id', 'is not', null)
+        .where('revoked_at', 'is', null),
+    ),
+
     revokeApiTokensOfOwner: prepareQuery((p: { owner: string; at: number }) =>
       db
         .updateTable('tokens')

@@ -77,7 +77,14 @@ export async function updateUser(
   at: Date,
 ): Promise<UserRecord | null> {
   const row = await firstRow(ctx, q.updateUser(name, userPatchToRow(patch, at)));
-  return row === undefined ? null : rowToUser(row);
+  if (row === undefined) return null;
+  if (patch.disabled === true) {
+    // Disabling ends the account's sign-ins and what they minted, in the same transaction: enabling it
+    // again must not revive a session that may be why it was disabled. Durable tokens only pause.
+    await revokeRefreshTokensOfSubject(ctx, q, name, at);
+    await ctx.run(q.revokeMintedTokensOfOwner.bind({ owner: name, at: toMillis(at) }));
+  }
+  return rowToUser(row);
 }
 
 /**
