@@ -13,6 +13,7 @@ import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './
 import { SqliteGroupCommitWriter } from './engine/sqlite-writer.js';
 import type { AuthStore } from './identities/auth-store.js';
 import { migrateToLatest } from './migrations/index.js';
+import { createWriteKit } from './write-registry.js';
 
 /**
  * What `openStore` returns: certificates and requests, the identities and credentials of the auth
@@ -54,7 +55,8 @@ async function openSqliteStore(path: string, clock: Clock): Promise<CertmasterSt
     }
     throw error;
   }
-  return new KyselyCertmasterStore(kysely, new SqliteGroupCommitWriter(kysely, database), clock, 'sqlite');
+  const writer = new SqliteGroupCommitWriter(kysely, database, createWriteKit(kysely, 'sqlite'));
+  return new KyselyCertmasterStore(kysely, writer, clock);
 }
 
 async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterStore> {
@@ -69,5 +71,9 @@ async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterS
     await kysely.destroy();
     throw error;
   }
-  return new KyselyCertmasterStore(kysely, new PostgresTransactionWriter(kysely), clock, 'postgres');
+  return new KyselyCertmasterStore(
+    kysely,
+    new PostgresTransactionWriter(kysely, createWriteKit(kysely, 'postgres')),
+    clock,
+  );
 }
