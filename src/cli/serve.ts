@@ -73,6 +73,7 @@ export function registerServe(program: Command): void {
       const caPassphrase = await servePassphrase(flags);
       const instance = await openInstance(flags.data, {
         logger,
+        writerThread: true,
         ...(caPassphrase !== undefined ? { caPassphrase } : {}),
       });
       const { host, port } = parseListen(flags.listen ?? instance.config().server.listen);

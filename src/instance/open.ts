@@ -70,6 +70,8 @@ export async function openInstance(
     logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
     /** The CA key's passphrase; when absent, the environment's (CERTMASTER_CA_PASSPHRASE[_FILE]). */
     caPassphrase?: string;
+    /** SQLite: write from a worker thread (the server); CLI commands write on their own thread. */
+    writerThread?: boolean;
   } = {},
 ): Promise<Instance> {
   const opened = openDataDir(dataDir);
@@ -79,7 +81,9 @@ export async function openInstance(
   ca.setPublicUrls(publicUrlsFrom(config));
   const serverNames = loadServerNames(layout);
   let policy = policyFrom(config, serverNames);
-  const store = await openDataStore(opened, options.storeUrl);
+  const store = await openDataStore(opened, options.storeUrl, {
+    writerThread: options.writerThread ?? false,
+  });
   const clock = options.clock ?? systemClock;
   let triggers = makeTriggers(layout.root, config, options.logger);
   ensurePrivateDir(layout.secretsDir);

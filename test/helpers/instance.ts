@@ -46,10 +46,11 @@ export async function startTestServer(
     ...(options.admin ? { admin: options.admin } : {}),
   });
   for (const [k, v] of Object.entries(settings)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
-  const instance = await openInstance(
-    dataDir,
-    options.clockEverywhere && options.clock ? { clock: options.clock } : {},
-  );
+  // As `certmaster serve` opens it: SQLite writes from the writer thread.
+  const instance = await openInstance(dataDir, {
+    writerThread: true,
+    ...(options.clockEverywhere && options.clock ? { clock: options.clock } : {}),
+  });
   const server = await startCertmasterServer(instance, {
     host: options.host ?? '127.0.0.1',
     port: 0,
