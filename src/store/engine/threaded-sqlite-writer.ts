@@ -9,9 +9,11 @@
  * COMMIT that made it durable has returned in the thread, so nothing acknowledged can be lost; a write
  * that rejected this way may still have committed just before the thread died.
  */
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type * as Esbuild from 'esbuild';
 import type { WriteArgs, WriteExecutor, WriteName, WriteResult } from '../write-registry.js';
 import { StoreClosedError } from './group-commit.js';
 import {
@@ -26,18 +28,40 @@ import {
 const SOURCE_EXTENSION = extname(fileURLToPath(import.meta.url));
 const THREAD_ENTRY = new URL(`./sqlite-writer-thread${SOURCE_EXTENSION}`, import.meta.url);
 
+let threadScript: string | null = null;
+
+/**
+ * Under tsx, the thread's code as one CommonJS script whose packages are required from here. tsx's
+ * `--import` hook does not reach worker threads, and registering it in each thread costs seconds of
+ * per-module transforms (every test opens stores); bundled once per process, a thread starts as fast
+ * as from dist/. esbuild comes with tsx, which is what runs .ts sources; dist/ never gets here.
+ */
+function bundledThreadScript(): string {
+  if (threadScript === null) {
+    const fromTsx = createRequire(fileURLToPath(import.meta.resolve('tsx/esm/api')));
+    const { buildSync } = fromTsx('esbuild') as typeof Esbuild;
+    const result = buildSync({
+      entryPoints: [fileURLToPath(THREAD_ENTRY)],
+      bundle: true,
+      write: false,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'inline',
+      logLevel: 'silent',
+    });
+    const code = result.outputFiles[0]?.text ?? '';
+    threadScript = `(function (require) {\n${code}\n})(require('node:module').createRequire(${JSON.stringify(fileURLToPath(import.meta.url))}));`;
+  }
+  return threadScript;
+}
+
 function startWorker(path: string): Worker {
   const options = { workerData: { path } };
-  if (SOURCE_EXTENSION !== '.ts') {
-    return new Worker(THREAD_ENTRY, options);
-  }
-  // tsx's `--import` hook does not reach worker threads: register it in the thread, then load the entry.
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(THREAD_ENTRY.href);
-  return new Worker(`import(${tsx}).then((api) => { api.register(); return import(${entry}); });`, {
-    ...options,
-    eval: true,
-  });
+  return SOURCE_EXTENSION === '.ts'
+    ? new Worker(bundledThreadScript(), { ...options, eval: true })
+    : new Worker(THREAD_ENTRY, options);
 }
 
 /** The writer thread stopped before answering: the write may or may not have committed. */
