@@ -59,8 +59,10 @@ function answer(reply: WriteAnswer): void {
   outbox.push(reply);
   if (!flushScheduled) {
     flushScheduled = true;
-    // After the microtasks of the commit that settled this operation, so its whole batch goes at once.
-    setImmediate(flush);
+    // A microtask, queued behind the answers of the commit that settled this operation, so they all go
+    // in one message; not setImmediate, which would run after the next batch (also a setImmediate) had
+    // committed too, holding these answers back by a whole commit.
+    queueMicrotask(flush);
   }
 }
 
