@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kysely } from 'kysely';
 import { AuditUnavailableError } from '../../src/audit/audit-errors.js';
+import { hashAuditRecord } from '../../src/audit/chain.js';
 import { auditSigningKey } from '../../src/audit/checkpoint.js';
 import { AuditLog } from '../../src/audit/log.js';
 import type { StoreDatabase } from '../../src/store/certificates/schema.js';
@@ -106,6 +107,21 @@ describe('SQLite writer thread', () => {
           'code' in error &&
           error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
       );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("links audit records with hashAuditRecord only: the writer thread cannot run a caller's hasher", async () => {
+    const store = await openStore(`sqlite:${path()}`, { clock: fixedClock });
+    try {
+      await assert.rejects(
+        store.appendAudit([auditEvent()], () => '0'.repeat(64)),
+        TypeError,
+      );
+      assert.deepEqual(await store.queryAudit({}), []);
+      const [record] = await store.appendAudit([auditEvent()], hashAuditRecord);
+      assert.equal(record?.seq, 1);
     } finally {
       await store.close();
     }
