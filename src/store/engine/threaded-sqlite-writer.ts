@@ -227,7 +227,11 @@ export class ThreadedSqliteWriter implements WriteExecutor {
     if (this.#closed) {
       return Promise.reject(new StoreClosedError());
     }
-    this.#thread ??= this.#start();
+    try {
+      this.#thread ??= this.#start();
+    } catch (error) {
+      return Promise.reject(new WriterThreadStoppedError('it could not be started', { cause: error }));
+    }
     return this.#thread.submit(name, args) as Promise<WriteResult<N>>;
   }
 
