@@ -89,6 +89,7 @@ class WriterThread {
   #nextId = 1;
   #stopped = false;
   #closing = false;
+  #referenced = false;
   readonly #exited: Promise<void>;
 
   constructor(path: string, onStop: (thread: WriterThread) => void) {
@@ -194,10 +195,11 @@ class WriterThread {
   /** Keeps the process alive exactly while answers are owed (or the thread is closing). */
   #track(): void {
     if (this.#closing || this.#stopped) return;
-    if (this.#pending.size === 0) {
-      this.#worker.unref();
-    } else {
-      this.#worker.ref();
+    const owing = this.#pending.size > 0;
+    if (owing !== this.#referenced) {
+      this.#referenced = owing;
+      if (owing) this.#worker.ref();
+      else this.#worker.unref();
     }
   }
 
