@@ -64,7 +64,7 @@ module.exports = {
     },
     {
       name: 'http-reaches-storage-through-services',
-      severity: 'warn',
+      severity: 'error',
       comment: 'Routes call the RA, auth and ops services; they never read or write the store themselves.',
       from: { path: '^src/http/' },
       to: { path: '^src/store/' },

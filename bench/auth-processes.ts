@@ -102,6 +102,11 @@ export class AuthProcesses {
     return stdout;
   }
 
+  /** The process ids of every running process this group started. */
+  pids(): number[] {
+    return [...this.#running].flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+  }
+
   /** SIGTERM to every running process, then SIGKILL to those still running after `graceMs`. */
   async stopAll(graceMs: number): Promise<void> {
     await Promise.all([...this.#running].map((child) => stop(child, graceMs)));

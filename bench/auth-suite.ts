@@ -17,12 +17,49 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  type AuthMeasurement,
+  type AuthSuiteResult,
+  grantRate,
+  measurement,
+  ratio,
+  round,
+  type SliceClock,
+} from './auth-figures.js';
 import type { AuthLoadResult, LoadPlan } from './auth-load.js';
-import { AuthProcesses, type CpuTime } from './auth-processes.js';
+import {
+  CONCURRENCY,
+  FLOOD_ADDRESS,
+  FLOOD_CONCURRENCY,
+  FLOOD_MAX_SECONDS,
+  HASHER_CONCURRENCY,
+  LEGIT_CONCURRENCY,
+  LOAD_SLACK_MS,
+  PAIRED,
+  type PairedKey,
+  type ServerKind,
+  SLICE_SECONDS,
+  STOP_GRACE_MS,
+  TARGET_AUDITED_VS_NOOP,
+  TARGET_BEARER_VS_BARE,
+  TARGET_FLOOD_P99_MS,
+  TARGET_FLOOD_RATE_DROP,
+  TARGET_REFUSAL_VS_BARE_401,
+} from './auth-plan.js';
+import { AuthProcesses } from './auth-processes.js';
+import { describe, formatAuthSuite } from './auth-report.js';
 import type { AuthScenario } from './auth-scenarios.js';
-import { type AuthServer, ensureBuilt, prepareAuthData, startAuthServer } from './auth-server.js';
+import {
+  type AuthServer,
+  ensureBuilt,
+  prepareAuthData,
+  startAuthServer,
+  startBareFastify,
+} from './auth-server.js';
+import { cpuSnapshot, otherShare } from './machine.js';
+import { MemoryWatch } from './memory.js';
 import { stop, withTimeout } from './processes.js';
-import { type ProfileSummary, summarizeProfiles } from './profile-summary.js';
+import { summarizeProfiles } from './profile-summary.js';
 
 export interface AuthSuiteOptions {
   seconds: number;
@@ -33,115 +70,11 @@ export interface AuthSuiteOptions {
   log?: (line: string) => void;
 }
 
-export type ServerKind = 'audited' | 'noop' | 'flood';
-
-export interface AuthMeasurement extends AuthLoadResult {
-  server: ServerKind;
-  /** Wall time of the target's timed slices, from their start and end markers as the suite saw them. */
-  wallMs: number;
-  /** The server's CPU time (every thread) during those slices; null without /proc. */
-  serverCpuMs: number | null;
-  /** Server CPU time per expected answer. */
-  serverCpuUsPerAnswer: number | null;
-  /** The server's main thread (its event loop) alone, per expected answer: 1e6 / this bounds the rate. */
-  mainThreadUsPerAnswer: number | null;
-  /** serverCpuMs / wallMs: 1 is one core kept busy. Well under 1 means the load generator set the pace. */
-  serverCores: number | null;
-}
-
-export interface AuthRatio {
-  name: string;
-  /** From answers per second. */
-  value: number;
-  /** The same ratio from server CPU time per answer (what the rates would be if the server alone limited them). */
-  byServerCpu: number | null;
-  /** Null for ratios printed for information. */
-  target: number | null;
-  met: boolean | null;
-}
-
-export interface GrantRate {
-  grant: 'client_credentials' | 'refresh_token';
-  perSecond: number;
-  /** perSecond divided by the cores the server can use. */
-  perCore: number;
-  /** Grants per second of server CPU time (every thread). */
-  perServerCpuSecond: number | null;
-  target: number;
-  met: boolean;
-}
-
-type PairedKey = 'bare' | 'bearer' | 'bare401' | 'anonymous401';
-
-export interface AuthSuiteResult {
-  date: string;
-  machine: { cpus: number; model: string; node: string; platform: string; busyBefore: number | null };
-  seconds: number;
-  warmupSeconds: number;
-  /** min(CPUs, 1 event loop + the password hasher's concurrent argon2 runs on the libuv pool). */
-  coresUsable: number;
-  audited: Record<PairedKey, AuthMeasurement>;
-  noop: Record<PairedKey, AuthMeasurement>;
-  basic: AuthMeasurement;
-  digest: AuthMeasurement;
-  clientCredentials: AuthMeasurement;
-  refreshToken: AuthMeasurement;
-  flood: {
-    /** The legitimate Bearer client alone, on the same server, just before the flood. */
-    baseline: AuthMeasurement;
-    /** The legitimate Bearer client while the flood runs. */
-    legit: AuthMeasurement;
-    /** The flood itself (wrong Basic passwords from 127.0.0.2). */
-    flood: AuthMeasurement;
-    p99TargetMs: number;
-    met: boolean;
-  };
-  ratios: AuthRatio[];
-  grants: GrantRate[];
-  profiles: Array<{ server: ServerKind; summary: ProfileSummary }>;
-  durationSeconds: number;
-}
+export type { AuthMeasurement, AuthRatio, AuthSuiteResult, GrantRate } from './auth-figures.js';
+export type { ServerKind } from './auth-plan.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LOAD_SCRIPT = join(REPO, 'bench', 'auth-load.ts');
-const CONCURRENCY = 32;
-const FLOOD_CONCURRENCY = 16;
-const LEGIT_CONCURRENCY = 4;
-const FLOOD_ADDRESS = '127.0.0.2';
-/** How long each target's turn lasts when several share one load generator. */
-const SLICE_SECONDS = 0.5;
-/** The flood lasts until the legitimate client is done; this only bounds it. */
-const FLOOD_MAX_SECONDS = 60;
-/** The password hasher's default bound on argon2 runs at once (src/auth/passwords.ts). */
-const HASHER_CONCURRENCY = 2;
-const LOAD_SLACK_MS = 60_000;
-const STOP_GRACE_MS = 15_000;
-const TARGET_BEARER_VS_BARE = 0.6;
-const TARGET_REFUSAL_VS_BARE_401 = 0.8;
-const TARGET_AUDITED_VS_NOOP = 0.85;
-const TARGET_FLOOD_P99_MS = 50;
-/** Keycloak's sizing guide plans about 120 of each grant per vCPU; the target is five times that. */
-const TARGET_GRANTS_PER_CORE = 600;
-
-const PAIRED: ReadonlyArray<readonly [PairedKey, AuthScenario]> = [
-  ['bare', 'bare'],
-  ['bearer', 'bearer'],
-  ['bare401', 'bare-401'],
-  ['anonymous401', 'anonymous-401'],
-];
-
-const LABELS: Record<AuthScenario, string> = {
-  bare: 'GET /__bench/bare (200, no auth, no audit)',
-  'bare-401': 'GET /__bench/bare-401 (fixed 401)',
-  bearer: 'GET /v1/whoami, Bearer access token',
-  'anonymous-401': 'GET /v1/whoami, no credentials: 401',
-  basic: 'GET /v1/whoami, Basic (verification cache)',
-  digest: 'GET /v1/whoami, Digest SHA-256',
-  'client-credentials': 'POST /oauth/token client_credentials',
-  'refresh-token': 'POST /oauth/token refresh_token',
-  flood: 'flood: wrong Basic passwords from 127.0.0.2',
-};
-
 interface RunningLoad {
   /** Resolves when the first timed slice starts. */
   timed: Promise<void>;
@@ -155,14 +88,9 @@ interface Planned {
   scenario: AuthScenario;
 }
 
-const keyOf = (kind: ServerKind, scenario: AuthScenario): string => `${kind}:${scenario}`;
+const SERVER_KINDS = ['audited', 'noop', 'flood', 'fastify'] as const;
 
-/** CPU time and wall time a target's slices added up to, as the suite saw them. */
-interface SliceClock {
-  wallMs: number;
-  cpu: CpuTime | null;
-  open: { wall: number; cpu: CpuTime | null } | null;
-}
+const keyOf = (kind: ServerKind, scenario: AuthScenario): string => `${kind}:${scenario}`;
 
 class AuthSuite {
   readonly processes = new AuthProcesses();
@@ -239,6 +167,8 @@ class AuthSuite {
         loadResults = message.results;
       }
     };
+    // Every process of the suite (servers, generators) is ours; the rest of the machine's CPU use is not.
+    const cpuBefore = cpuSnapshot(this.processes.pids());
     const started = this.processes.start(
       process.execPath,
       ['--import', 'tsx', LOAD_SCRIPT, '--plan', planFile],
@@ -256,12 +186,13 @@ class AuthSuite {
       if (code !== 0 || got === null) {
         throw new Error(`${what} ended with ${code}:\n${started.output().slice(-2000)}`);
       }
+      const othersCpu = otherShare(cpuBefore, cpuSnapshot(this.processes.pids()));
       const measured = new Map<string, AuthMeasurement>();
       for (const r of got) {
         const kind = kindOfKey.get(r.key);
         const clock = clocks.get(r.key);
         if (!kind || !clock) throw new Error(`the load generator reported an unknown target ${r.key}`);
-        const m = measurement(r, kind, clock);
+        const m = measurement(r, kind, clock, othersCpu);
         this.log(describe(m));
         measured.set(r.key, m);
       }
@@ -312,12 +243,19 @@ class AuthSuite {
         auditSink: kind === 'noop' ? 'noop' : 'log',
         profileDir: profileDir(kind),
       });
-    const [audited, noop, floodServer] = await Promise.all([
+    const [audited, noop, floodServer, fastify] = await Promise.all([
       start(data.main, 'audited'),
       start(data.noop, 'noop'),
       start(data.flood, 'flood'),
+      // Same key, certificate and CA as the audited server: one client configuration trusts both.
+      startBareFastify(this.processes, { repo: REPO, dataDir: data.main }),
     ]);
-    const servers: Record<ServerKind, AuthServer> = { audited, noop, flood: floodServer };
+    const servers: Record<ServerKind, AuthServer> = { audited, noop, flood: floodServer, fastify };
+    const memory = new MemoryWatch();
+    for (const kind of SERVER_KINDS) {
+      // VmHWM of a new process covers its whole life, so the start-up is not missed by tracking now.
+      memory.track(kind, servers[kind].started.child.pid, kind !== 'fastify');
+    }
     const { credentialsFile } = data;
 
     // One generator for every request-path figure: the targets take turns in short slices, so a change
@@ -326,11 +264,15 @@ class AuthSuite {
       ...PAIRED.flatMap(([, scenario]) => (['audited', 'noop'] as const).map((kind) => ({ kind, scenario }))),
       { kind: 'audited', scenario: 'basic' },
       { kind: 'audited', scenario: 'digest' },
+      { kind: 'fastify', scenario: 'bare' },
+      { kind: 'fastify', scenario: 'bare-401' },
     ];
     this.log(
       `servers up; ${paths.length} request paths in turns of ${SLICE_SECONDS} s, ${this.options.seconds} s each after ${this.options.warmupSeconds} s of warm-up each`,
     );
+    memory.phase('request paths');
     const measured = await this.measure(servers, credentialsFile, paths, CONCURRENCY);
+    memory.phase('token grants');
     const grants = await this.measure(
       servers,
       credentialsFile,
@@ -358,6 +300,7 @@ class AuthSuite {
 
     this.log('the flood: a legitimate Bearer client alone, then while 127.0.0.2 sends wrong passwords');
     const legitimate: Planned[] = [{ kind: 'flood', scenario: 'bearer' }];
+    memory.phase('flood: the legitimate client alone');
     const baseline = get(
       await this.measure(servers, credentialsFile, legitimate, LEGIT_CONCURRENCY),
       'flood',
@@ -369,6 +312,7 @@ class AuthSuite {
       localAddress: FLOOD_ADDRESS,
       untilStdinEnds: true,
     });
+    memory.phase('flood: wrong passwords and the legitimate client');
     // Awaited below; marked handled now so that a failure of the legitimate client is the error reported.
     floodLoad.results.catch(() => undefined);
     await floodLoad.timed;
@@ -384,7 +328,11 @@ class AuthSuite {
     }
     const flood = get(await floodLoad.results, 'flood', 'flood');
 
-    for (const kind of ['audited', 'noop', 'flood'] as const) await this.stopServer(servers[kind], kind);
+    for (const kind of SERVER_KINDS) {
+      // Read before the stop: a process that has ended has no memory to read.
+      memory.untrack(kind);
+      await this.stopServer(servers[kind], kind);
+    }
     const profiles = this.options.profileDir
       ? (['audited', 'noop', 'flood'] as const).map((server) => ({
           server,
@@ -396,6 +344,9 @@ class AuthSuite {
     const noopPairs = pairsOf('noop');
     const coresUsable = Math.min(availableParallelism(), 1 + HASHER_CONCURRENCY);
     const date = new Date().toISOString();
+    const fastify200 = get(measured, 'fastify', 'bare');
+    const fastify401 = get(measured, 'fastify', 'bare-401');
+    const rateDrop = baseline.perSecond > 0 ? 1 - legit.perSecond / baseline.perSecond : 1;
     return {
       date,
       machine: {
@@ -410,6 +361,7 @@ class AuthSuite {
       coresUsable,
       audited: auditedPairs,
       noop: noopPairs,
+      fastify: { bare: fastify200, bare401: fastify401 },
       basic,
       digest,
       clientCredentials,
@@ -420,26 +372,55 @@ class AuthSuite {
         flood,
         p99TargetMs: TARGET_FLOOD_P99_MS,
         met: legit.latencyMs.p99 < TARGET_FLOOD_P99_MS,
+        rateDrop: round(rateDrop, 3),
+        rateDropTarget: TARGET_FLOOD_RATE_DROP,
+        rateMet: rateDrop < TARGET_FLOOD_RATE_DROP,
       },
+      memory: memory.report(),
       ratios: [
-        ratio('Bearer / bare (audited)', auditedPairs.bearer, auditedPairs.bare, TARGET_BEARER_VS_BARE),
+        // The issue's targets: against the bare Fastify server in its own process, same transport.
         ratio(
-          '401 path / bare-401 (audited)',
-          auditedPairs.anonymous401,
-          auditedPairs.bare401,
-          TARGET_REFUSAL_VS_BARE_401,
+          'Bearer / bare Fastify 200 (audited)',
+          auditedPairs.bearer,
+          fastify200,
+          TARGET_BEARER_VS_BARE,
+          'bearer-vs-bare',
         ),
-        ratio('Basic / bare (audited)', basic, auditedPairs.bare, null),
-        ratio('Digest / bare (audited)', digest, auditedPairs.bare, null),
-        ratio('Bearer / bare (no-op audit sink)', noopPairs.bearer, noopPairs.bare, null),
-        ratio('401 path / bare-401 (no-op audit sink)', noopPairs.anonymous401, noopPairs.bare401, null),
-        ratio('Bearer audited / no-op sink', auditedPairs.bearer, noopPairs.bearer, TARGET_AUDITED_VS_NOOP),
+        ratio(
+          '401 path / bare Fastify 401 (audited)',
+          auditedPairs.anonymous401,
+          fastify401,
+          TARGET_REFUSAL_VS_BARE_401,
+          'refusal-vs-bare-401',
+        ),
+        ratio('Basic / bare Fastify 200 (audited)', basic, fastify200, null),
+        ratio('Digest / bare Fastify 200 (audited)', digest, fastify200, null),
+        ratio('Bearer / bare Fastify 200 (no-op audit sink)', noopPairs.bearer, fastify200, null),
+        ratio('401 path / bare Fastify 401 (no-op audit sink)', noopPairs.anonymous401, fastify401, null),
+        ratio(
+          'Bearer audited / no-op sink',
+          auditedPairs.bearer,
+          noopPairs.bearer,
+          TARGET_AUDITED_VS_NOOP,
+          'bearer-audit-cost',
+        ),
         ratio(
           '401 path audited / no-op sink',
           auditedPairs.anonymous401,
           noopPairs.anonymous401,
           TARGET_AUDITED_VS_NOOP,
+          'refusal-audit-cost',
         ),
+        // Controls: the bench-only bare routes inside certmaster, against the same paths and each other.
+        ratio('Bearer / in-process bare route (audited)', auditedPairs.bearer, auditedPairs.bare, null),
+        ratio(
+          '401 path / in-process bare-401 (audited)',
+          auditedPairs.anonymous401,
+          auditedPairs.bare401,
+          null,
+        ),
+        ratio('in-process bare route / bare Fastify 200', auditedPairs.bare, fastify200, null),
+        ratio('in-process bare-401 / bare Fastify 401', auditedPairs.bare401, fastify401, null),
         ratio('bare audited server / no-op server (control)', auditedPairs.bare, noopPairs.bare, null),
       ],
       grants: [
@@ -469,66 +450,6 @@ class AuthSuite {
   }
 }
 
-function ratio(
-  name: string,
-  numerator: AuthMeasurement,
-  denominator: AuthMeasurement,
-  target: number | null,
-): AuthRatio {
-  const value = denominator.perSecond > 0 ? numerator.perSecond / denominator.perSecond : 0;
-  const a = numerator.serverCpuUsPerAnswer;
-  const b = denominator.serverCpuUsPerAnswer;
-  return {
-    name,
-    value: round(value, 3),
-    byServerCpu: a !== null && b !== null && a > 0 ? round(b / a, 3) : null,
-    target,
-    met: target === null ? null : value >= target,
-  };
-}
-
-function grantRate(grant: GrantRate['grant'], m: AuthMeasurement, coresUsable: number): GrantRate {
-  const perCore = m.perSecond / coresUsable;
-  return {
-    grant,
-    perSecond: m.perSecond,
-    perCore: Math.round(perCore),
-    perServerCpuSecond:
-      m.serverCpuMs !== null && m.serverCpuMs > 0 ? Math.round(m.ok / (m.serverCpuMs / 1000)) : null,
-    target: TARGET_GRANTS_PER_CORE,
-    met: perCore >= TARGET_GRANTS_PER_CORE,
-  };
-}
-
-function measurement(r: AuthLoadResult, kind: ServerKind, clock: SliceClock): AuthMeasurement {
-  const { cpu, wallMs } = clock;
-  const perAnswer = (ms: number | undefined) =>
-    ms === undefined || r.ok === 0 ? null : Math.round((ms * 1000) / r.ok);
-  return {
-    ...r,
-    server: kind,
-    wallMs: Math.round(wallMs),
-    serverCpuMs: cpu ? Math.round(cpu.totalMs) : null,
-    serverCpuUsPerAnswer: perAnswer(cpu?.totalMs),
-    mainThreadUsPerAnswer: perAnswer(cpu?.mainMs),
-    serverCores: cpu && wallMs > 0 ? Math.round((cpu.totalMs / wallMs) * 100) / 100 : null,
-  };
-}
-
-const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
-
-function describe(m: AuthMeasurement): string {
-  const statuses = Object.entries(m.statuses)
-    .map(([status, n]) => `${status === '0' ? 'error' : status}: ${n}`)
-    .join(', ');
-  const cpu =
-    m.serverCpuUsPerAnswer === null
-      ? ''
-      : `, server ${m.serverCpuUsPerAnswer} µs CPU/answer (event loop ${m.mainThreadUsPerAnswer}), ${m.serverCores} cores busy`;
-  const other = m.unexpected > 0 ? `; unexpected: ${m.failures.join(' | ')}` : '';
-  return `${LABELS[m.scenario]} [${m.server} c${m.concurrency}]: ${m.perSecond}/s (p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms${cpu}; ${statuses})${other}`;
-}
-
 /** The share of CPU time in use over half a second (Linux), or elsewhere the load average per CPU. */
 async function otherCpuUse(): Promise<number | null> {
   const sample = (): number[] | null => {
@@ -549,91 +470,6 @@ async function otherCpuUse(): Promise<number | null> {
   // The cpu line reads: user nice system idle iowait ...
   const idle = (delta[3] ?? 0) + (delta[4] ?? 0);
   return total > 0 ? 1 - idle / total : null;
-}
-
-const pad = (text: string, width: number): string => text.padEnd(width);
-const padLeft = (text: string, width: number): string => text.padStart(width);
-const shown = (n: number | null, digits = 0): string => (n === null ? 'n/a' : n.toFixed(digits));
-
-function measurementRow(m: AuthMeasurement): string {
-  const name = `${LABELS[m.scenario]} [${m.server} c${m.concurrency}]`;
-  return [
-    pad(name, 62),
-    padLeft(String(m.perSecond), 8),
-    padLeft(m.latencyMs.p50.toFixed(1), 7),
-    padLeft(m.latencyMs.p99.toFixed(1), 7),
-    padLeft(shown(m.serverCpuUsPerAnswer), 8),
-    padLeft(shown(m.mainThreadUsPerAnswer), 8),
-    padLeft(shown(m.serverCores, 2), 7),
-    padLeft(String(m.unexpected), 7),
-  ].join(' ');
-}
-
-export function formatAuthSuite(result: AuthSuiteResult): string {
-  const r = result;
-  const lines = [
-    `Front door and audit: ${r.date}, ${r.machine.cpus} CPUs (${r.machine.model}), Node ${r.machine.node}, ${r.machine.platform}`,
-    `timed phases of ${r.seconds} s after ${r.warmupSeconds} s of warm-up; the suite took ${r.durationSeconds} s` +
-      (r.machine.busyBefore === null
-        ? ''
-        : `; CPUs ${Math.round(r.machine.busyBefore * 100)}% busy before it`),
-    '',
-    `${pad('', 62)} ${padLeft('per s', 8)} ${padLeft('p50 ms', 7)} ${padLeft('p99 ms', 7)} ${padLeft('srv µs', 8)} ${padLeft('loop µs', 8)} ${padLeft('srv', 7)} ${padLeft('other', 7)}`,
-    `${pad('', 62)} ${padLeft('', 8)} ${padLeft('', 7)} ${padLeft('', 7)} ${padLeft('CPU/ans', 8)} ${padLeft('CPU/ans', 8)} ${padLeft('cores', 7)} ${padLeft('answers', 7)}`,
-  ];
-  for (const [key] of PAIRED) {
-    lines.push(measurementRow(r.audited[key]), measurementRow(r.noop[key]));
-  }
-  lines.push(
-    ...[r.basic, r.digest, r.clientCredentials, r.refreshToken].map(measurementRow),
-    measurementRow(r.flood.baseline),
-    measurementRow(r.flood.legit).replace('[flood c4]', '[flood c4, under flood]'),
-    measurementRow(r.flood.flood),
-    '',
-    `${pad('ratio', 48)} ${padLeft('by rate', 8)} ${padLeft('by CPU', 8)}   target   met`,
-  );
-  for (const q of r.ratios) {
-    lines.push(
-      `${pad(q.name, 48)} ${padLeft(q.value.toFixed(3), 8)} ${padLeft(shown(q.byServerCpu, 3), 8)}   ${
-        q.target === null ? pad('', 8) : pad(`>= ${q.target}`, 8)
-      } ${q.met === null ? '' : q.met ? 'yes' : 'NO'}`,
-    );
-  }
-  lines.push(
-    '',
-    `Token endpoint (target ${TARGET_GRANTS_PER_CORE}/s per core: five times the ~120 per vCPU of Keycloak's sizing guide).`,
-    `Cores the server can use: ${r.coresUsable} = min(${r.machine.cpus} CPUs, 1 event loop + ${HASHER_CONCURRENCY} argon2 runs on the libuv pool).`,
-    `${pad('grant', 22)} ${padLeft('per s', 8)} ${padLeft('per core', 9)} ${padLeft('per server CPU-s', 17)}   met`,
-  );
-  for (const g of r.grants) {
-    lines.push(
-      `${pad(g.grant, 22)} ${padLeft(String(g.perSecond), 8)} ${padLeft(String(g.perCore), 9)} ${padLeft(
-        shown(g.perServerCpuSecond),
-        17,
-      )}   ${g.met ? 'yes' : 'NO'}`,
-    );
-  }
-  const { baseline, legit, flood } = r.flood;
-  const count = (status: string): number => flood.statuses[status] ?? 0;
-  const warmupCount = (status: string): number => flood.warmup.statuses[status] ?? 0;
-  lines.push(
-    '',
-    `Flood: ${FLOOD_CONCURRENCY} clients on ${FLOOD_ADDRESS} sent ${flood.ok + flood.unexpected} wrong Basic passwords in ${flood.seconds} s (${count('401')} answered 401, ${count('429')} answered 429, ${flood.unexpected} otherwise);`,
-    `  in its ${flood.warmup.seconds} s of warm-up before that: ${warmupCount('401')} answered 401 (each an argon2 check), ${warmupCount('429')} answered 429.`,
-    `Legitimate Bearer client (c${legit.concurrency}, 127.0.0.1): p99 ${legit.latencyMs.p99} ms under the flood (target < ${r.flood.p99TargetMs} ms: ${
-      r.flood.met ? 'met' : 'NOT met'
-    }), ${baseline.latencyMs.p99} ms without it; ${legit.perSecond}/s under the flood, ${baseline.perSecond}/s without.`,
-  );
-  for (const { server, summary } of r.profiles) {
-    lines.push('', `CPU profile of the ${server} server (top functions by self time):`);
-    for (const f of summary.functions.slice(0, 15)) {
-      lines.push(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.name}  [${f.area}]`);
-    }
-    lines.push('  by area:');
-    for (const a of summary.areas.slice(0, 12))
-      lines.push(`  ${a.percent.toFixed(1).padStart(5)}%  ${a.area}`);
-  }
-  return lines.join('\n');
 }
 
 /**

@@ -4,11 +4,12 @@
  * in one run, with the ratios the issue sets as targets.
  *
  *   npm run bench -- [--seconds 5] [--warmup-seconds 1] [--profile DIR] [--skip-cfssl] [--skip-auth] [--skip-ocsp]
- *                    [--skip-acme] [--acme-runs 5]
+ *                    [--skip-acme] [--acme-runs 5] [--skip-audit-flood] [--audit-flood-requests 20000]
  *
  * After the issuance figures it runs the front-door and audit suite (bench/auth-suite.ts), then OCSP
  * responses per second, cached and uncached, against raw signing of one response (bench/ocsp.ts), then
- * time per certificate for lego against certmaster and against pebble (bench/acme-lego.ts).
+ * time per certificate for lego against certmaster and against pebble (bench/acme-lego.ts), then the bytes
+ * each refused request adds to the data directory, per flood kind, summaries on and off (bench/audit-flood.ts).
  *
  * --profile DIR runs the certmaster server under `node --cpu-prof` and prints where its time went; the
  * figures of such a run include the profiler's overhead.
@@ -19,15 +20,21 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AcmeLegoResult, formatAcmeLego, runAcmeLegoBench } from './acme-lego.js';
-import { formatAuthSuite, runAuthSuite } from './auth-suite.js';
+import { FLOOD_KINDS, type FloodResult, formatAuditFlood, runAuditFlood } from './audit-flood.js';
+import { processCpu } from './auth-processes.js';
+import { formatAuthSuite } from './auth-report.js';
+import { type AuthSuiteResult, runAuthSuite } from './auth-suite.js';
 import { startCertmaster } from './certmaster-server.js';
 import { findOnPath, startCfssl } from './cfssl-server.js';
+import { type Measured, percent, type Results, report, table } from './issuance-report.js';
 import type { LoadResult, Target } from './load.js';
 import { cpuSnapshot, otherShare } from './machine.js';
+import { formatMemory, type MemoryReport, MemoryWatch } from './memory.js';
 import { formatOcspBench, runOcspBench } from './ocsp.js';
 import { ProcessGroup, type Started, stop } from './processes.js';
 import { formatSummary, summarizeProfiles } from './profile-summary.js';
-import { measureRawSigning, type RawSignResult } from './raw-sign.js';
+import { measureRawSigning } from './raw-sign.js';
+import { DISTURBED, formatTargets } from './targets.js';
 
 interface Options {
   seconds: number;
@@ -38,15 +45,8 @@ interface Options {
   skipOcsp: boolean;
   skipAcme: boolean;
   acmeRuns: number;
-}
-
-/** A figure, with the share of all CPU time that processes other than the benchmark's took meanwhile. */
-type Measured<T> = T & { othersCpu: number | null };
-
-interface Results {
-  raw: Measured<RawSignResult>;
-  certmaster: { c1: Measured<LoadResult>; c32: Measured<LoadResult> };
-  cfssl: { c16: Measured<LoadResult>; c32: Measured<LoadResult> } | null;
+  skipAuditFlood: boolean;
+  auditFloodRequests: number;
 }
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,16 +55,19 @@ const RAW_SIGN_SECONDS = 2;
 /** Generous: covers making the CSRs, the warm-up and the timed phase of one load run. */
 const LOAD_SLACK_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
-const TARGET_VS_CFSSL = 1;
-const TARGET_VS_RAW_SIGN = 0.25;
-/** Above this share of CPU time taken by other processes, a figure is flagged as disturbed. */
-const DISTURBED = 0.1;
 
 function acmeRuns(value: string | undefined): number {
   const runs = Number(value ?? 5);
   if (!(Number.isInteger(runs) && runs >= 1 && runs <= 100))
     throw new Error('--acme-runs must be from 1 to 100');
   return runs;
+}
+
+function auditFloodRequests(value: string | undefined): number {
+  const n = Number(value ?? 20_000);
+  if (!(Number.isInteger(n) && n >= 100 && n <= 1_000_000))
+    throw new Error('--audit-flood-requests must be from 100 to 1000000');
+  return n;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -79,6 +82,8 @@ function parseOptions(argv: string[]): Options {
       'skip-ocsp': { type: 'boolean' },
       'skip-acme': { type: 'boolean' },
       'acme-runs': { type: 'string' },
+      'skip-audit-flood': { type: 'boolean' },
+      'audit-flood-requests': { type: 'string' },
     },
     strict: true,
   });
@@ -97,6 +102,8 @@ function parseOptions(argv: string[]): Options {
     skipOcsp: values['skip-ocsp'] ?? false,
     skipAcme: values['skip-acme'] ?? false,
     acmeRuns: acmeRuns(values['acme-runs']),
+    skipAuditFlood: values['skip-audit-flood'] ?? false,
+    auditFloodRequests: auditFloodRequests(values['audit-flood-requests']),
   };
 }
 
@@ -114,6 +121,8 @@ function isLoadResult(value: unknown): value is LoadResult {
 class Bench {
   readonly #processes = new ProcessGroup();
   readonly #tempDirs: string[] = [];
+  /** Peak RSS of the issuance servers (certmaster, certmaster with crypto on the loop, cfssl) per phase. */
+  readonly memory = new MemoryWatch();
 
   constructor(readonly options: Options) {}
 
@@ -131,14 +140,28 @@ class Bench {
       ...['--warmup-seconds', String(warmupSeconds)],
     ];
     const timeoutMs = (seconds + warmupSeconds) * 1000 + LOAD_SLACK_MS;
+    this.memory.phase(`issuance c${concurrency}`);
     const pids = server.child.pid === undefined ? [] : [server.child.pid];
     const before = cpuSnapshot(pids);
+    const serverBefore = server.child.pid === undefined ? null : processCpu(server.child.pid);
     const stdout = await this.#processes.run(process.execPath, args, { cwd: REPO, timeoutMs });
     const othersCpu = otherShare(before, cpuSnapshot(pids));
+    const serverAfter = server.child.pid === undefined ? null : processCpu(server.child.pid);
     const line = stdout.trim().split('\n').pop() ?? '';
     const parsed: unknown = JSON.parse(line);
     if (!isLoadResult(parsed)) throw new Error(`the load generator printed no result: ${line.slice(0, 200)}`);
-    const measured: Measured<LoadResult> = { ...parsed, othersCpu };
+    // The counters include the warm-up, so they are divided by every certificate the phase issued.
+    const certificates = parsed.issued + parsed.warmup.issued;
+    const perCert = (ms: number | undefined, since: number | undefined) =>
+      ms === undefined || since === undefined || certificates === 0
+        ? null
+        : Math.round(((ms - since) * 1000) / certificates);
+    const measured: Measured<LoadResult> = {
+      ...parsed,
+      othersCpu,
+      serverUsPerCert: perCert(serverAfter?.totalMs, serverBefore?.totalMs),
+      loopUsPerCert: perCert(serverAfter?.mainMs, serverBefore?.mainMs),
+    };
     report(`${target} c${concurrency}`, measured);
     return measured;
   }
@@ -153,10 +176,24 @@ class Bench {
       dataDir: join(this.tempDir('certmaster'), 'data'),
       profileDir,
     });
+    this.memory.track('certmaster', server.started.child.pid, true);
     const c1 = await this.load('certmaster', server.started, server.url, server.caFile, 1);
+    const c16 = await this.load('certmaster', server.started, server.url, server.caFile, 16);
     const c32 = await this.load('certmaster', server.started, server.url, server.caFile, 32);
+    this.memory.untrack('certmaster');
     await stopServer(server.started, 'certmaster');
-    return { c1, c32 };
+    const inline = await startCertmaster(this.#processes, {
+      repo: REPO,
+      dataDir: join(this.tempDir('certmaster-inline'), 'data'),
+      profileDir: null,
+      settings: { 'server.crypto_threads': '0' },
+    });
+    this.memory.track('certmaster crypto_threads 0', inline.started.child.pid, true);
+    console.log('the same with server.crypto_threads 0 (CSR checks and signing on the event loop):');
+    const c32Inline = await this.load('certmaster', inline.started, inline.url, inline.caFile, 32);
+    this.memory.untrack('certmaster crypto_threads 0');
+    await stopServer(inline.started, 'certmaster');
+    return { c1, c16, c32, c32Inline };
   }
 
   async cfssl(): Promise<Results['cfssl']> {
@@ -172,8 +209,10 @@ class Bench {
       return null;
     }
     const server = await startCfssl(this.#processes, { cfssl, openssl, dir: this.tempDir('cfssl') });
+    this.memory.track('cfssl', server.started.child.pid, false);
     const c16 = await this.load('cfssl', server.started, server.url, server.caFile, 16);
     const c32 = await this.load('cfssl', server.started, server.url, server.caFile, 32);
+    this.memory.untrack('cfssl');
     await stopServer(server.started, 'cfssl');
     return { c16, c32 };
   }
@@ -193,63 +232,6 @@ async function stopServer(started: Started, name: string): Promise<void> {
   }
 }
 
-const percent = (share: number | null): string => (share === null ? 'n/a' : `${Math.round(share * 100)}%`);
-
-function report(name: string, r: Measured<LoadResult>): void {
-  console.log(
-    `${name}: ${r.perSecond} certificates/s (${r.issued} in ${r.seconds} s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; ${r.verified} sampled certificates verified; other processes took ${percent(r.othersCpu)} of the CPUs)`,
-  );
-  if (r.failed > 0 || r.warmup.failed > 0) {
-    console.log(
-      `  warning: ${r.failed + r.warmup.failed} answers without a certificate: ${r.failures.join(' | ')}`,
-    );
-  }
-}
-
-const pad = (text: string, width: number): string => text.padEnd(width);
-const padLeft = (text: string, width: number): string => text.padStart(width);
-
-function table(results: Results): string {
-  const { raw, certmaster, cfssl } = results;
-  const rows: Array<[string, Measured<{ perSecond: number }>, string]> = [
-    ['raw node:crypto ECDSA P-256 sign, 1 core', raw, `${raw.signatures} signatures in ${raw.seconds} s`],
-    ['certmaster c1 (HTTPS, SQLite synchronous=FULL)', certmaster.c1, detail(certmaster.c1)],
-    ['certmaster c32', certmaster.c32, detail(certmaster.c32)],
-  ];
-  if (cfssl) {
-    rows.push(['cfssl serve c16 (plain HTTP, in memory)', cfssl.c16, detail(cfssl.c16)]);
-    rows.push(['cfssl serve c32', cfssl.c32, detail(cfssl.c32)]);
-  }
-  const lines = [
-    `${pad('', 48)}${padLeft('per second', 11)}${padLeft('others', 8)}`,
-    ...rows.map(
-      ([name, r, more]) =>
-        `${pad(name, 48)}${padLeft(String(r.perSecond), 11)}${padLeft(percent(r.othersCpu), 8)}   ${more}`,
-    ),
-    '',
-    `${pad('ratio', 48)}${padLeft('value', 11)}   target     met`,
-  ];
-  const c32 = certmaster.c32.perSecond;
-  const ratios: Array<[string, number | null, number]> = [
-    ['certmaster c32 / cfssl c16', cfssl ? c32 / cfssl.c16.perSecond : null, TARGET_VS_CFSSL],
-    ['certmaster c32 / cfssl c32', cfssl ? c32 / cfssl.c32.perSecond : null, TARGET_VS_CFSSL],
-    ['certmaster c32 / raw one-core sign', c32 / raw.perSecond, TARGET_VS_RAW_SIGN],
-  ];
-  for (const [name, value, target] of ratios) {
-    const shown = value === null ? 'n/a' : value.toFixed(3);
-    const met = value === null ? 'n/a (no cfssl)' : value >= target ? 'yes' : 'NO';
-    lines.push(`${pad(name, 48)}${padLeft(shown, 11)}   >= ${pad(String(target), 6)} ${met}`);
-  }
-  const worst = Math.max(...rows.map(([, r]) => r.othersCpu ?? 0));
-  if (worst > DISTURBED) {
-    lines.push(
-      '',
-      `warning: other processes took up to ${percent(worst)} of the CPUs during a phase ("others"); those figures are low. Run again on a quiet machine.`,
-    );
-  }
-  return lines.join('\n');
-}
-
 /** The share of the CPUs other processes took over one second (Linux), or else the load average per CPU. */
 async function othersNow(): Promise<number> {
   const before = cpuSnapshot([]);
@@ -257,15 +239,29 @@ async function othersNow(): Promise<number> {
   return otherShare(before, cpuSnapshot([])) ?? (loadavg()[0] ?? 0) / availableParallelism();
 }
 
-function detail(r: LoadResult): string {
-  return `${r.issued} issued in ${r.seconds} s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`;
-}
-
 async function runAcmeLego(runs: number): Promise<AcmeLegoResult | null> {
   const dir = mkdtempSync(join(tmpdir(), 'certmaster-bench-acme-'));
   const processes = new ProcessGroup();
   try {
     return await runAcmeLegoBench(processes, { repo: REPO, tempDir: dir, runs });
+  } finally {
+    await processes.stopAll(STOP_GRACE_MS);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runAuditFloods(requests: number): Promise<FloodResult[]> {
+  const results: FloodResult[] = [];
+  const processes = new ProcessGroup();
+  const dir = mkdtempSync(join(tmpdir(), 'certmaster-bench-flood-'));
+  try {
+    for (const kind of FLOOD_KINDS) {
+      for (const summarize of [true, false]) {
+        const dataDir = join(dir, `${kind}-${summarize ? 'on' : 'off'}`);
+        results.push(await runAuditFlood(processes, { repo: REPO, dataDir, kind, summarize, requests }));
+      }
+    }
+    return results;
   } finally {
     await processes.stopAll(STOP_GRACE_MS);
     rmSync(dir, { recursive: true, force: true });
@@ -308,13 +304,16 @@ async function main(): Promise<void> {
     const certmaster = await bench.certmaster();
     const cfssl = await bench.cfssl();
     const results: Results = { raw, certmaster, cfssl };
-    console.log(`\n${table(results)}`);
+    const memory: MemoryReport[] = [bench.memory.report()];
+    console.log(`\n${table(results)}\n\n${formatMemory(memory[0]!)}`);
+    let auth: AuthSuiteResult | null = null;
     if (!options.skipAuth) {
       console.log('\nFront door and audit (bench/auth-suite.ts):');
-      const auth = await runAuthSuite({
+      auth = await runAuthSuite({
         seconds: Math.min(options.seconds, 3),
         warmupSeconds: options.warmupSeconds,
       });
+      memory.push(auth.memory);
       console.log(formatAuthSuite(auth));
     }
     if (!options.skipOcsp) {
@@ -324,6 +323,12 @@ async function main(): Promise<void> {
     if (!options.skipAcme) {
       console.log('\nACME: lego against certmaster and against pebble (bench/acme-lego.ts):');
       console.log(formatAcmeLego(await runAcmeLego(options.acmeRuns)));
+    }
+    if (!options.skipAuditFlood) {
+      console.log(
+        `\nAudit log growth per refused request, ${options.auditFloodRequests} per flood kind (bench/audit-flood.ts):`,
+      );
+      console.log(formatAuditFlood(await runAuditFloods(options.auditFloodRequests)));
     }
     if (options.profileDir) {
       console.log(
@@ -338,6 +343,7 @@ async function main(): Promise<void> {
         `\nServer main thread: ${(servingMs / served).toFixed(2)} ms busy per certificate (${served} certificates, warm-ups included, start-up excluded)`,
       );
     }
+    console.log(`\n${formatTargets(results, auth, '--skip-auth', memory)}`);
   } finally {
     await bench.cleanUp();
   }

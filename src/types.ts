@@ -1,7 +1,6 @@
 /**
  * Domain types shared by the layers. Nothing here knows about HTTP or SQL.
  */
-import type { KeyObject } from 'node:crypto';
 import type { LeafProfileName } from './ca/profiles.js';
 
 export { KEY_TYPES, type KeyType } from './util/keys.js';
@@ -26,7 +25,6 @@ export interface ParsedCsr {
   challengePassword: string | null;
   /** SubjectPublicKeyInfo, DER, copied verbatim into the certificate. */
   spki: Buffer;
-  publicKey: KeyObject;
   /** Key algorithm and size as policy needs them. */
   key: PublicKeyDescription;
 }

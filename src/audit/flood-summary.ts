@@ -29,6 +29,8 @@ export interface FloodSummaryOptions {
   /** (source, reason) pairs tracked at once (default 1000); beyond, folded per reason. */
   maxKeys?: number;
   logger?: { error(obj: object, msg: string): void };
+  /** `audit.summarize_floods`, read per refusal (a reload takes effect at once); default on. */
+  enabled?: () => boolean;
 }
 
 interface Tally {
@@ -61,6 +63,7 @@ export class FloodSummarizer implements Auditor {
   readonly #individual: number;
   readonly #maxKeys: number;
   readonly #logger: FloodSummaryOptions['logger'];
+  readonly #enabled: () => boolean;
   readonly #timer: NodeJS.Timeout;
   #window = -1;
   #tallies = new Map<string, Tally>();
@@ -73,6 +76,7 @@ export class FloodSummarizer implements Auditor {
     this.#individual = options.individualPerKey ?? 5;
     this.#maxKeys = options.maxKeys ?? 1000;
     this.#logger = options.logger;
+    this.#enabled = options.enabled ?? (() => true);
     this.#timer = setInterval(() => this.#rollIfDue(), Math.min(this.#windowMs, 5_000)).unref();
   }
 
@@ -82,7 +86,7 @@ export class FloodSummarizer implements Auditor {
   }
 
   record(event: AuditEvent): Promise<unknown> {
-    if (!isFloodable(event)) return this.#inner.record(event);
+    if (!isFloodable(event) || !this.#enabled()) return this.#inner.record(event);
     this.#rollIfDue();
     const at = event.at.getTime();
     const reason = event.reason as string;

@@ -16,7 +16,7 @@ import type { Auditor } from './auditor.js';
 import { type AuditVerification, hashAuditRecord, verifyAuditChain } from './chain.js';
 import { type AuditSigningKey, auditKeyId, signCheckpoint } from './checkpoint.js';
 import { type AuditLogLogger, CheckpointSchedule } from './checkpoint-schedule.js';
-import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
+import type { AuditCheckpoint, AuditEvent, AuditRecord, SpaceReclaim } from './types.js';
 
 export { AuditChainBrokenError, AuditUnavailableError, type AuditUnavailableReason } from './audit-errors.js';
 export { type Auditor, NoopAuditSink } from './auditor.js';
@@ -38,6 +38,11 @@ export interface AuditLogOptions {
   maxPending?: number;
   /** Public keys of earlier audit keys, so checkpoints they signed still verify after a rotation. */
   previousPublicKeys?: readonly KeyObject[];
+  /**
+   * When no record was written for this long, readiness writes a probe record before saying yes
+   * (default 30 s): an idle server whose disk filled meanwhile would otherwise still say ready.
+   */
+  idleProbeMs?: number;
   logger?: AuditLogLogger;
 }
 
@@ -48,8 +53,19 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 const MAX_APPEND_BATCH = 2048;
 /** How often readiness may write a probe record while the last audit write had failed. */
 const PROBE_INTERVAL_MS = 5_000;
+const DEFAULT_IDLE_PROBE_MS = 30_000;
+/** What `prune` removed, the checkpoint that replaces it, and what giving the space back did. */
+export interface PruneOutcome {
+  removed: number;
+  checkpoint: AuditCheckpoint | null;
+  /** Null when nothing was removed. */
+  space: SpaceReclaim | null;
+}
+
 /** Records removed per prune transaction, so a large prune never blocks other writers for long. */
 const PRUNE_STEP = 10_000;
+/** The smallest step tried when a larger one fails (on a full disk, the log of a step must fit). */
+const MIN_PRUNE_STEP = 100;
 
 function positiveInteger(value: number, what: string): number {
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -70,6 +86,7 @@ export class AuditLog implements Auditor {
   /** The outcome of the last append: what readiness reports, since only a real write shows a full disk. */
   #lastWrite: { ok: boolean; at: number } | null = null;
   #probing: Promise<void> | null = null;
+  readonly #idleProbeMs: number;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: AuditLogOptions) {
@@ -87,6 +104,7 @@ export class AuditLog implements Auditor {
       onSettled: () => this.#wakeIfIdle(),
     });
     this.#maxPending = positiveInteger(options.maxPending ?? DEFAULT_MAX_PENDING, 'maxPending');
+    this.#idleProbeMs = positiveInteger(options.idleProbeMs ?? DEFAULT_IDLE_PROBE_MS, 'idleProbeMs');
     const logger = options.logger;
     this.#appends = new MicroBatcher<AuditEvent, AuditRecord>({
       maxBatch: MAX_APPEND_BATCH,
@@ -144,43 +162,61 @@ export class AuditLog implements Auditor {
    * several replicas slightly apart, no record of `before` or later is ever removed. Refuses (with
    * AuditChainBrokenError) when the chain does not verify: a checkpoint would vouch for the tampering.
    */
-  async prune(before: Date): Promise<{ removed: number; checkpoint: AuditCheckpoint | null }> {
+  async prune(before: Date): Promise<PruneOutcome> {
     const verification = await this.verify();
     if (!verification.ok) {
       throw new AuditChainBrokenError(verification.firstBrokenSeq, verification.why);
     }
     const head = await this.#store.auditHead();
     if (head === null) {
-      return { removed: 0, checkpoint: null };
+      return { removed: 0, checkpoint: null, space: null };
     }
     const firstKept = (await this.#store.queryAudit({ since: before, limit: 1 }))[0];
     const cut = firstKept === undefined ? head.seq : firstKept.seq - 1;
     const oldest = (await this.#store.auditRange(Number.MIN_SAFE_INTEGER, cut, 1))[0];
     if (oldest === undefined) {
-      return { removed: 0, checkpoint: null };
+      return { removed: 0, checkpoint: null, space: null };
     }
     let removed = 0;
     let checkpoint: AuditCheckpoint | null = null;
-    for (let through = oldest.seq - 1; through < cut; ) {
-      through = Math.min(cut, through + PRUNE_STEP);
+    let step = PRUNE_STEP;
+    for (let done = oldest.seq - 1; done < cut; ) {
+      const through = Math.min(cut, done + step);
       const record = (await this.#store.auditRange(through, through, 1))[0];
       if (record === undefined) {
         throw new Error(`record ${through} disappeared while pruning: is another prune running?`);
       }
-      checkpoint = signCheckpoint(this.#signer, record.seq, record.hash, this.#clock.now(), record.seq + 1);
-      removed += await this.#store.pruneAudit(checkpoint);
+      const next = signCheckpoint(this.#signer, record.seq, record.hash, this.#clock.now(), record.seq + 1);
+      try {
+        // Rewinds the write-ahead log first: on a full disk each step then fits in the space the last
+        // one used, instead of needing a log as large as the whole prune.
+        await this.#store.settleAuditWrites();
+        removed += await this.#store.pruneAudit(next);
+      } catch (error) {
+        // A step that failed changed nothing; a smaller one needs less log space (a full disk).
+        if (step <= MIN_PRUNE_STEP) throw error;
+        step = Math.max(MIN_PRUNE_STEP, Math.floor(step / 4));
+        continue;
+      }
+      checkpoint = next;
+      done = through;
     }
-    return { removed, checkpoint };
+    await this.#store.settleAuditWrites();
+    return { removed, checkpoint, space: await this.#store.reclaimAuditSpace() };
   }
 
   /**
    * Whether the log can be written, from the outcome of the last real append (a read, or a write rolled
    * back, succeeds on a full disk). After a failure it tries again with a real `audit.probe` record at
-   * most every PROBE_INTERVAL_MS, so an instance taken out of service for it can come back.
+   * most every PROBE_INTERVAL_MS, so an instance taken out of service for it can come back; and when
+   * nothing was written for idleProbeMs (or ever), it probes before answering, so a disk that filled
+   * while the server was idle is noticed at the next readiness check.
    */
   async writable(): Promise<{ ok: boolean; detail: string }> {
     const last = this.#lastWrite;
-    if (last !== null && !last.ok && !this.#closed && Date.now() - last.at >= PROBE_INTERVAL_MS) {
+    const age = last === null ? Number.POSITIVE_INFINITY : Date.now() - last.at;
+    const due = last === null || last.ok ? age >= this.#idleProbeMs : age >= PROBE_INTERVAL_MS;
+    if (due && !this.#closed) {
       this.#probing ??= this.#probe().finally(() => {
         this.#probing = null;
       });

@@ -83,6 +83,21 @@ export interface AuditCheckpoint {
   keyId: string;
 }
 
+/**
+ * What giving pruned records' space back did: PostgreSQL's autovacuum does it by itself; SQLite
+ * vacuums incrementally, after switching that on once (`switchedOn`) for a database made before.
+ */
+export type SpaceReclaim =
+  | { engine: 'postgres' }
+  | {
+      engine: 'sqlite';
+      switchedOn: boolean;
+      bytesBefore: number;
+      bytesAfter: number;
+      /** Why the space could not be returned, or null. */
+      failed: string | null;
+    };
+
 export interface AuditFilter {
   since?: Date;
   until?: Date;

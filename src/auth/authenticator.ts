@@ -8,7 +8,7 @@ import type { AuthStore, OAuthClientRecord, UserRecord } from '../store/identiti
 import { ANONYMOUS, type Clock, type Principal } from '../types.js';
 import { isLoopbackAddress } from '../util/address.js';
 import { type AccountDeps, openDigestSecrets } from './accounts.js';
-import { buildChallenges } from './challenge.js';
+import { buildChallenges, type ChallengeTemplate, challengeTemplate } from './challenge.js';
 import type { AuthOutcome, AuthSettings, CredentialsInput, TokenVerifier } from './credentials.js';
 import { AuthFailure, type SchemeName } from './failure.js';
 import type { FailureLimiter } from './limiter.js';
@@ -40,8 +40,8 @@ export interface AuthenticatorDeps {
   box: SecretBox;
   clock: Clock;
   settings: () => AuthSettings;
-  accessTokens: TokenVerifier;
-  opaqueTokens: TokenVerifier;
+  /** Bearer tokens of every kind, told apart by the token registry (tokens/token-registry.ts). */
+  tokens: TokenVerifier;
   /** Mutual TLS; without it a presented client certificate is ignored. */
   clientCertificates?: ClientCertificateVerifier;
 }
@@ -54,6 +54,8 @@ export class Authenticator {
   private readonly userhashIndex = new Map<string, { builtAt: number; names: Map<string, string> }>();
 
   private readonly secrets: SecretChecks;
+  /** Per settings object (replaced on reload, so old ones are collected), per kind of 401. */
+  readonly #challengeTemplates = new WeakMap<AuthSettings, Map<number, ChallengeTemplate>>();
 
   constructor(private readonly deps: AuthenticatorDeps) {
     this.secrets = new SecretChecks(deps);
@@ -129,17 +131,31 @@ export class Authenticator {
             ? { error: 'invalid_request' as const, errorDescription: failure.detail }
             : { error: 'invalid_token' as const, errorDescription: failure.detail }
         : undefined;
-    return buildChallenges({
+    const options = {
       realm: s.realm,
       basic: s.basic && (!input.plainHttp || isLoopbackAddress(input.address)),
       digestAlgorithms: s.digest ? s.digestAlgorithms : [],
       bearer: s.bearer,
-      nonce: () => this.deps.nonces.issue(),
       opaque: this.deps.nonces.opaque,
       stale: failure?.reason === 'nonce_stale',
       digestUserhash: true,
-      ...(bearerError ? { bearerError } : {}),
-    });
+    };
+    const nonce = () => this.deps.nonces.issue();
+    if (bearerError) return buildChallenges({ ...options, nonce, bearerError });
+    // Most 401s (no credentials, a wrong password) get the same challenges but for the nonce: built
+    // once per settings and kind, then only the nonce is filled in.
+    const kind = (options.basic ? 1 : 0) | (options.stale ? 2 : 0);
+    let templates = this.#challengeTemplates.get(s);
+    if (templates === undefined) {
+      templates = new Map();
+      this.#challengeTemplates.set(s, templates);
+    }
+    let template = templates.get(kind);
+    if (template === undefined) {
+      template = challengeTemplate(options);
+      templates.set(kind, template);
+    }
+    return template.fill(nonce);
   }
 
   /**
@@ -326,9 +342,7 @@ export class Authenticator {
         { scheme: 'bearer' },
       );
     }
-    const opaque = token68.startsWith('cmat_') || token68.startsWith('cmet_');
-    const verifier = opaque ? this.deps.opaqueTokens : this.deps.accessTokens;
-    const principal = await verifier.verify(token68);
+    const principal = await this.deps.tokens.verify(token68);
     if (principal.method === 'access_token' && principal.roles.includes('host')) {
       // A host account's names live with the account, not in its tokens.
       const user = await this.deps.store.getUser(principal.name);

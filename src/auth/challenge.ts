@@ -2,6 +2,7 @@
  * The WWW-Authenticate challenges of a 401. One string per challenge, so the HTTP layer sends one
  * header field each (RFC 9110 §11.6.1 allows both forms; separate fields are what every client parses).
  */
+import { randomBytes } from 'node:crypto';
 import { quoteString } from './schemes/authorization.js';
 import { basicChallenge } from './schemes/basic.js';
 import { type DigestAlgorithm, digestChallenge } from './schemes/digest.js';
@@ -119,4 +120,33 @@ export function buildChallenges(opts: ChallengeOptions): string[] {
   }
   if (opts.basic) challenges.push(basicChallenge(opts.realm));
   return challenges;
+}
+
+/** The challenges of one kind of 401, prebuilt around the place of the nonce. */
+export interface ChallengeTemplate {
+  /** The challenges with a fresh nonce, asked for only when a Digest challenge needs one. */
+  fill(nonce: () => string): string[];
+}
+
+/**
+ * Stands where the nonce goes while the template is built: printable (the nonce is quoted like any
+ * value) and random, so no realm can hold it by chance.
+ */
+const NONCE_MARK = `~nonce-${randomBytes(16).toString('hex')}~`;
+
+export function challengeTemplate(opts: Omit<ChallengeOptions, 'nonce' | 'bearerError'>): ChallengeTemplate {
+  const parts = buildChallenges({ ...opts, nonce: () => NONCE_MARK }).map((challenge) =>
+    challenge.split(NONCE_MARK),
+  );
+  if (parts.some((p) => p.length > 2)) throw new Error('a challenge holds the nonce twice');
+  if (!parts.some((p) => p.length === 2)) {
+    const fixed = parts.map((p) => p[0] ?? '');
+    return { fill: () => [...fixed] };
+  }
+  return {
+    fill(nonce) {
+      const value = nonce();
+      return parts.map((p) => (p.length === 2 ? `${p[0]}${value}${p[1]}` : (p[0] ?? '')));
+    },
+  };
 }

@@ -6,7 +6,14 @@ import 'reflect-metadata';
 import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
 import { derToPem } from '../util/pem.js';
 import { type CrlContents, signCrl } from './crl.js';
-import { CertificateIssuer, type LeafProfile, randomSerial } from './issuer.js';
+import type { CryptoService } from './crypto-pool.js';
+import {
+  CertificateIssuer,
+  type LeafProfile,
+  type LeafSpec,
+  randomSerial,
+  type TbsSigner,
+} from './issuer.js';
 import { type PublicUrls, publicUrlExtensions } from './public-urls.js';
 
 export interface LeafRequest {
@@ -41,6 +48,7 @@ export class CertificateAuthority {
   readonly notAfter: Date;
   private readonly issuer: CertificateIssuer;
   private urlExtensions: readonly Buffer[] = [];
+  private tbsSigner: TbsSigner | null = null;
 
   constructor(certificateDer: Buffer, privateKey: KeyObject) {
     this.certificateDer = certificateDer;
@@ -54,7 +62,28 @@ export class CertificateAuthority {
     this.issuer = new CertificateIssuer(certificateDer, privateKey);
   }
 
+  /**
+   * Signs from now on with `crypto` (crypto threads, crypto-pool.ts); signLeaf then leaves the event loop
+   * for the signature. issueLeaf and CRLs stay on the calling thread.
+   */
+  useCrypto(crypto: CryptoService): void {
+    this.tbsSigner = crypto.signer(this.issuer.signingParameters());
+  }
+
+  /** issueLeaf, with the signature made where useCrypto said. */
+  async signLeaf(req: LeafRequest): Promise<SignedLeaf> {
+    if (this.tbsSigner === null) return this.issueLeaf(req);
+    const { spec, notBefore, notAfter } = this.leafSpec(req);
+    const der = await this.issuer.issueWith(spec, this.tbsSigner);
+    return signedLeaf(spec.serial, der, notBefore, notAfter);
+  }
+
   issueLeaf(req: LeafRequest): SignedLeaf {
+    const { spec, notBefore, notAfter } = this.leafSpec(req);
+    return signedLeaf(spec.serial, this.issuer.issue(spec), notBefore, notAfter);
+  }
+
+  private leafSpec(req: LeafRequest): { spec: LeafSpec; notBefore: Date; notAfter: Date } {
     const notBefore = new Date(req.now.getTime() - BACKDATE_MS);
     const wanted = req.now.getTime() + req.validityDays * 86_400_000;
     // A certificate must not outlive its issuer (RFC 5280 §6.1.3 checks every link's validity).
@@ -65,7 +94,7 @@ export class CertificateAuthority {
       );
     }
     const serial = req.serial ?? randomSerial();
-    const der = this.issuer.issue({
+    const spec: LeafSpec = {
       serial,
       commonName: req.commonName,
       dnsNames: req.dnsNames,
@@ -75,8 +104,8 @@ export class CertificateAuthority {
       notAfter,
       profile: req.profile ?? { serverAuth: true, clientAuth: true },
       extraExtensions: req.profile?.ocspSigning ? [] : this.urlExtensions,
-    });
-    return { serial: serial.toString('hex'), der, pem: derToPem(der, 'CERTIFICATE'), notBefore, notAfter };
+    };
+    return { spec, notBefore, notAfter };
   }
 
   /**
@@ -91,6 +120,10 @@ export class CertificateAuthority {
   signCrl(contents: CrlContents): Buffer {
     return signCrl(this.issuer, contents);
   }
+}
+
+function signedLeaf(serial: Buffer, der: Buffer, notBefore: Date, notAfter: Date): SignedLeaf {
+  return { serial: serial.toString('hex'), der, pem: derToPem(der, 'CERTIFICATE'), notBefore, notAfter };
 }
 
 export function fingerprintSha256(der: Buffer): string {

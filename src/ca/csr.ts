@@ -2,11 +2,10 @@
  * The fast PKCS#10 reader (RFC 2986): the structure, the proof of possession, and exactly the facts the
  * registration authority decides on. Everything else in a request is ignored, never copied into a certificate.
  */
-import { createHash, type KeyObject, verify } from 'node:crypto';
-import type { ParsedCsr } from '../types.js';
+import { createHash, type KeyObject } from 'node:crypto';
+import type { ParsedCsr, PublicKeyDescription } from '../types.js';
 import { ipFromBytes } from '../util/ip.js';
 import { CsrError, exactly } from './csr-error.js';
-import { describeKey, readPublicKey } from './csr-public-key.js';
 import {
   children,
   contents,
@@ -22,6 +21,7 @@ import {
   type Tlv,
 } from './der.js';
 import { OID } from './oids.js';
+import { type PossessionJob, type PossessionOutcome, provePossession } from './possession.js';
 
 export { CsrError };
 
@@ -98,11 +98,43 @@ export function pemToDer(pem: string, label: string): Buffer {
   return Buffer.from(body, 'base64');
 }
 
+/** What the CSR holds before its proof of possession is checked, and the data to check it with. */
+interface CsrParts {
+  der: Buffer;
+  spki: Buffer;
+  subject: Tlv;
+  attributes: Tlv;
+  possession: PossessionJob;
+}
+
+/** Checks proofs of possession, on this thread or on a crypto thread (crypto-pool.ts). */
+export interface PossessionChecker {
+  checkPossession(job: PossessionJob): Promise<PossessionOutcome>;
+}
+
 /**
  * Parses a DER PKCS#10 request and verifies its signature over the exact CertificationRequestInfo bytes,
  * which proves the requester holds the private key. Throws only CsrError.
  */
-export function parseCsr(input: Buffer): ParsedCsr {
+export function parseCsr(input: Buffer): ParsedCsr & { publicKey: KeyObject } {
+  const parts = readCsrParts(input);
+  const { key, publicKey } = provePossession(parts.possession);
+  return { ...readCsrNames(parts, key), publicKey };
+}
+
+/**
+ * The same as parseCsr, with the proof of possession (key import and signature verification, most of the
+ * CPU an issuance costs) checked by `checker`, which may run it on another thread. The checks run in the
+ * same order, so a CSR wrong in several ways is refused for the same reason either way.
+ */
+export async function parseCsrWith(input: Buffer, checker: PossessionChecker): Promise<ParsedCsr> {
+  const parts = readCsrParts(input);
+  const outcome = await checker.checkPossession(parts.possession);
+  if (!outcome.ok) throw new CsrError(outcome.field, outcome.message);
+  return readCsrNames(parts, outcome.key);
+}
+
+function readCsrParts(input: Buffer): CsrParts {
   if (!Buffer.isBuffer(input)) throw new CsrError('csr', 'the CSR must be given as DER bytes');
   if (input.length > MAX_CSR_BYTES) {
     throw new CsrError('csr', `the CSR is ${input.length} bytes long; at most ${MAX_CSR_BYTES} are accepted`);
@@ -122,22 +154,24 @@ export function parseCsr(input: Buffer): ParsedCsr {
   const spki = within('publicKey', "the CSR's public key", () =>
     encoded(der, expectTag(spkiTlv, TAG.sequence, 'SubjectPublicKeyInfo')),
   );
-  const publicKey = readPublicKey(spki);
-  const key = describeKey(publicKey, spki);
-  if (publicKey.asymmetricKeyType !== scheme.keyType) {
-    throw new CsrError(
-      'signatureAlgorithm',
-      `the CSR's signature algorithm is for ${scheme.keyType} keys but its public key is ${publicKey.asymmetricKeyType}`,
-    );
-  }
   const signatureBytes = within('signature', "the CSR's signature", () => readBitString(der, signature));
-  if (!verifies(scheme, encoded(der, cri), publicKey, signatureBytes)) {
-    throw new CsrError(
-      'signature',
-      "the CSR's signature does not verify against its own public key: the request was altered or built wrongly",
-    );
-  }
+  return {
+    der,
+    spki,
+    subject,
+    attributes,
+    possession: {
+      spki,
+      hash: scheme.hash,
+      keyType: scheme.keyType,
+      signed: encoded(der, cri),
+      signature: signatureBytes,
+    },
+  };
+}
 
+function readCsrNames(parts: CsrParts, key: PublicKeyDescription): ParsedCsr {
+  const { der, subject, attributes } = parts;
   const commonName = within('subject', 'the CSR subject', () => readCommonName(der, subject));
   const requested = within('attributes', "the CSR's attributes", () => readAttributes(der, attributes));
   const names = requested.subjectAltName
@@ -151,8 +185,7 @@ export function parseCsr(input: Buffer): ParsedCsr {
     commonName,
     ...names,
     challengePassword: requested.challengePassword,
-    spki,
-    publicKey,
+    spki: parts.spki,
     key,
   };
 }
@@ -185,15 +218,6 @@ function readSignatureScheme(der: Buffer, algorithm: Tlv): SignatureScheme {
     );
   }
   return scheme;
-}
-
-function verifies(scheme: SignatureScheme, data: Buffer, key: KeyObject, signature: Buffer): boolean {
-  try {
-    return verify(scheme.hash, data, scheme.keyType === 'ec' ? { key, dsaEncoding: 'der' } : key, signature);
-  } catch {
-    // OpenSSL refuses some malformed signatures by throwing rather than returning false.
-    return false;
-  }
 }
 
 function readCommonName(der: Buffer, name: Tlv): string | null {

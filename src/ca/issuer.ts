@@ -178,6 +178,19 @@ function findSubjectKeyIdentifier(der: Buffer, wrapper: Tlv): Buffer | null {
 }
 
 /** Signs leaf certificates under one CA certificate and its private key. */
+/** Signs a to-be-signed structure with the CA key, possibly on another thread. */
+export interface TbsSigner {
+  signTbs(tbs: Buffer): Promise<Buffer>;
+}
+
+/** The CA key and its use, as handed to a crypto thread (a KeyObject crosses threads by postMessage). */
+export interface SigningParameters {
+  key: KeyObject;
+  hash: string | null;
+  /** ECDSA: sign as a DER Ecdsa-Sig-Value, the form X.509 carries (RFC 3279 §2.2.3). */
+  dsaEncoding: boolean;
+}
+
 export class CertificateIssuer {
   readonly keyKind: SigningKeyKind;
   private readonly hash: string | null;
@@ -215,6 +228,23 @@ export class CertificateIssuer {
 
   /** Builds and signs one leaf certificate; throws a plain Error for a spec it cannot encode. */
   issue(spec: LeafSpec): Buffer {
+    const tbs = this.toBeSigned(spec);
+    return this.assemble(tbs, this.signWithCaKey(tbs));
+  }
+
+  /** The same as issue, with the signature made by `signer` (a crypto thread holding the CA key). */
+  async issueWith(spec: LeafSpec, signer: TbsSigner): Promise<Buffer> {
+    const tbs = this.toBeSigned(spec);
+    return this.assemble(tbs, await signer.signTbs(tbs));
+  }
+
+  /** The certificate around its to-be-signed part and the CA's signature of it (RFC 5280 §4.1). */
+  assemble(tbs: Buffer, signature: Buffer): Buffer {
+    return sequence(tbs, this.signatureAlgorithm, bitString(signature));
+  }
+
+  /** The TBSCertificate of a leaf; throws a plain Error for a spec it cannot encode. */
+  toBeSigned(spec: LeafSpec): Buffer {
     const serial = integer(spec.serial);
     if (serial[1]! > MAX_SERIAL_OCTETS)
       throw new Error(`the serial is longer than ${MAX_SERIAL_OCTETS} octets`);
@@ -260,7 +290,7 @@ export class CertificateIssuer {
     }
     if (spec.profile.ocspSigning) extensions.push(OCSP_NOCHECK);
     extensions.push(...(spec.extraExtensions ?? []));
-    const tbs = sequence(
+    return sequence(
       VERSION_3,
       serial,
       this.signatureAlgorithm,
@@ -270,12 +300,17 @@ export class CertificateIssuer {
       spec.spki,
       explicit(3, sequence(...extensions)),
     );
-    return sequence(tbs, this.signatureAlgorithm, bitString(this.signWithCaKey(tbs)));
   }
 
   /** Signs DER the CA vouches for (a certificate's or a CRL's to-be-signed part) with the CA key. */
   signWithCaKey(tbs: Buffer): Buffer {
     return sign(this.hash, tbs, this.signingKey);
+  }
+
+  /** What a crypto thread needs to sign as this CA: the key and how it is used. */
+  signingParameters(): SigningParameters {
+    const key = 'dsaEncoding' in this.signingKey ? this.signingKey.key : this.signingKey;
+    return { key, hash: this.hash, dsaEncoding: 'dsaEncoding' in this.signingKey };
   }
 }
 

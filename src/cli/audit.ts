@@ -3,9 +3,15 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { anchorFromJson, anchorToJson, MAX_ANCHOR_BYTES } from '../audit/anchor.js';
-import type { AuditCheckpoint, AuditFilter } from '../audit/types.js';
+import type { AuditCheckpoint, AuditFilter, SpaceReclaim } from '../audit/types.js';
 import { ApiClient } from '../client/api.js';
 import { openInstance } from '../instance/open.js';
+import {
+  ensureSpaceReserve,
+  releaseSpaceReserve,
+  SPACE_RESERVE_BYTES,
+  SPACE_RESERVE_FILE,
+} from '../instance/space-reserve.js';
 import {
   type AuditRecordJson,
   auditRecordJson,
@@ -253,6 +259,17 @@ Examples:
   audit
     .command('prune')
     .description('remove records older than a date; a signed checkpoint keeps the chain verifiable')
+    .addHelpText(
+      'after',
+      `
+Space: on SQLite the removed records' space goes back to the filesystem (incremental vacuum). A
+database made before certmaster switched that on is switched once, by a full VACUUM on its first
+prune (it needs free space of about the database's size, and holds the write lock while it runs:
+prune that first time while the server is stopped or quiet; the output says when it happened). Pruning
+also works on a full disk: it first frees the ${SPACE_RESERVE_BYTES / (1024 * 1024)} MiB kept in DIR/${SPACE_RESERVE_FILE} for this, removes
+records in steps small enough for the space left, and puts the reserve back. On
+PostgreSQL no VACUUM is run: autovacuum reuses the space of deleted rows.`,
+    )
     .requiredOption(
       '--before <date>',
       'remove records older than this (a date, or a duration ago such as 90d)',
@@ -260,16 +277,39 @@ Examples:
     .requiredOption('--data <dir>', 'data directory')
     .action(async (flags: { before: string; data: string }) => {
       const before = parseWhen(flags.before, '--before');
-      const instance = await openInstance(flags.data);
+      // On a full disk SQLite cannot open its log: the reserve kept for this is freed first.
+      const released = releaseSpaceReserve(flags.data);
+      const instance = await openInstance(flags.data, { spaceReserve: false });
       try {
-        const { removed, checkpoint } = await instance.audit.prune(before);
+        const { removed, checkpoint, space } = await instance.audit.prune(before);
         process.stdout.write(
           removed === 0
             ? `Nothing older than ${before.toISOString()}.\n`
             : `Removed ${removed} records up to #${checkpoint?.seq}; signed checkpoint ${checkpoint?.hash.slice(0, 16)}… vouches for them.\n`,
         );
+        if (space !== null) process.stdout.write(`${spaceLine(space)}\n`);
       } finally {
         await instance.close();
+        if (!ensureSpaceReserve(flags.data) && released) {
+          process.stdout.write(
+            `The disk is still too full to put back the ${SPACE_RESERVE_BYTES / (1024 * 1024)} MiB space reserve (${SPACE_RESERVE_FILE}); it is made again at the next start.\n`,
+          );
+        }
       }
     });
+}
+
+/** What became of the pruned records' space, in one line. */
+export function spaceLine(space: SpaceReclaim): string {
+  if (space.engine === 'postgres') {
+    return 'Space: PostgreSQL autovacuum reuses it; no VACUUM needed.';
+  }
+  const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  if (space.failed !== null) {
+    return `Space: not returned to the filesystem: ${space.failed}.`;
+  }
+  const switched = space.switchedOn
+    ? 'incremental vacuum switched on for this database (a one-time full VACUUM); '
+    : '';
+  return `Space: ${switched}database file ${mib(space.bytesBefore)} -> ${mib(space.bytesAfter)}.`;
 }

@@ -1,6 +1,6 @@
 /** `certmaster doctor`: find the misconfigurations that cause 401s before users do. */
 import type { Command } from 'commander';
-import { doctorFailed, renderDoctor, runDoctor } from '../ops/doctor.js';
+import { doctorFailed, renderDoctor, runDoctor } from '../ops/doctor/index.js';
 import { CliError, printJson } from './output.js';
 
 interface DoctorFlags {

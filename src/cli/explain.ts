@@ -11,6 +11,8 @@ import {
   explainAcmeOrder,
   explainHost,
   explainRequest,
+  floodStory,
+  floodSummariesOf,
   hostDiagnosisJson,
   printable,
   type RequestStory,
@@ -48,16 +50,25 @@ async function remoteStory(
     ...(flags.token ? { token: flags.token } : {}),
     ...(flags.caFile ? { caFile: flags.caFile } : {}),
   });
-  let body: unknown;
   try {
-    body = await api.call<unknown>('GET', `/v1/audit?request_id=${encodeURIComponent(id)}`);
+    const records = auditRecordsFromJson(
+      await api.call<unknown>('GET', `/v1/audit?request_id=${encodeURIComponent(id)}`),
+    );
+    if (records.length > 0) return requestStory(id, records, ctx);
+    // Folded into a flood summary: found by the time and source its id carries.
+    const summaries = await floodSummariesOf(id, async (filter) => {
+      const query = new URLSearchParams({ outcome: 'failure', limit: String(filter.limit ?? 1000) });
+      if (filter.since) query.set('since', filter.since.toISOString());
+      if (filter.until) query.set('until', filter.until.toISOString());
+      if (filter.afterSeq !== undefined) query.set('after_seq', String(filter.afterSeq));
+      return auditRecordsFromJson(await api.call<unknown>('GET', `/v1/audit?${query}`));
+    });
+    return floodStory(id, summaries, ctx);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError((e as Error).message);
   } finally {
     api.close();
-  }
-  try {
-    return requestStory(id, auditRecordsFromJson(body), ctx);
-  } catch (e) {
-    throw new CliError((e as Error).message);
   }
 }
 
@@ -80,7 +91,7 @@ async function explainOne(id: string, flags: ExplainFlags, ctx: CommandContext):
   }
   if (story === null) {
     throw new CliError(
-      `no audit record has request id ${id}: check the id (from X-Request-Id or the problem's request_id) and that this is the server that answered; a refusal of a flood (more than 5 alike from one address in a minute, naming no account) is kept only as a count in a flood summary: certmaster audit list --outcome failure --since 1h`,
+      `no audit record has request id ${id}, and no flood summary of its time and source holds it: check the id (from X-Request-Id or the problem's request_id) and that this is the server that answered; an id of an older release carries no time, and a refusal of a flood (more than 5 alike from one address in a minute, naming no account) is kept only as a count in a flood summary: certmaster audit list --outcome failure --since 1h`,
     );
   }
   if (flags.json) printJson(requestStoryJson(story));

@@ -27,7 +27,7 @@ const PAGE = 1000;
  * Gathers up to `limit` items (null: all of them) from a newest-first paged source, page by page,
  * following each page's continuation until the limit or the end.
  */
-async function gather<T, C>(
+export async function gather<T, C>(
   limit: number | null,
   fetchPage: (size: number, after: C | undefined) => Promise<{ items: T[]; next: C | null }>,
 ): Promise<Listing<T>> {
@@ -44,7 +44,7 @@ async function gather<T, C>(
 }
 
 /** A store page as `gather` reads it: one item more than asked tells whether another page follows. */
-async function storePage<T>(
+export async function storePage<T>(
   size: number,
   fetch: (limit: number) => Promise<T[]>,
   keyOf: (item: T) => PageKey,

@@ -74,6 +74,7 @@ export function registerServe(program: Command): void {
       const instance = await openInstance(flags.data, {
         logger,
         writerThread: true,
+        cryptoThreads: true,
         ...(caPassphrase !== undefined ? { caPassphrase } : {}),
       });
       const { host, port } = parseListen(flags.listen ?? instance.config().server.listen);

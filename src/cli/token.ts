@@ -3,12 +3,14 @@ import type { Command } from 'commander';
 import { EAB_KEY_PURPOSE, eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { ApiClient } from '../client/api.js';
+import type { PageKey } from '../domain/page-key.js';
 import { openSecretBox } from '../instance/front-door.js';
 import { openInstance } from '../instance/open.js';
+import type { TokenRecord } from '../store/identities/auth-store.js';
 import { parseDuration, type TokenView, tokenJson } from '../tokens-view.js';
 import { systemClock } from '../types.js';
 import { collect } from './init.js';
-import { type TargetFlags, targetOptions } from './operator-backend.js';
+import { gather, storePage, type TargetFlags, targetOptions } from './operator-backend.js';
 import { CliError, printJson, printTable, safe } from './output.js';
 import { recordLocalChange } from './user.js';
 
@@ -83,7 +85,16 @@ async function openTokenBackend(flags: TargetFlags): Promise<TokenBackend> {
           ...(eab ? { acme_eab: { kid: eab.kid, hmac_key: eab.hmacKey } } : {}),
         };
       },
-      list: async (all) => (await instance.store.listTokens({ includeRevoked: all })).map(tokenJson),
+      list: async (all) => {
+        const listing = await gather<TokenRecord, PageKey>(null, (size, after) =>
+          storePage(
+            size,
+            (n) => instance.store.listTokens({ includeRevoked: all, limit: n, ...(after ? { after } : {}) }),
+            (t) => ({ at: t.createdAt, key: t.id }),
+          ),
+        );
+        return listing.items.map(tokenJson);
+      },
       revoke: async (id) => {
         await recordLocalChange(instance, 'token.change', 'revoke', id);
         const r = await instance.store.revokeToken(id, systemClock.now());
@@ -99,8 +110,20 @@ async function openTokenBackend(flags: TargetFlags): Promise<TokenBackend> {
     });
     return {
       create: (body) => api.call<Created>('POST', '/v1/tokens', body),
+      // Follows the server's pages (`next`) to the end.
       list: async (all) =>
-        (await api.call<{ tokens: TokenView[] }>('GET', `/v1/tokens${all ? '?all=true' : ''}`)).tokens,
+        (
+          await gather<TokenView, string>(null, async (size, cursor) => {
+            const query = new URLSearchParams({ limit: String(size) });
+            if (all) query.set('all', 'true');
+            if (cursor) query.set('cursor', cursor);
+            const answer = await api.call<{ tokens: TokenView[]; next?: string | null }>(
+              'GET',
+              `/v1/tokens?${query}`,
+            );
+            return { items: answer.tokens, next: answer.next ?? null };
+          })
+        ).items,
       revoke: (id) => api.call<TokenView>('DELETE', `/v1/tokens/${encodeURIComponent(id)}`),
       close: async () => api.close(),
     };

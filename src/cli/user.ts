@@ -6,11 +6,13 @@ import { auditEvent } from '../audit/event.js';
 import { type AccountDeps, AccountError, createAccount, setPassword } from '../auth/accounts.js';
 import { PasswordPolicyError } from '../auth/password-policy.js';
 import { PasswordHasher } from '../auth/passwords.js';
+import type { PageKey } from '../domain/page-key.js';
 import { openSecretBox } from '../instance/front-door.js';
 import { type Instance, openInstance } from '../instance/open.js';
-import { DuplicateError } from '../store/identities/auth-store.js';
+import { DuplicateError, type UserRecord } from '../store/identities/auth-store.js';
 import { ROLES, type Role, systemClock } from '../types.js';
 import { localActor } from './local-actor.js';
+import { gather, storePage } from './operator-backend.js';
 import { CliError, printJson, printTable, safe } from './output.js';
 import { readSecretFile } from './secret-input.js';
 
@@ -145,7 +147,13 @@ Examples:
     .option('--json', 'machine-readable output')
     .action(async (flags: { data: string; json?: boolean }) =>
       withAccounts(flags.data, async (deps) => {
-        const users = await deps.store.listUsers();
+        const { items: users } = await gather<UserRecord, PageKey>(null, (size, after) =>
+          storePage(
+            size,
+            (n) => deps.store.listUsers({ limit: n, ...(after ? { after: after.key } : {}) }),
+            (u) => ({ at: u.createdAt, key: u.name }),
+          ),
+        );
         const rows = users.map((u) => ({
           name: u.name,
           role: u.role,

@@ -10,7 +10,7 @@ import { ConfigError, displayValue, editDistance } from './config-error.js';
 import { authShape, webhooksShape } from './sections/access.js';
 import { acmeShape, estShape } from './sections/doors.js';
 import { caShape, raShape, triggersShape } from './sections/issuance.js';
-import { metricsShape, serverShape, storeShape } from './sections/service.js';
+import { auditShape, metricsShape, serverShape, storeShape } from './sections/service.js';
 import { docs, type SettingType, type SettingValue } from './setting-kinds.js';
 
 export { ConfigError, type ConfigErrorCode, displayValue } from './config-error.js';
@@ -25,6 +25,7 @@ const SHAPES = {
   triggers: triggersShape,
   auth: authShape,
   metrics: metricsShape,
+  audit: auditShape,
   webhooks: webhooksShape,
   est: estShape,
   acme: acmeShape,
@@ -38,6 +39,7 @@ export const ConfigSchema = z.strictObject({
   triggers: z.strictObject(triggersShape).prefault({}),
   auth: z.strictObject(authShape).prefault({}),
   metrics: z.strictObject(metricsShape).prefault({}),
+  audit: z.strictObject(auditShape).prefault({}),
   webhooks: z.strictObject(webhooksShape).prefault({}),
   est: z.strictObject(estShape).prefault({}),
   acme: z.strictObject(acmeShape).prefault({}),

@@ -53,7 +53,28 @@ export type RefusalCause =
   /** The password hasher's queue was full: the server asked the client to retry in a second. */
   | { code: 'hasher_busy' }
   /** The caller's role does not allow the action (403 forbidden). */
-  | { code: 'role_lacks_scope'; account: string; scope: string };
+  | { code: 'role_lacks_scope'; account: string; scope: string }
+  /**
+   * A token was revoked (401 token_revoked): an API or enrollment token by its id, an access token
+   * by its jti and the sign-in (refresh family) it belongs to.
+   */
+  | { code: 'token_revoked'; kind: 'opaque' | 'access'; token: string; at: string; family?: string }
+  /** The account an API token acts for was removed (401 token_revoked). */
+  | { code: 'token_owner_removed'; token: string; owner: string }
+  /** A token is past its expiry (401 token_expired); `subject` is whom an access token named. */
+  | { code: 'token_expired'; kind: 'opaque' | 'access'; token: string; at: string; subject?: string }
+  /** An enrollment token has no uses left (403 enrollment_token_used_up). */
+  | { code: 'enrollment_token_used_up'; token: string }
+  /** No API or enrollment token has the hash of the one sent (401 token_invalid). */
+  | { code: 'token_unknown' }
+  /** An access token was signed by a key this server does not know, or no longer (401 token_invalid). */
+  | { code: 'token_signing_key_unknown'; kid: string }
+  /** An access token's claim (`iss`, `aud`, `typ`...) does not match this server (401 token_invalid). */
+  | { code: 'token_claim_mismatch'; claim: string; why: string }
+  /** An access token's signature does not verify (401 token_invalid). */
+  | { code: 'token_signature_invalid' }
+  /** The string is no token of ours at all, or not one that can be read (401 token_invalid). */
+  | { code: 'token_malformed'; why: string };
 
 export type RefusalCauseCode = RefusalCause['code'];
 
@@ -79,6 +100,15 @@ const CODES: Readonly<Record<RefusalCauseCode, true>> = {
   throttled: true,
   hasher_busy: true,
   role_lacks_scope: true,
+  token_revoked: true,
+  token_owner_removed: true,
+  token_expired: true,
+  enrollment_token_used_up: true,
+  token_unknown: true,
+  token_signing_key_unknown: true,
+  token_claim_mismatch: true,
+  token_signature_invalid: true,
+  token_malformed: true,
 };
 
 /** The cause in words, as the audit record's `cause` text shows it to an operator. */
@@ -124,6 +154,28 @@ export function describeCause(cause: RefusalCause): string {
       return 'password hasher queue full';
     case 'role_lacks_scope':
       return `role lacks ${cause.scope}`;
+    case 'token_revoked':
+      return cause.kind === 'access'
+        ? `access token jti ${cause.token}${cause.family ? ` (family ${cause.family})` : ''} revoked at ${cause.at}`
+        : `token ${cause.token} revoked at ${cause.at}`;
+    case 'token_owner_removed':
+      return `API token ${cause.token}: owner ${cause.owner} was removed`;
+    case 'token_expired':
+      return cause.kind === 'access'
+        ? `access token jti ${cause.token} of ${cause.subject ?? 'undefined'} expired at ${cause.at}`
+        : `token ${cause.token} expired at ${cause.at}`;
+    case 'enrollment_token_used_up':
+      return `enrollment token ${cause.token} used up`;
+    case 'token_unknown':
+      return 'no API or enrollment token has this hash';
+    case 'token_signing_key_unknown':
+      return `unknown or removed signing key kid ${cause.kid}`;
+    case 'token_claim_mismatch':
+      return `claim ${cause.claim} ${cause.why}`;
+    case 'token_signature_invalid':
+      return 'signature verification failed';
+    case 'token_malformed':
+      return cause.why;
   }
 }
 

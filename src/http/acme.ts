@@ -28,11 +28,11 @@ import {
 import type { AcmeService } from '../acme/service.js';
 import type { Actor } from '../audit/event.js';
 import type { AcmeAccount } from '../domain/acme.js';
-import type { Store } from '../store/certificates/store.js';
+import type { RegistryQueries } from '../ra/registry-queries.js';
 
 export interface AcmePluginOptions {
   service: AcmeService;
-  store: Pick<Store, 'getCertificate'>;
+  store: Pick<RegistryQueries, 'getCertificate'>;
   caPem: string;
   requireEab: () => boolean;
   https: boolean;

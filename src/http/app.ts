@@ -3,21 +3,21 @@
  * is visible in one file. The front door is an onRequest hook (authentication-hook.ts) carried by
  * one encapsulated scope that holds every route it guards.
  */
-import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import type { AuditReader } from '../audit/audit-reader.js';
 import type { AuditSink } from '../audit/event.js';
 import type { OutageLookup, OutageNotes } from '../audit/outage-log.js';
 import type { AuthOutcome, CredentialsInput } from '../auth/authenticator.js';
 import type { AuthFailure } from '../auth/failure.js';
+import type { TokenAdministration } from '../auth/identity-queries.js';
 import type { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { RegistryQueries } from '../ra/registry-queries.js';
 import type { RegistrationAuthority } from '../ra/service.js';
-import type { AuditStore } from '../store/audit/audit-store.js';
-import type { Store } from '../store/certificates/store.js';
-import type { AuthStore } from '../store/identities/auth-store.js';
 import { ANONYMOUS, type Clock, type Principal, systemClock } from '../types.js';
+import { mintRequestId } from '../util/request-id.js';
 import { type AcmePluginOptions, acmePlugin } from './acme.js';
 import { auditPlugin } from './audit-api.js';
 import type { Challenger } from './auth-refusal.js';
@@ -51,7 +51,8 @@ export interface FrontDoor {
 
 export interface AppDependencies {
   ra: RegistrationAuthority;
-  store: Store;
+  /** What the operator routes list: requests and certificates. */
+  store: RegistryQueries;
   ca: { certificatePem: string; certificateDer: Buffer };
   /** Whether an unauthenticated caller may submit a CSR (ra.anonymous_requests). */
   anonymousRequests: () => boolean;
@@ -77,13 +78,13 @@ export interface AppDependencies {
   /** Where a 503 audit_unavailable is noted when the audit log itself cannot take it. */
   auditOutage?: OutageNotes;
   /** GET /v1/audit over this store, when auditing is on. */
-  auditStore?: AuditStore;
+  auditStore?: AuditReader;
   /** Where GET /v1/audit finds the request ids answered 503 audit_unavailable. */
   auditOutageLookup?: OutageLookup;
   /** /v1/tokens and /v1/users, when the front door is on. */
   tokens?: {
     tokens: OpaqueTokens;
-    store: AuthStore;
+    store: TokenAdministration;
     clock: Clock;
     audit?: AuditSink;
     /** auth.minted_token_max_days in seconds. */
@@ -113,6 +114,8 @@ export interface HttpsOptions {
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  // One clock for token lifetimes, audit times and request ids: the one that issued and verified tokens.
+  const clock = deps.clock ?? systemClock;
   const options: FastifyServerOptions & {
     https?: HttpsOptions & Partial<typeof TLS_POLICY>;
   } = {
@@ -121,7 +124,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     routerOptions: { maxParamLength: 200 },
     forceCloseConnections: 'idle',
     requestIdHeader: false,
-    genReqId: () => randomBytes(12).toString('base64url'),
+    // Carries its time and a tag of its source, so explain finds the flood summary it was folded into.
+    genReqId: (raw) => mintRequestId(clock.now().getTime(), raw.socket?.remoteAddress),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   };
   if (deps.https) options.https = { ...deps.https, ...TLS_POLICY };
@@ -134,8 +138,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null as unknown as Principal);
   const plainHttp = !deps.https;
-  // One clock for token lifetimes and audit times: the one that issued and verified the tokens.
-  const clock = deps.clock ?? systemClock;
   const challenger: Challenger = {
     challenges: (failure, request) =>
       deps.auth

@@ -1,29 +1,34 @@
 /** GET /v1/audit: the audit log for auditors, filtered; what `certmaster audit` and `explain --server` read. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { AuditReader } from '../audit/audit-reader.js';
 import { type OutageLookup, outageRecord } from '../audit/outage-log.js';
-import { AUDIT_KINDS, type AuditFilter, type AuditKind } from '../audit/types.js';
+import { AUDIT_KINDS, type AuditFilter } from '../audit/types.js';
 import { auditRecordJson } from '../ops/explain/index.js';
-import type { AuditStore } from '../store/audit/audit-store.js';
 import { NEXT_PROPERTY } from './paging.js';
 import { problemSchema } from './problem.js';
+import { stringEnum } from './request-schema.js';
 import { requireScope } from './scope-guard.js';
 
-interface AuditQuery {
-  since?: string;
-  until?: string;
-  principal?: string;
-  outcome?: 'success' | 'failure';
-  reason?: string;
-  request_id?: string;
-  kind?: AuditKind;
-  target?: string;
-  after_seq?: number;
-  before_seq?: number;
-  limit?: number;
-  order?: 'oldest' | 'newest';
-}
+const auditQuery = Type.Object(
+  {
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+    principal: Type.Optional(Type.String({ maxLength: 256 })),
+    outcome: Type.Optional(stringEnum(['success', 'failure'])),
+    reason: Type.Optional(Type.String({ maxLength: 64 })),
+    request_id: Type.Optional(Type.String({ maxLength: 64 })),
+    kind: Type.Optional(stringEnum(AUDIT_KINDS)),
+    target: Type.Optional(Type.String({ maxLength: 300 })),
+    after_seq: Type.Optional(Type.Integer({ minimum: 0 })),
+    before_seq: Type.Optional(Type.Integer({ minimum: 1 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+    order: Type.Optional(stringEnum(['oldest', 'newest'])),
+  },
+  { additionalProperties: false },
+);
 
-export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: OutageLookup }> = async (
+export const auditPlugin: FastifyPluginAsyncTypebox<{ store: AuditReader; outage?: OutageLookup }> = async (
   app,
   opts,
 ) => {
@@ -34,24 +39,7 @@ export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: Outag
       schema: {
         summary: 'Audit records: every authentication, refusal and action, with its internal cause',
         tags: ['audit'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            since: { type: 'string', format: 'date-time' },
-            until: { type: 'string', format: 'date-time' },
-            principal: { type: 'string', maxLength: 256 },
-            outcome: { type: 'string', enum: ['success', 'failure'] },
-            reason: { type: 'string', maxLength: 64 },
-            request_id: { type: 'string', maxLength: 64 },
-            kind: { type: 'string', enum: [...AUDIT_KINDS] },
-            target: { type: 'string', maxLength: 300 },
-            after_seq: { type: 'integer', minimum: 0 },
-            before_seq: { type: 'integer', minimum: 1 },
-            limit: { type: 'integer', minimum: 1, maximum: 10000 },
-            order: { type: 'string', enum: ['oldest', 'newest'] },
-          },
-        },
+        querystring: auditQuery,
         response: {
           200: {
             type: 'object',
@@ -66,7 +54,7 @@ export const auditPlugin: FastifyPluginAsync<{ store: AuditStore; outage?: Outag
       },
     },
     async (request, reply) => {
-      const q = request.query as AuditQuery;
+      const q = request.query;
       const filter: AuditFilter & { newestFirst?: boolean } = {
         ...(q.since ? { since: new Date(q.since) } : {}),
         ...(q.until ? { until: new Date(q.until) } : {}),

@@ -7,6 +7,7 @@
  * or Bearer tokens; §3.3.2: the TLS client certificate). Enrollment needs one of them: a Digest
  * client only answers a challenge, so an anonymous enrollment is answered 401 rather than queued.
  */
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthFailure } from '../auth/failure.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfileName, parseLabelProfiles } from '../ca/profiles.js';
@@ -32,11 +33,10 @@ export interface EstPluginOptions {
 }
 
 const PREFIX = '/.well-known/est';
-const labelParams = {
-  type: 'object',
-  required: ['label'],
-  properties: { label: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } },
-} as const;
+const labelParams = Type.Object({ label: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) });
+/** Every EST operation is served with and without a label, by one handler: the label is optional to it. */
+type EstRoute = { Params: Partial<Static<typeof labelParams>> };
+type EstRequest = FastifyRequest<EstRoute>;
 
 export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts) => {
   const { ra } = opts;
@@ -61,8 +61,8 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
   );
 
   /** The profile a path asks for: the label's (a 404 for an unknown label), or the default. */
-  const profileOf = (request: FastifyRequest): LeafProfileName => {
-    const label = (request.params as { label?: string }).label;
+  const profileOf = (request: EstRequest): LeafProfileName => {
+    const label = request.params.label;
     if (label === undefined) return DEFAULT_LEAF_PROFILE;
     const profile = parseLabelProfiles(opts.labels()).get(label);
     if (!profile) {
@@ -78,7 +78,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
     return profile;
   };
 
-  const sendCacerts = async (request: FastifyRequest, reply: FastifyReply) => {
+  const sendCacerts = async (request: EstRequest, reply: FastifyReply) => {
     profileOf(request);
     return reply
       .type(CERTS_ONLY_MEDIA_TYPE)
@@ -89,7 +89,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
 
   // RFC 7030 §4.5.2: 204 says "no particular attributes are required"; the RA's policy (names,
   // key sizes) is told in a refusal when a request breaks it.
-  const sendCsrattrs = async (request: FastifyRequest, reply: FastifyReply) => {
+  const sendCsrattrs = async (request: EstRequest, reply: FastifyReply) => {
     profileOf(request);
     return reply.code(204).send();
   };
@@ -144,7 +144,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
     }
   };
 
-  const enroll = async (request: FastifyRequest, reply: FastifyReply) => {
+  const enroll = async (request: EstRequest, reply: FastifyReply) => {
     const profile = profileOf(request);
     const principal = request.principal;
     if (principal.anonymous) {
@@ -162,7 +162,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
 
   // RFC 7030 §4.2.2: re-enrollment is authenticated by the certificate being renewed, and asks for
   // the same subject and subjectAltName.
-  const reenroll = async (request: FastifyRequest, reply: FastifyReply) => {
+  const reenroll = async (request: EstRequest, reply: FastifyReply) => {
     const profile = profileOf(request);
     const principal = request.principal;
     const certificate = principal.certificate;
@@ -209,8 +209,8 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
     },
   ];
   for (const { op, method, handler, summary } of routes) {
-    app.route({ method, url: `${PREFIX}/${op}`, schema: { summary, tags: ['est'] }, handler });
-    app.route({
+    app.route<EstRoute>({ method, url: `${PREFIX}/${op}`, schema: { summary, tags: ['est'] }, handler });
+    app.route<EstRoute>({
       method,
       url: `${PREFIX}/:label/${op}`,
       schema: { summary: `${summary}, under a label`, tags: ['est'], params: labelParams },

@@ -2,16 +2,20 @@
  * The operator's API: list, approve, reject, revoke, clean, and who-am-i. Every route names the
  * scope it needs; the auth hook has already said who is calling.
  */
-import type { FastifyPluginAsync } from 'fastify';
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { AuthFailure } from '../auth/failure.js';
+import { CERTIFICATE_FILTERS } from '../domain/certificate-filter.js';
 import { PolicyFailure } from '../ra/failure.js';
+import type { RegistryQueries } from '../ra/registry-queries.js';
 import type { RegistrationAuthority } from '../ra/service.js';
-import type { CertificateFilter, Store } from '../store/certificates/store.js';
-import type { CertificateRequest, IssuedCertificate, RequestState } from '../types.js';
+import type { CertificateRequest, IssuedCertificate } from '../types.js';
 import { certificateJson, requestJson } from '../views.js';
 import { actorOf } from './actor.js';
 import { NEXT_PROPERTY, onePage, PAGE_QUERY } from './paging.js';
 import { problemSchema } from './problem.js';
+import { objectOrNull, stringEnum } from './request-schema.js';
 import { requireScope } from './scope-guard.js';
 
 const requestItem = {
@@ -49,22 +53,14 @@ const certificateItem = {
   },
 } as const;
 
-const idParam = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 253 } },
-} as const;
-const serialParam = {
-  type: 'object',
-  required: ['serial'],
-  properties: { serial: { type: 'string', pattern: '^[0-9A-Fa-f:]{1,60}$' } },
-} as const;
+const idParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 253 }) });
+const serialParam = Type.Object({ serial: Type.String({ pattern: '^[0-9A-Fa-f:]{1,60}$' }) });
 const errors = { '4xx': problemSchema, '5xx': problemSchema } as const;
 
-export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; store: Store }> = async (
-  app,
-  opts,
-) => {
+export const operatorPlugin: FastifyPluginAsyncTypebox<{
+  ra: RegistrationAuthority;
+  store: RegistryQueries;
+}> = async (app, opts) => {
   const { ra, store } = opts;
 
   app.get(
@@ -126,14 +122,13 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       schema: {
         summary: 'List certificate requests',
         tags: ['requests'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            state: { type: 'string', enum: ['pending', 'issued', 'rejected', 'all'] },
+        querystring: Type.Object(
+          {
+            state: Type.Optional(stringEnum(['pending', 'issued', 'rejected', 'all'])),
             ...PAGE_QUERY,
           },
-        },
+          { additionalProperties: false },
+        ),
         response: {
           200: {
             type: 'object',
@@ -144,7 +139,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       },
     },
     async (request, reply) => {
-      const q = request.query as { state?: RequestState | 'all'; limit?: number; cursor?: string };
+      const q = request.query;
       const state = q.state === 'all' ? undefined : (q.state ?? 'pending');
       const page = await onePage(
         request,
@@ -173,7 +168,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const view = await ra.approve(id, actorOf(request));
       return {
         request: requestJson(view.request),
@@ -192,17 +187,18 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
         summary: 'Reject a pending request (by id or common name)',
         tags: ['requests'],
         params: idParam,
-        body: {
-          type: ['object', 'null'],
-          additionalProperties: false,
-          properties: { reason: { type: 'string', maxLength: 500 } },
-        },
+        body: objectOrNull(
+          Type.Object(
+            { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+            { additionalProperties: false },
+          ),
+        ),
         response: { 200: { type: 'object', properties: { request: requestItem } }, ...errors },
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
-      const reason = (request.body as { reason?: string } | null)?.reason ?? null;
+      const { id } = request.params;
+      const reason = request.body?.reason ?? null;
       return { request: requestJson(await ra.reject(id, actorOf(request), reason)) };
     },
   );
@@ -214,15 +210,14 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       schema: {
         summary: 'List certificates',
         tags: ['certificates'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: { type: 'string', enum: ['valid', 'revoked', 'all'] },
-            common_name: { type: 'string', maxLength: 253 },
+        querystring: Type.Object(
+          {
+            status: Type.Optional(stringEnum(CERTIFICATE_FILTERS)),
+            common_name: Type.Optional(Type.String({ maxLength: 253 })),
             ...PAGE_QUERY,
           },
-        },
+          { additionalProperties: false },
+        ),
         response: {
           200: {
             type: 'object',
@@ -233,12 +228,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       },
     },
     async (request, reply) => {
-      const q = request.query as {
-        status?: CertificateFilter;
-        common_name?: string;
-        limit?: number;
-        cursor?: string;
-      };
+      const q = request.query;
       const page = await onePage(
         request,
         reply,
@@ -268,7 +258,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       },
     },
     async (request) => {
-      const { serial } = request.params as { serial: string };
+      const { serial } = request.params;
       const cert = await store.getCertificate(serial.replace(/:/g, '').toLowerCase());
       if (!cert)
         throw new PolicyFailure(
@@ -288,17 +278,18 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
         summary: 'Revoke a certificate',
         tags: ['certificates'],
         params: serialParam,
-        body: {
-          type: ['object', 'null'],
-          additionalProperties: false,
-          properties: { reason: { type: 'string', maxLength: 40 } },
-        },
+        body: objectOrNull(
+          Type.Object(
+            { reason: Type.Optional(Type.String({ maxLength: 40 })) },
+            { additionalProperties: false },
+          ),
+        ),
         response: { 200: certificateItem, ...errors },
       },
     },
     async (request) => {
-      const { serial } = request.params as { serial: string };
-      const reason = (request.body as { reason?: string } | null)?.reason;
+      const { serial } = request.params;
+      const reason = request.body?.reason;
       return certificateJson(await ra.revoke(serial, reason, actorOf(request)));
     },
   );
@@ -310,11 +301,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       schema: {
         summary: 'Clean a host: remove its requests and revoke its certificates so it can enroll again',
         tags: ['hosts'],
-        params: {
-          type: 'object',
-          required: ['name'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 253 } },
-        },
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 253 }) }),
         response: {
           200: {
             type: 'object',
@@ -328,7 +315,7 @@ export const operatorPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; sto
       },
     },
     async (request) => {
-      const { name } = request.params as { name: string };
+      const { name } = request.params;
       const result = await ra.clean(name, actorOf(request));
       return { requests_removed: result.requestsRemoved, certificates_revoked: result.certificatesRevoked };
     },

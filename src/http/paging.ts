@@ -3,6 +3,7 @@
  * `next` cursor in the body and `Link: <...>; rel="next"` (RFC 8288 §3) naming the same listing with
  * that cursor. The cursor is opaque to clients: where the page stopped (time and key, see PageKey).
  */
+import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PageKey } from '../domain/page-key.js';
 import { PolicyFailure } from '../ra/failure.js';
@@ -10,11 +11,11 @@ import { PolicyFailure } from '../ra/failure.js';
 export const DEFAULT_PAGE_SIZE = 1000;
 export const MAX_PAGE_SIZE = 10_000;
 
-/** The query parameters every paged listing takes (JSON schema). */
+/** The query parameters every paged listing takes (TypeBox properties of the query string's schema). */
 export const PAGE_QUERY = {
-  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
-  cursor: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
-} as const;
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
+};
 
 /** The `next` member of a paged answer (JSON schema). */
 export const NEXT_PROPERTY = { next: { type: ['string', 'null'] } } as const;

@@ -3,7 +3,8 @@
  * key and the same names, and gets the new certificate at once (the RA's renewal policy decides, no
  * operator). The only route an expired certificate may authenticate (`ra.renew_after_expiry`).
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { AuthFailure } from '../auth/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
 import { actorOf } from './actor.js';
@@ -25,7 +26,7 @@ const renewalViewSchema = {
   },
 } as const;
 
-export const renewalsPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; caPem: string }> = async (
+export const renewalsPlugin: FastifyPluginAsyncTypebox<{ ra: RegistrationAuthority; caPem: string }> = async (
   app,
   opts,
 ) => {
@@ -38,12 +39,10 @@ export const renewalsPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; caP
         description:
           'Authenticate with the certificate being renewed (TLS client certificate, no Authorization header) and send a CSR for a new key with the same names (names may be dropped, never added). Answers 201 with the new certificate, 200 when the same CSR renewed before, 202 when a site trigger or a reserved name leaves it for an operator. The policy is ra.renew_window, ra.renew_after_expiry, ra.renew_same_key and ra.revoke_on_renew.',
         tags: ['requests'],
-        body: {
-          type: 'object',
-          required: ['csr'],
-          additionalProperties: false,
-          properties: { csr: { type: 'string', minLength: 1, maxLength: MAX_CSR_CHARS } },
-        },
+        body: Type.Object(
+          { csr: Type.String({ minLength: 1, maxLength: MAX_CSR_CHARS }) },
+          { additionalProperties: false },
+        ),
         response: {
           200: renewalViewSchema,
           201: renewalViewSchema,
@@ -72,7 +71,7 @@ export const renewalsPlugin: FastifyPluginAsync<{ ra: RegistrationAuthority; caP
         );
       }
       authorize(principal, 'requests:submit', roleScopes);
-      const { csr } = request.body as { csr: string };
+      const { csr } = request.body;
       const view = await ra.renew({ csrPem: csr, principal, actor: actorOf(request) });
       const retryAfter = ra.retryAfterSeconds;
       const pending = view.request.state === 'pending';

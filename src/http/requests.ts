@@ -1,7 +1,9 @@
 /**
  * /v1/requests: hosts submit CSRs and collect certificates, as Func's certmaster and Puppet's CA do.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { AuthFailure } from '../auth/failure.js';
 import type { RegistrationAuthority, RequestView } from '../ra/service.js';
 import { actorOf } from './actor.js';
@@ -64,7 +66,7 @@ export function toResponse(view: RequestView, caPem: string, retryAfter: number)
   };
 }
 
-export const requestsPlugin: FastifyPluginAsync<{
+export const requestsPlugin: FastifyPluginAsyncTypebox<{
   ra: RegistrationAuthority;
   caPem: string;
   anonymousRequests: () => boolean;
@@ -86,12 +88,10 @@ export const requestsPlugin: FastifyPluginAsync<{
         description:
           'Takes one PEM PKCS#10 CSR. Answers 201 with the new request (issued at once when autosign allows it, otherwise pending: poll GET /v1/requests/{id} after Retry-After seconds), or 200 with the existing request when the same CSR was submitted before.',
         tags: ['requests'],
-        body: {
-          type: 'object',
-          required: ['csr'],
-          additionalProperties: false,
-          properties: { csr: { type: 'string', minLength: 1, maxLength: MAX_CSR_CHARS } },
-        },
+        body: Type.Object(
+          { csr: Type.String({ minLength: 1, maxLength: MAX_CSR_CHARS }) },
+          { additionalProperties: false },
+        ),
         response: {
           200: requestViewSchema,
           201: requestViewSchema,
@@ -110,7 +110,7 @@ export const requestsPlugin: FastifyPluginAsync<{
         );
       }
       if (!request.principal.anonymous) authorize(request.principal, 'requests:submit', roleScopes);
-      const { csr } = request.body as { csr: string };
+      const { csr } = request.body;
       const view = await ra.submit({
         csrPem: csr,
         principal: request.principal,
@@ -127,16 +127,12 @@ export const requestsPlugin: FastifyPluginAsync<{
         summary: 'A certificate request, with its certificate once issued',
         description: 'The request id is unguessable and acts as the capability to read it.',
         tags: ['requests'],
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
-        },
+        params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) }),
         response: { 200: requestViewSchema, '4xx': problemSchema },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const view = await ra.getRequest(id);
       if (!view) {
         return sendProblem(

@@ -2,18 +2,22 @@
  * /v1/tokens and /v1/users: API tokens act as the account that made them, with at most its scopes;
  * enrollment tokens need the right to approve requests, since they let a host be signed unattended.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { type AuditSink, auditEvent } from '../audit/event.js';
 import { AuthFailure } from '../auth/failure.js';
+import type { TokenAdministration, TokenRecord, UserRecord } from '../auth/identity-queries.js';
 import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
 import { type OpaqueTokens, TokenRequestError } from '../auth/tokens/opaque-tokens.js';
 import { PolicyFailure } from '../ra/failure.js';
-import type { AuthStore } from '../store/identities/auth-store.js';
 import { tokenJson } from '../tokens-view.js';
 import type { Clock, Principal } from '../types.js';
 import { actorOf } from './actor.js';
 import { authorize } from './auth-refusal.js';
+import { NEXT_PROPERTY, onePage, PAGE_QUERY } from './paging.js';
 import { problemSchema } from './problem.js';
+import { stringEnum } from './request-schema.js';
 import { requireScope, roleScopes } from './scope-guard.js';
 
 const tokenItem = {
@@ -64,9 +68,9 @@ function sessionTie(
   return { ttlSeconds: Math.min(ttlSeconds ?? maxSeconds, maxSeconds), familyId };
 }
 
-export const tokensPlugin: FastifyPluginAsync<{
+export const tokensPlugin: FastifyPluginAsyncTypebox<{
   tokens: OpaqueTokens;
-  store: AuthStore;
+  store: TokenAdministration;
   clock: Clock;
   audit?: AuditSink;
   /** auth.minted_token_max_days in seconds: the longest an API token made with a sign-in may live. */
@@ -97,21 +101,19 @@ export const tokensPlugin: FastifyPluginAsync<{
         summary:
           'Create an API token (acting as you) or an enrollment token; the secret is in this answer only',
         tags: ['tokens'],
-        body: {
-          type: 'object',
-          required: ['kind'],
-          additionalProperties: false,
-          properties: {
-            kind: { type: 'string', enum: ['api', 'enrollment'] },
-            scopes: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 40 } },
-            name_pattern: { type: 'string', maxLength: 253 },
-            uses: { type: 'integer', minimum: 1, maximum: 1000000 },
-            ttl_seconds: { type: 'integer', minimum: 1 },
-            description: { type: 'string', maxLength: 200 },
-            durable: { type: 'boolean' },
-            acme_eab: { type: 'boolean' },
+        body: Type.Object(
+          {
+            kind: stringEnum(['api', 'enrollment']),
+            scopes: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 20 })),
+            name_pattern: Type.Optional(Type.String({ maxLength: 253 })),
+            uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000 })),
+            ttl_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
+            description: Type.Optional(Type.String({ maxLength: 200 })),
+            durable: Type.Optional(Type.Boolean()),
+            acme_eab: Type.Optional(Type.Boolean()),
           },
-        },
+          { additionalProperties: false },
+        ),
         response: {
           201: {
             type: 'object',
@@ -131,16 +133,7 @@ export const tokensPlugin: FastifyPluginAsync<{
     async (request, reply) => {
       const p = request.principal;
       mustBeSignedIn(p);
-      const body = request.body as {
-        kind: 'api' | 'enrollment';
-        scopes?: string[];
-        name_pattern?: string;
-        uses?: number;
-        ttl_seconds?: number;
-        description?: string;
-        durable?: boolean;
-        acme_eab?: boolean;
-      };
+      const body = request.body;
       // A durable token outlives the sign-in that made it: only an admin (tokens:manage) may ask for one.
       if (body.durable === true) authorize(p, 'tokens:manage', roleScopes);
       if (body.kind === 'enrollment') authorize(p, 'requests:approve', roleScopes);
@@ -200,27 +193,38 @@ export const tokensPlugin: FastifyPluginAsync<{
       schema: {
         summary: 'Your tokens (all tokens with tokens:manage); never their secrets',
         tags: ['tokens'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { all: { type: 'boolean' } },
-        },
+        querystring: Type.Object(
+          { all: Type.Optional(Type.Boolean()), ...PAGE_QUERY },
+          { additionalProperties: false },
+        ),
         response: {
-          200: { type: 'object', properties: { tokens: { type: 'array', items: tokenItem } } },
+          200: {
+            type: 'object',
+            properties: { tokens: { type: 'array', items: tokenItem }, ...NEXT_PROPERTY },
+          },
           ...errors,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const p = request.principal;
       mustBeSignedIn(p);
-      const { all } = request.query as { all?: boolean };
+      const q = request.query;
       const everyone = p.scopes.includes('tokens:manage');
-      const list = await store.listTokens({
-        ...(everyone ? {} : { owner: p.name }),
-        includeRevoked: all === true,
-      });
-      return { tokens: list.map(tokenJson) };
+      const page = await onePage(
+        request,
+        reply,
+        q,
+        (t: TokenRecord) => ({ at: t.createdAt, key: t.id }),
+        (limit, after) =>
+          store.listTokens({
+            ...(everyone ? {} : { owner: p.name }),
+            includeRevoked: q.all === true,
+            limit,
+            ...(after ? { after } : {}),
+          }),
+      );
+      return { tokens: page.items.map(tokenJson), next: page.next };
     },
   );
 
@@ -230,14 +234,14 @@ export const tokensPlugin: FastifyPluginAsync<{
       schema: {
         summary: 'Revoke a token',
         tags: ['tokens'],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         response: { 200: tokenItem, ...errors },
       },
     },
     async (request) => {
       const p = request.principal;
       mustBeSignedIn(p);
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const existing = await store.getToken(id);
       if (!existing || (existing.owner !== p.name && !p.scopes.includes('tokens:manage'))) {
         throw new PolicyFailure(
@@ -257,12 +261,14 @@ export const tokensPlugin: FastifyPluginAsync<{
     {
       preHandler: requireScope('users:manage'),
       schema: {
-        summary: 'Accounts',
+        summary: 'Accounts, by name',
         tags: ['users'],
+        querystring: Type.Object({ ...PAGE_QUERY }, { additionalProperties: false }),
         response: {
           200: {
             type: 'object',
             properties: {
+              ...NEXT_PROPERTY,
               users: {
                 type: 'array',
                 items: {
@@ -283,15 +289,26 @@ export const tokensPlugin: FastifyPluginAsync<{
         },
       },
     },
-    async () => ({
-      users: (await store.listUsers()).map((u) => ({
-        name: u.name,
-        role: u.role,
-        disabled: u.disabled,
-        digest: u.digestSecrets !== null,
-        names: u.namePatterns,
-        created_at: u.createdAt.toISOString(),
-      })),
-    }),
+    async (request, reply) => {
+      // By name: the cursor's key is the last name shown (its time is not used for ordering).
+      const page = await onePage(
+        request,
+        reply,
+        request.query as { limit?: number; cursor?: string },
+        (u: UserRecord) => ({ at: u.createdAt, key: u.name }),
+        (limit, after) => store.listUsers({ limit, ...(after ? { after: after.key } : {}) }),
+      );
+      return {
+        users: page.items.map((u) => ({
+          name: u.name,
+          role: u.role,
+          disabled: u.disabled,
+          digest: u.digestSecrets !== null,
+          names: u.namePatterns,
+          created_at: u.createdAt.toISOString(),
+        })),
+        next: page.next,
+      };
+    },
   );
 };

@@ -15,6 +15,7 @@ import { AccessTokens } from '../auth/tokens/access-tokens.js';
 import { SigningKeyRing } from '../auth/tokens/keyring.js';
 import { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
 import { RefreshTokens } from '../auth/tokens/refresh-tokens.js';
+import { certmasterTokenRegistry, type TokenRegistry } from '../auth/tokens/token-registry.js';
 import type { Config } from '../config/schema.js';
 import { parseGracePeriod } from '../ra/renewal-policy.js';
 import type { CertmasterStore } from '../store/open.js';
@@ -32,6 +33,8 @@ export interface FrontDoorParts {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   opaqueTokens: OpaqueTokens;
+  /** Which kind a token is, and what verifying, introspecting or revoking it means. */
+  tokens: TokenRegistry;
   authenticator: Authenticator;
   accounts: AccountDeps;
 }
@@ -43,6 +46,23 @@ export function authSettings(config: Config): AuthSettings {
     digest: config.auth.digest,
     digestAlgorithms: config.auth.digest_algorithms.split(',').map((a) => a.trim()) as DigestAlgorithm[],
     bearer: config.auth.bearer,
+  };
+}
+
+/**
+ * authSettings of the running configuration, made again only when the configuration is replaced (a
+ * reload): every request reads them, and the authenticator keeps its prebuilt challenges per settings object.
+ */
+function lastAuthSettings(config: () => Config): () => AuthSettings {
+  let from: Config | null = null;
+  let settings: AuthSettings | null = null;
+  return () => {
+    const current = config();
+    if (settings === null || current !== from) {
+      settings = authSettings(current);
+      from = current;
+    }
+    return settings;
   };
 }
 
@@ -92,6 +112,7 @@ export async function assembleFrontDoor(opts: {
     familyLifetimeSeconds: initial.auth.refresh_token_ttl_days * 86400,
   });
   const opaqueTokens = new OpaqueTokens({ store, clock });
+  const tokens = certmasterTokenRegistry({ accessTokens, refreshTokens, opaqueTokens, store, clock });
   const authenticator = new Authenticator({
     store,
     hasher,
@@ -99,9 +120,8 @@ export async function assembleFrontDoor(opts: {
     nonces,
     box,
     clock,
-    settings: () => authSettings(config()),
-    accessTokens,
-    opaqueTokens,
+    settings: lastAuthSettings(config),
+    tokens,
     ...(opts.caCertificateDer
       ? {
           clientCertificates: new ClientCertificateVerifier({
@@ -123,6 +143,7 @@ export async function assembleFrontDoor(opts: {
     accessTokens,
     refreshTokens,
     opaqueTokens,
+    tokens,
     authenticator,
     accounts,
   };

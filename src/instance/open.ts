@@ -7,8 +7,10 @@ import { loadOrCreateAuditKey } from '../audit/checkpoint.js';
 import { FloodSummarizer } from '../audit/flood-summary.js';
 import { AuditLog, type Auditor, NoopAuditSink } from '../audit/log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
+import { CryptoPool, type CryptoService, InlineCrypto } from '../ca/crypto-pool.js';
 import { loadConfig } from '../config/file.js';
 import type { Config } from '../config/schema.js';
+import { cryptoThreads } from '../config/sections/service.js';
 import { parseAutosign } from '../domain/autosign.js';
 import { parseGracePeriod } from '../domain/grace-period.js';
 import { parseReservedNames, reservedNames } from '../domain/reserved-names.js';
@@ -23,6 +25,7 @@ import { openDataDir, openDataStore } from './data-dir.js';
 import type { DataLayout } from './layout.js';
 import { loadCertificateAuthority, loadServerNames } from './load.js';
 import { publicUrlsFrom } from './revocation.js';
+import { ensureSpaceReserve } from './space-reserve.js';
 
 export interface Instance {
   layout: DataLayout;
@@ -72,13 +75,31 @@ export async function openInstance(
     caPassphrase?: string;
     /** SQLite: write from a worker thread (the server); CLI commands write on their own thread. */
     writerThread?: boolean;
+    /**
+     * Check CSRs and sign on `server.crypto_threads` worker threads (a server); otherwise on the event
+     * loop, which suits the CLI's short-lived commands.
+     */
+    cryptoThreads?: boolean;
+    /** Write DIR/space-reserve when missing (default); `audit prune` opens without it, having freed it. */
+    spaceReserve?: boolean;
   } = {},
 ): Promise<Instance> {
   const opened = openDataDir(dataDir);
   const layout = opened.layout;
+  if (options.spaceReserve !== false) ensureSpaceReserve(layout.root);
   let config = opened.config;
   const ca = loadCertificateAuthority(layout, options.caPassphrase ?? caPassphraseFromEnvironment());
   ca.setPublicUrls(publicUrlsFrom(config));
+  const threads = options.cryptoThreads === true ? cryptoThreads(config.server.crypto_threads) : 0;
+  const crypto: CryptoService =
+    threads > 0
+      ? new CryptoPool({
+          threads,
+          onThreadError: (error) =>
+            options.logger?.error({ err: error.message }, 'a crypto thread stopped; starting another'),
+        })
+      : new InlineCrypto();
+  ca.useCrypto(crypto);
   const serverNames = loadServerNames(layout);
   let policy = policyFrom(config, serverNames);
   const store = await openDataStore(opened, options.storeUrl, {
@@ -97,6 +118,7 @@ export async function openInstance(
   // Identity-less refusals of a flood become one summary per (source, reason, window): flood-summary.ts.
   const floods = new FloodSummarizer(audit, {
     now: () => clock.now().getTime(),
+    enabled: () => config.audit.summarize_floods,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const auditSink: Auditor =
@@ -109,6 +131,7 @@ export async function openInstance(
     policy: () => policy,
     enrollers: defaultEnrollers({ enrollmentUses: store, clock }),
     audit: auditSink,
+    csrChecker: crypto,
   });
   return {
     layout,
@@ -131,6 +154,7 @@ export async function openInstance(
       await floods.close();
       await audit.close();
       await store.close();
+      await crypto.close();
     },
   };
 }

@@ -12,6 +12,7 @@ import { parseListenAddress } from '../config/schema.js';
 import { buildApp } from '../http/app.js';
 import { oauthDecisionEvent } from '../http/audit-events.js';
 import { buildPublicApp } from '../http/public-app.js';
+import { freeDiskBytes, minFreeDiskBytes, watchDiskSpace } from '../ops/disk-space.js';
 import { countExpiringCertificates, instanceExpirySources, listExpiring } from '../ops/expiry.js';
 import { Metrics } from '../ops/metrics.js';
 import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
@@ -92,6 +93,8 @@ export async function startCertmasterServer(
       caNotAfter: () => instance.ca.notAfter,
       serverCertificateNotAfter: () => expirySources.serverCertificate?.()?.notAfter ?? null,
       crl: () => revocation.crl.current(),
+      dataDirFreeBytes: () => freeDiskBytes(instance.layout.root),
+      dataDirMinFreeBytes: () => minFreeDiskBytes(instance.config().audit.min_free_disk),
     },
   });
   instance.ra.observe(metrics);
@@ -167,6 +170,7 @@ export async function startCertmasterServer(
       accessTokens: frontDoor.accessTokens,
       refreshTokens: frontDoor.refreshTokens,
       opaqueTokens: frontDoor.opaqueTokens,
+      tokens: frontDoor.tokens,
       store: instance.store,
       clock,
       issuer: url,
@@ -238,6 +242,14 @@ export async function startCertmasterServer(
     options.logger ? options.logger.warn({ err: error }, 'could not refresh the CRL') : undefined,
   );
   notifier?.start();
+  const diskWatch = options.logger
+    ? watchDiskSpace({
+        dir: instance.layout.root,
+        minFree: () => instance.config().audit.min_free_disk,
+        logger: options.logger,
+      })
+    : null;
+  await diskWatch?.check();
   return {
     app,
     url,
@@ -249,6 +261,7 @@ export async function startCertmasterServer(
       clearInterval(keyReload);
       revocation.crl.stop();
       notifier?.stop();
+      diskWatch?.stop();
       await publicApp?.close();
       await app.close();
       await acme.drain();

@@ -27,6 +27,9 @@ export interface MetricsSources {
   serverCertificateNotAfter(): Date | null;
   /** The CRL being served (built afresh if stale), when the CA publishes one. */
   crl?(): Promise<{ thisUpdate: Date; nextUpdate: Date }>;
+  /** Free bytes on the data directory's filesystem, and the `audit.min_free_disk` threshold (0: none). */
+  dataDirFreeBytes?(): Promise<number>;
+  dataDirMinFreeBytes?(): number;
 }
 
 export interface MetricsOptions {
@@ -197,6 +200,7 @@ interface Snapshot {
   caNotAfter: Date | null;
   serverNotAfter: Date | null;
   crl: { thisUpdate: Date; nextUpdate: Date } | null;
+  freeBytes: number | null;
 }
 
 function registerGauges(
@@ -220,14 +224,15 @@ function registerGauges(
   let current: Promise<Snapshot> | null = null;
   const snapshot = (): Promise<Snapshot> => {
     current ??= (async () => {
-      const [pending, expiring, caNotAfter, serverNotAfter, crl] = await Promise.all([
+      const [pending, expiring, caNotAfter, serverNotAfter, crl, freeBytes] = await Promise.all([
         read('pending', () => sources.countPending()),
         read('expiring', () => sources.countExpiringCertificates(EXPIRING_WINDOWS_DAYS)),
         read('ca', () => sources.caNotAfter()),
         read('server_certificate', () => sources.serverCertificateNotAfter()),
         sources.crl ? read('crl', () => sources.crl?.() ?? null) : null,
+        sources.dataDirFreeBytes ? read('disk', () => sources.dataDirFreeBytes?.() ?? null) : null,
       ]);
-      return { pending, expiring, caNotAfter, serverNotAfter, crl };
+      return { pending, expiring, caNotAfter, serverNotAfter, crl, freeBytes };
     })().finally(() => {
       current = null;
     });
@@ -270,6 +275,27 @@ function registerGauges(
       if (serverNotAfter) this.set({ certificate: 'server' }, secondsUntil(serverNotAfter));
     },
   });
+  if (sources.dataDirFreeBytes) {
+    new Gauge({
+      name: 'certmaster_data_dir_free_bytes',
+      help: "Free bytes on the data directory's filesystem; every refusal is audited there, and a full disk refuses every action 503 audit_unavailable.",
+      registers,
+      async collect() {
+        this.set((await snapshot()).freeBytes ?? Number.NaN);
+      },
+    });
+  }
+  if (sources.dataDirMinFreeBytes) {
+    const minFree = sources.dataDirMinFreeBytes;
+    new Gauge({
+      name: 'certmaster_data_dir_min_free_bytes',
+      help: 'audit.min_free_disk in bytes (0: no warning): the server warns when certmaster_data_dir_free_bytes falls below it.',
+      registers,
+      collect() {
+        this.set(minFree());
+      },
+    });
+  }
   if (sources.crl) {
     new Gauge({
       name: 'certmaster_crl_age_seconds',

@@ -1,12 +1,13 @@
 /** Reading a submitted CSR and describing what it holds, for the RA's decisions and its records. */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { CsrError, parseCsr, pemToDer } from '../ca/csr.js';
+import { CsrError, type PossessionChecker, parseCsrWith, pemToDer } from '../ca/csr.js';
 import type { ParsedCsr } from '../types.js';
 import { PolicyFailure } from './failure.js';
 
-export function readCsr(pem: string): ParsedCsr {
+/** Reads and checks a CSR; its proof of possession is checked by `checker` (a crypto thread, or here). */
+export async function readCsr(pem: string, checker: PossessionChecker): Promise<ParsedCsr> {
   try {
-    return parseCsr(pemToDer(pem, 'CERTIFICATE REQUEST'));
+    return await parseCsrWith(pemToDer(pem, 'CERTIFICATE REQUEST'), checker);
   } catch (e) {
     if (e instanceof CsrError) {
       throw new PolicyFailure('csr_invalid', e.message, csrHint(e.field), { field: e.field });

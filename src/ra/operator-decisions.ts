@@ -1,5 +1,7 @@
 /** The operator's decisions on pending requests: sign one, or reject it (with a reason). */
 import type { Actor, AuditSink } from '../audit/event.js';
+import { InlineCrypto } from '../ca/crypto-pool.js';
+import type { PossessionChecker } from '../ca/csr.js';
 import type { Store } from '../store/certificates/store.js';
 import { SerialCollisionError } from '../store/certificates/store.js';
 import type { CertificateRequest, Clock } from '../types.js';
@@ -20,6 +22,7 @@ export class OperatorDecisions {
       clock: Clock;
       policy: () => RaPolicy;
       audit?: AuditSink | undefined;
+      csrChecker?: PossessionChecker | undefined;
       observer: () => { issued(via: 'operator'): void } | undefined;
     },
   ) {}
@@ -43,13 +46,19 @@ export class OperatorDecisions {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
     const request = await this.findPending(idOrName);
-    const csr = readCsr(request.csrPem);
+    const csr = await readCsr(request.csrPem, this.deps.csrChecker ?? new InlineCrypto());
     const names = [...request.dnsNames, ...request.ipAddresses];
     const event = { commonName: request.commonName, names, requestId: request.id, requester: decidedBy };
     await veto(this.deps.triggers, { event: 'sign', phase: 'pre', ...event });
     for (let draw = 1; ; draw++) {
       const now = clock.now();
-      const certificate = signRequest(this.deps.signer, request, csr.spki, policy.leafValidityDays, now);
+      const certificate = await signRequest(
+        this.deps.signer,
+        request,
+        csr.spki,
+        policy.leafValidityDays,
+        now,
+      );
       try {
         const updated = await store.approveRequest(request.id, certificate, decidedBy, now);
         if (!updated) throw notPending(idOrName);

@@ -4,6 +4,8 @@
  */
 import type { Actor, AuditSink } from '../audit/event.js';
 import type { AuditKind } from '../audit/types.js';
+import { InlineCrypto } from '../ca/crypto-pool.js';
+import type { PossessionChecker } from '../ca/csr.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfileName } from '../ca/profiles.js';
 import { validateRequestedNames } from '../domain/names.js';
 import { reservedAmong } from '../domain/reserved-names.js';
@@ -68,6 +70,8 @@ export interface RaObserver {
   renewalRefused(reason: string): void;
 }
 
+const INLINE_CRYPTO = new InlineCrypto();
+
 export class RegistrationAuthority {
   private observer: RaObserver | undefined;
 
@@ -85,6 +89,8 @@ export class RegistrationAuthority {
       /** Who may have which names signed: one enroller per kind of caller (src/ra/enrollers). */
       enrollers: EnrollerRegistry;
       audit?: AuditSink;
+      /** Checks CSRs' proofs of possession: the crypto threads in a server, this thread by default. */
+      csrChecker?: PossessionChecker;
     },
   ) {
     this.revocations = new Revocations({ ...deps, observer: () => this.observer });
@@ -160,7 +166,7 @@ export class RegistrationAuthority {
   }
 
   private async submitUnaudited(input: SubmitInput): Promise<RequestView> {
-    const csr = readCsr(input.csrPem);
+    const csr = await readCsr(input.csrPem, this.deps.csrChecker ?? INLINE_CRYPTO);
     try {
       return await this.submitParsed(input, csr);
     } catch (e) {
@@ -259,7 +265,7 @@ export class RegistrationAuthority {
 
     for (let draw = 1; ; draw++) {
       const signed = autosign
-        ? signRequest(this.deps.signer, request, csr.spki, policy.leafValidityDays, now)
+        ? await signRequest(this.deps.signer, request, csr.spki, policy.leafValidityDays, now)
         : null;
       const certificate = signed && input.renews ? { ...signed, renewedFrom: input.renews } : signed;
       const supersede =

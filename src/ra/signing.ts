@@ -6,23 +6,23 @@ import { PolicyFailure } from './failure.js';
 import type { TriggerEvent, TriggerOutcome } from './triggers.js';
 
 export interface Signer {
-  issueLeaf(req: LeafRequest): SignedLeaf;
+  signLeaf(req: LeafRequest): Promise<SignedLeaf>;
 }
 
 export interface Triggers {
   run(event: TriggerEvent): Promise<TriggerOutcome>;
 }
 
-export function signRequest(
+export async function signRequest(
   signer: Signer,
   request: CertificateRequest,
   spki: Buffer,
   validityDays: number,
   now: Date,
-): IssuedCertificate {
+): Promise<IssuedCertificate> {
   let leaf: SignedLeaf;
   try {
-    leaf = signer.issueLeaf({
+    leaf = await signer.signLeaf({
       commonName: request.commonName,
       dnsNames: request.dnsNames,
       ipAddresses: request.ipAddresses,

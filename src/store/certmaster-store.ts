@@ -4,12 +4,13 @@
  * the same SQLite group commit and are durable before they resolve.
  */
 import type { Kysely } from 'kysely';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../audit/types.js';
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from '../audit/types.js';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
+import type { PageKey } from '../domain/page-key.js';
 import type { Clock } from '../types.js';
 import { KyselyAcmeStore } from './acme/acme-kysely-store.js';
 import type { AcmeStore } from './acme/acme-store.js';
-import { KyselyAuditStore } from './audit/audit-kysely-store.js';
+import { type AuditDialect, KyselyAuditStore } from './audit/audit-kysely-store.js';
 import type { AuditHasher, AuditStore } from './audit/audit-store.js';
 import { KyselyStore } from './certificates/kysely-store.js';
 import { fromOptionalMillis, type StoreDatabase, toMillis } from './certificates/schema.js';
@@ -34,6 +35,13 @@ import { TOUCH_INTERVAL_MS } from './identities/auth-write-operations.js';
 import { KyselyRevocationStore } from './revocation/revocation-kysely-store.js';
 import type { WriteExecutor } from './write-registry.js';
 
+function authListLimit(limit: number | undefined): number {
+  if (limit === undefined) return MAX_AUTH_LIST_SIZE;
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  return Math.min(limit, MAX_AUTH_LIST_SIZE);
+}
+
 export class KyselyCertmasterStore extends KyselyStore implements AuthStore, AuditStore, RevocationStore {
   readonly #db: Kysely<StoreDatabase>;
   readonly #writer: WriteExecutor;
@@ -44,13 +52,13 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
   /** ACME state (RFC 8555), over the same connection and write executor. */
   readonly acme: AcmeStore;
 
-  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock) {
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, dialect: AuditDialect) {
     super(db, writer, clock);
     this.#db = db;
     this.#writer = writer;
     this.#clock = clock;
     this.#q = createAuthQueries(db);
-    this.#audit = new KyselyAuditStore(db, writer);
+    this.#audit = new KyselyAuditStore(db, writer, dialect);
     this.#revocation = new KyselyRevocationStore(db, writer);
     this.acme = new KyselyAcmeStore(db, writer);
   }
@@ -64,9 +72,15 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     return rows[0] === undefined ? null : rowToUser(rows[0]);
   }
 
-  /** By name; at most MAX_AUTH_LIST_SIZE. */
-  async listUsers(): Promise<UserRecord[]> {
-    const { rows } = await this.#db.executeQuery(this.#q.allUsers.bind({}));
+  /** By name; at most `limit` (MAX_AUTH_LIST_SIZE at most), those named after `after` (the next page). */
+  async listUsers(filter: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {
+    if (filter.limit === undefined && filter.after === undefined) {
+      const { rows } = await this.#db.executeQuery(this.#q.allUsers.bind({}));
+      return rows.map(rowToUser);
+    }
+    let query = this.#db.selectFrom('users').selectAll();
+    if (filter.after !== undefined) query = query.where('name', '>', filter.after);
+    const rows = await query.orderBy('name').limit(authListLimit(filter.limit)).execute();
     return rows.map(rowToUser);
   }
 
@@ -94,13 +108,25 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     return rows[0] === undefined ? null : rowToToken(rows[0]);
   }
 
-  /** Newest first; revoked tokens only when asked; at most MAX_AUTH_LIST_SIZE. */
+  /**
+   * Newest first; revoked tokens only when asked; at most `limit` (MAX_AUTH_LIST_SIZE at most), those
+   * after `after` (the next page).
+   */
   async listTokens(filter: {
     owner?: string;
     kind?: TokenRecord['kind'];
     includeRevoked?: boolean;
+    limit?: number;
+    after?: PageKey;
   }): Promise<TokenRecord[]> {
     let query = this.#db.selectFrom('tokens').selectAll();
+    const after = filter.after;
+    if (after !== undefined) {
+      const at = toMillis(after.at);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', after.key)])]),
+      );
+    }
     if (filter.owner !== undefined) {
       query = query.where('owner', '=', filter.owner);
     }
@@ -113,7 +139,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
-      .limit(MAX_AUTH_LIST_SIZE)
+      .limit(authListLimit(filter.limit))
       .execute();
     return rows.map(rowToToken);
   }
@@ -246,6 +272,14 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
 
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
     return this.#audit.pruneAudit(checkpoint);
+  }
+
+  settleAuditWrites(): Promise<void> {
+    return this.#audit.settleAuditWrites();
+  }
+
+  reclaimAuditSpace(): Promise<SpaceReclaim> {
+    return this.#audit.reclaimAuditSpace();
   }
 
   revocationMark(): Promise<string> {

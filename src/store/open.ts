@@ -65,7 +65,7 @@ async function openSqliteStore(path: string, clock: Clock, writerThread: boolean
   const writer = writerThread
     ? new ThreadedSqliteWriter(path)
     : new SqliteGroupCommitWriter(kysely, database, createWriteKit(kysely, 'sqlite'));
-  return new KyselyCertmasterStore(kysely, writer, clock);
+  return new KyselyCertmasterStore(kysely, writer, clock, 'sqlite');
 }
 
 async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterStore> {
@@ -84,5 +84,6 @@ async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterS
     kysely,
     new PostgresTransactionWriter(kysely, createWriteKit(kysely, 'postgres')),
     clock,
+    'postgres',
   );
 }

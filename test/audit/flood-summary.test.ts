@@ -129,6 +129,29 @@ describe('the tracked keys', () => {
     assert.equal(summary.details.count, 4990);
     assert.equal(written.length, 11);
   });
+
+  test('audit.summarize_floods off: every refusal is its own record, none summarised', async () => {
+    const written: AuditEvent[] = [];
+    let enabled = false;
+    const floods = new FloodSummarizer(
+      {
+        record: (event: AuditEvent) => {
+          written.push(event);
+          return Promise.resolve();
+        },
+      },
+      { now: () => 0, individualPerKey: 5, enabled: () => enabled },
+    );
+    for (let i = 0; i < 50; i += 1) await floods.record(anonymousRefusal('10.0.0.1', `off${i}`));
+    assert.equal(written.length, 50);
+    assert.equal(floods.trackedKeys, 0);
+    // Switched back on by a reload: summarising resumes with the next refusal.
+    enabled = true;
+    for (let i = 0; i < 50; i += 1) await floods.record(anonymousRefusal('10.0.0.1', `on${i}`));
+    await floods.close();
+    assert.equal(written.length, 50 + 5 + 1);
+    assert.equal(written.at(-1)?.details.count, 45);
+  });
 });
 
 function anonymousRefusal(address: string, requestId: string): AuditEvent {

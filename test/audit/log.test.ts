@@ -11,7 +11,13 @@ import {
   AuditUnavailableError,
   NoopAuditSink,
 } from '../../src/audit/log.js';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../src/audit/types.js';
+import type {
+  AuditCheckpoint,
+  AuditEvent,
+  AuditFilter,
+  AuditRecord,
+  SpaceReclaim,
+} from '../../src/audit/types.js';
 import type { AuditHasher, AuditStore } from '../../src/store/audit/audit-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from '../store/backends.js';
@@ -49,6 +55,12 @@ class ObservedAuditStore implements AuditStore {
   }
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
     return this.inner.pruneAudit(checkpoint);
+  }
+  settleAuditWrites(): Promise<void> {
+    return this.inner.settleAuditWrites();
+  }
+  reclaimAuditSpace(): Promise<SpaceReclaim> {
+    return this.inner.reclaimAuditSpace();
   }
 }
 
@@ -172,6 +184,29 @@ for (const backend of allBackends()) {
       assert.equal(after.prevHash, earlier[1]?.hash);
     });
 
+    it('is not ready when idle while the log cannot be written: readiness probes with a real write', async () => {
+      const log = auditLog({ idleProbeMs: 50 });
+      await log.record(auditEvent());
+      assert.deepEqual(await log.writable(), { ok: true, detail: 'ok' });
+      // The store breaks while nobody writes: without a probe, readiness would still say yes.
+      await backend.execute(url, refusingTrigger[backend.name]);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      const idle = await log.writable();
+      assert.equal(idle.ok, false, 'an idle log whose store cannot be written is not ready');
+      await backend.execute(
+        url,
+        `DROP TRIGGER refuse_audit${backend.name === 'postgres' ? ' ON audit_events' : ''}`,
+      );
+      // A real record shows the store writable again.
+      await log.record(auditEvent());
+      assert.deepEqual(await log.writable(), { ok: true, detail: 'ok' });
+      // A log that has written nothing yet probes with a real record before it says ready.
+      const fresh = auditLog({ idleProbeMs: 50 });
+      assert.deepEqual(await fresh.writable(), { ok: true, detail: 'ok' });
+      const kinds = (await store.queryAudit({})).map((r) => r.kind);
+      assert.ok(kinds.includes('audit.probe'), `a probe record was written: ${kinds.join(', ')}`);
+    });
+
     it('refuses with AuditUnavailableError once the store is closed', async () => {
       const log = auditLog();
       const kept = await log.record(auditEvent());
@@ -261,7 +296,11 @@ for (const backend of allBackends()) {
         [4, 5],
       );
       assert.deepEqual(await log.verify(), { ok: true, records: 2, checkpoints: 1 });
-      assert.deepEqual(await log.prune(secondsAfter(EVENT_TIME, 25)), { removed: 0, checkpoint: null });
+      assert.deepEqual(await log.prune(secondsAfter(EVENT_TIME, 25)), {
+        removed: 0,
+        checkpoint: null,
+        space: null,
+      });
       await log.record(auditEvent());
       assert.deepEqual(await log.verify(), { ok: true, records: 3, checkpoints: 1 });
 

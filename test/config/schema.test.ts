@@ -29,6 +29,7 @@ describe('config schema', () => {
         body_limit_bytes: 65536,
         plain_http: false,
         public_http_listen: '',
+        crypto_threads: 'auto',
       },
       store: { url: 'sqlite:certmaster.db' },
       ca: {
@@ -70,6 +71,7 @@ describe('config schema', () => {
         throttle_max_delay_seconds: 900,
       },
       metrics: { access: 'loopback' },
+      audit: { min_free_disk: '1GiB', summarize_floods: true },
       webhooks: {
         urls: '',
         secret_file: 'secrets/webhook.key',
@@ -92,7 +94,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 53);
+    assert.equal(SETTINGS.length, 56);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);

@@ -17,7 +17,7 @@ import { setSetting } from '../../src/config/file.js';
 import { openSecretBox } from '../../src/instance/front-door.js';
 import { initDataDir } from '../../src/instance/init.js';
 import { dataLayout, resolveStoreUrl } from '../../src/instance/layout.js';
-import { type CheckResult, doctorFailed, renderDoctor, runDoctor } from '../../src/ops/doctor.js';
+import { type CheckResult, doctorFailed, renderDoctor, runDoctor } from '../../src/ops/doctor/index.js';
 import { openStore } from '../../src/store/open.js';
 import { systemClock } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';

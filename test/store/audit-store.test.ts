@@ -282,6 +282,27 @@ for (const backend of allBackends()) {
       assert.equal(next?.prevHash, last.hash);
     });
 
+    it('gives the space of pruned records back on SQLite; PostgreSQL leaves it to autovacuum', async () => {
+      const records = await store.appendAudit(
+        Array.from({ length: 3000 }, () => auditEvent({ details: { padding: 'x'.repeat(600) } })),
+        hashAuditRecord,
+      );
+      const last = records[records.length - 1]!;
+      await store.pruneAudit(signCheckpoint(key, last.seq, last.hash, EVENT_TIME, last.seq + 1));
+      await store.settleAuditWrites();
+      const space = await store.reclaimAuditSpace();
+      if (backend.name.startsWith('postgres')) {
+        assert.deepEqual(space, { engine: 'postgres' });
+      } else {
+        assert.equal(space.engine, 'sqlite');
+        assert.ok(space.engine === 'sqlite' && space.failed === null && !space.switchedOn);
+        assert.ok(
+          space.engine === 'sqlite' && space.bytesAfter < space.bytesBefore / 4,
+          JSON.stringify(space),
+        );
+      }
+    });
+
     it('refuses to prune behind a checkpoint that does not match the log', async () => {
       const records = await store.appendAudit([auditEvent(), auditEvent()], hashAuditRecord);
       const wrongHash = signCheckpoint(key, 1, records[1]!.hash, EVENT_TIME, 2);

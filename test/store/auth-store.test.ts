@@ -210,6 +210,33 @@ for (const backend of allBackends()) {
         assert.deepEqual(await store.listTokens({ owner: 'carol' }), []);
       });
 
+      it('pages tokens newest first by (created_at, id), ties included, and accounts by name', async () => {
+        // Two tokens per minute: ties on the time are ordered by id.
+        const tokens = Array.from({ length: 7 }, (_, i) =>
+          apiToken('alice', { createdAt: minutesAfter(NOW, Math.floor(i / 2)) }),
+        );
+        for (const token of tokens) await store.createToken(token);
+        const seen: string[] = [];
+        let after: { at: Date; key: string } | undefined;
+        for (;;) {
+          const page = await store.listTokens({ owner: 'alice', limit: 3, ...(after ? { after } : {}) });
+          seen.push(...page.map((t) => t.id));
+          const last = page[page.length - 1];
+          if (page.length < 3 || last === undefined) break;
+          after = { at: last.createdAt, key: last.id };
+        }
+        const expected = [...tokens]
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
+          .map((t) => t.id);
+        assert.deepEqual(seen, expected);
+
+        for (const name of ['carol', 'alice', 'bob', 'dave']) await store.createUser(userRecord({ name }));
+        const names = (list: { name: string }[]) => list.map((u) => u.name);
+        assert.deepEqual(names(await store.listUsers({ limit: 2 })), ['alice', 'bob']);
+        assert.deepEqual(names(await store.listUsers({ limit: 2, after: 'bob' })), ['carol', 'dave']);
+        assert.deepEqual(await store.listUsers({ limit: 2, after: 'dave' }), []);
+      });
+
       it('revokes once: a second revocation keeps the first time', async () => {
         const token = apiToken('alice');
         await store.createToken(token);

@@ -42,7 +42,7 @@ async function storeWithThread(path: string) {
   const kysely = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
   await migrateToLatest(kysely);
   const writer = new ThreadedSqliteWriter(path);
-  return { store: new KyselyCertmasterStore(kysely, writer, fixedClock), writer };
+  return { store: new KyselyCertmasterStore(kysely, writer, fixedClock, 'sqlite'), writer };
 }
 
 describe('SQLite writer thread', () => {

@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import type { AuthStore } from '../../store/identities/auth-store.js';
 import { type Clock, type Principal, ROLES, type Role } from '../../types.js';
 import { describeSeconds } from '../../util/durations.js';
@@ -70,7 +71,11 @@ export interface AccessTokenOptions {
 }
 
 /** Thrown inside jose's key lookup; turned into token_invalid with the kid as the internal cause. */
-class UnknownKeyError extends Error {}
+class UnknownKeyError extends Error {
+  constructor(readonly kid: string) {
+    super(`unknown or removed signing key kid ${kid}`);
+  }
+}
 
 /** Verified tokens remembered (by SHA-256 of the token, never the token itself). */
 const VERIFIED_CACHE_ENTRIES = 10_000;
@@ -130,7 +135,13 @@ export class AccessTokens {
         'token_revoked',
         'the access token has been revoked',
         'run `certmaster login` to sign in again',
-        `access token jti ${claims.jti}${claims.sid ? ` (family ${claims.sid})` : ''} revoked at ${revokedAt.toISOString()}`,
+        {
+          code: 'token_revoked',
+          kind: 'access',
+          token: claims.jti,
+          at: revokedAt.toISOString(),
+          ...(claims.sid ? { family: claims.sid } : {}),
+        },
         { scheme: 'bearer', claimedName: claims.sub },
       );
     }
@@ -140,10 +151,10 @@ export class AccessTokens {
   /** Signature, algorithm, type, issuer, audience and times, but not revocation (RFC 7009 needs this). */
   async verifySignedClaims(token: string): Promise<AccessTokenClaims> {
     if (token.length > MAX_ACCESS_TOKEN_CHARS) {
-      throw invalid(
-        'the bearer token is too long to be a certmaster access token',
-        `token of ${token.length} chars`,
-      );
+      throw invalid('the bearer token is too long to be a certmaster access token', {
+        code: 'token_malformed',
+        why: `token of ${token.length} chars`,
+      });
     }
     const now = this.opts.clock.now();
     // A signature verified once stays verified: skip the Ed25519 check (the dearest part of a
@@ -161,8 +172,7 @@ export class AccessTokens {
         async (header) => {
           const key =
             typeof header.kid === 'string' ? await this.opts.keyring.verificationKey(header.kid) : null;
-          if (key === null)
-            throw new UnknownKeyError(`unknown or removed signing key kid ${String(header.kid)}`);
+          if (key === null) throw new UnknownKeyError(String(header.kid));
           return key;
         },
         {
@@ -213,7 +223,13 @@ function verificationFailure(error: unknown, now: Date): AuthFailure {
       'token_expired',
       `the access token expired ${describeSeconds(nowSeconds - exp)} ago (at ${isoOf(exp)})`,
       REFRESH_HINT,
-      `access token jti ${String(error.payload.jti)} of ${String(error.payload.sub)} expired at ${isoOf(exp)}`,
+      {
+        code: 'token_expired',
+        kind: 'access',
+        token: String(error.payload.jti),
+        at: isoOf(exp),
+        subject: String(error.payload.sub),
+      },
       { scheme: 'bearer', ...claimedName(error.payload) },
     );
   }
@@ -233,30 +249,48 @@ function verificationFailure(error: unknown, now: Date): AuthFailure {
     );
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
-    return invalid(
-      `the access token's "${error.claim}" does not match this server`,
-      `claim ${error.claim} ${error.reason}: ${error.message}`,
-    );
+    return invalid(`the access token's "${error.claim}" does not match this server`, {
+      code: 'token_claim_mismatch',
+      claim: error.claim,
+      why: `${error.reason}: ${error.message}`,
+    });
   }
   if (error instanceof UnknownKeyError) {
-    return invalid('the access token was signed by a key this server does not know', error.message);
+    return invalid('the access token was signed by a key this server does not know', {
+      code: 'token_signing_key_unknown',
+      kid: error.kid,
+    });
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return invalid('the access token signature does not verify', 'signature verification failed');
+    return invalid('the access token signature does not verify', { code: 'token_signature_invalid' });
   }
   if (error instanceof errors.JOSEAlgNotAllowed) {
-    return invalid('the access token is not signed with EdDSA', error.message);
+    return invalid('the access token is not signed with EdDSA', {
+      code: 'token_malformed',
+      why: error.message,
+    });
   }
   if (error instanceof errors.JOSEError) {
-    return invalid(
-      'the bearer token is not a certmaster access token (a signed JWT)',
-      `${error.code}: ${error.message}`,
-    );
+    return notAnAccessToken(`${error.code}: ${error.message}`);
   }
-  return invalid('the bearer token is not a certmaster access token', `unexpected: ${String(error)}`);
+  return invalid('the bearer token is not a certmaster access token', {
+    code: 'token_malformed',
+    why: `unexpected: ${String(error)}`,
+  });
 }
 
-function invalid(detail: string, internalCause: string): AuthFailure {
+/**
+ * The refusal of a bearer token that is none of ours at all: the same answer the JWT checks give a
+ * string that is not a signed JWT, whatever the token registry recognised first.
+ */
+export function notAnAccessToken(why: string): AuthFailure {
+  return invalid('the bearer token is not a certmaster access token (a signed JWT)', {
+    code: 'token_malformed',
+    why,
+  });
+}
+
+function invalid(detail: string, internalCause: RefusalCause): AuthFailure {
   return new AuthFailure('token_invalid', detail, INVALID_HINT, internalCause, { scheme: 'bearer' });
 }
 
@@ -287,7 +321,10 @@ function claimsOf(payload: JWTPayload): AccessTokenClaims {
     !roles.every((role) => (ROLES as readonly unknown[]).includes(role)) ||
     (sid !== undefined && !text(sid))
   ) {
-    throw invalid('the access token lacks claims certmaster needs', 'claims do not have the expected shape');
+    throw invalid('the access token lacks claims certmaster needs', {
+      code: 'token_malformed',
+      why: 'claims do not have the expected shape',
+    });
   }
   return {
     iss,

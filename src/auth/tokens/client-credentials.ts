@@ -3,6 +3,7 @@
  * (RFC 6749 §2.3): client_secret_basic (the Authorization header), client_secret_post (the body),
  * or none (a public client that only names itself with client_id, §3.2.1).
  */
+import { isMalformed, parseAuthorization } from '../schemes/authorization.js';
 import { OAuthError } from './oauth-error.js';
 
 export type PresentedClient =
@@ -64,8 +65,9 @@ export function presentedClient(
 }
 
 /**
- * RFC 6749 §2.3.1: the client id and secret are form-urlencoded before they are joined with ":"
- * and base64-encoded, so either may contain ":" or non-ASCII characters.
+ * The header is parsed by the API's own parser (RFC 9110 §11.6.2); what differs is the credentials:
+ * RFC 6749 §2.3.1 has the client id and secret form-urlencoded before they are joined with ":" and
+ * base64-encoded, so either may contain ":" or non-ASCII characters, unlike a Basic user-id.
  */
 function parseClientBasic(authorization: string): { clientId: string; secret: string } {
   const malformed = (why: string) =>
@@ -76,12 +78,13 @@ function parseClientBasic(authorization: string): { clientId: string; secret: st
       `client Basic: ${why}`,
     );
   if (authorization.length > MAX_BASIC_CHARS) throw malformed('the Authorization header is too long');
-  const match = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*) +(\S+) *$/.exec(authorization);
-  if (match === null || match[1]?.toLowerCase() !== 'basic') {
+  const parsed = parseAuthorization(authorization);
+  if (parsed.scheme !== 'basic') {
     throw malformed('this endpoint takes the Basic scheme for client authentication');
   }
-  const encoded = match[2] ?? '';
-  if (!BASE64.test(encoded) || encoded.length % 4 !== 0) throw malformed('the credentials are not base64');
+  const encoded = isMalformed(parsed) ? null : parsed.token68;
+  if (encoded === null || !BASE64.test(encoded) || encoded.length % 4 !== 0)
+    throw malformed('the credentials are not base64');
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw malformed('there is no ":" between client id and secret');

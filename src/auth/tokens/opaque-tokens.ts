@@ -4,6 +4,7 @@
  * a limited number of times. The prefixes let secret scanners find leaked ones; the store keeps only
  * their SHA-256, so lookups are by hash and no secret is ever compared.
  */
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import { AutosignPatternError, parseAutosign } from '../../domain/autosign.js';
 import { type AuthStore, DuplicateError, type TokenRecord } from '../../store/identities/auth-store.js';
 import { type Clock, type Principal, systemClock } from '../../types.js';
@@ -128,28 +129,23 @@ export class OpaqueTokens {
   async inspect(token: string): Promise<{ record: TokenRecord; principal: Principal }> {
     const record = await this.find(token);
     if (record === null) {
-      throw failure(
-        'token_invalid',
-        'the token is not valid',
-        NEW_TOKEN_HINT,
-        'no API or enrollment token has this hash',
-      );
+      throw failure('token_invalid', 'the token is not valid', NEW_TOKEN_HINT, { code: 'token_unknown' });
     }
     const now = this.opts.clock.now();
     if (record.revokedAt !== null) {
-      throw failure(
-        'token_revoked',
-        'the token has been revoked',
-        NEW_TOKEN_HINT,
-        `token ${record.id} revoked at ${record.revokedAt.toISOString()}`,
-      );
+      throw failure('token_revoked', 'the token has been revoked', NEW_TOKEN_HINT, {
+        code: 'token_revoked',
+        kind: 'opaque',
+        token: record.id,
+        at: record.revokedAt.toISOString(),
+      });
     }
     if (record.expiresAt !== null && record.expiresAt.getTime() <= now.getTime()) {
       throw failure(
         'token_expired',
         `the token expired at ${record.expiresAt.toISOString()}`,
         NEW_TOKEN_HINT,
-        `token ${record.id} expired at ${record.expiresAt.toISOString()}`,
+        { code: 'token_expired', kind: 'opaque', token: record.id, at: record.expiresAt.toISOString() },
       );
     }
     const tokenRef = {
@@ -161,12 +157,10 @@ export class OpaqueTokens {
     };
     if (record.kind === 'enrollment') {
       if (record.usesLeft !== null && record.usesLeft <= 0) {
-        throw failure(
-          'enrollment_token_used_up',
-          'the enrollment token has no uses left',
-          NEW_TOKEN_HINT,
-          `enrollment token ${record.id} used up`,
-        );
+        throw failure('enrollment_token_used_up', 'the enrollment token has no uses left', NEW_TOKEN_HINT, {
+          code: 'enrollment_token_used_up',
+          token: record.id,
+        });
       }
       return {
         record,
@@ -183,12 +177,11 @@ export class OpaqueTokens {
     }
     const owner = await this.opts.store.getUser(record.owner);
     if (owner === null) {
-      throw failure(
-        'token_revoked',
-        'the account this token acts for no longer exists',
-        NEW_TOKEN_HINT,
-        `API token ${record.id}: owner ${record.owner} was removed`,
-      );
+      throw failure('token_revoked', 'the account this token acts for no longer exists', NEW_TOKEN_HINT, {
+        code: 'token_owner_removed',
+        token: record.id,
+        owner: record.owner,
+      });
     }
     if (owner.disabled) {
       throw failure(
@@ -286,7 +279,7 @@ function failure(
     | 'enrollment_token_used_up',
   detail: string,
   hint: string,
-  internalCause: string,
+  internalCause: string | RefusalCause,
 ): AuthFailure {
   return new AuthFailure(reason, detail, hint, internalCause, { scheme: 'bearer' });
 }

@@ -4,7 +4,6 @@ import {
   type Advice,
   anyTarget,
   type CommandContext,
-  firstMatch,
   localTarget,
   printable,
   serverArg,
@@ -86,37 +85,30 @@ export function credentialsInvalidAdvice(
   };
 }
 
+/** From the typed cause alone: a record without one (another version's) gets the general advice. */
 export function tokenRevokedAdvice(
+  facts: RefusalCause | null,
   cause: string,
   shownName: string,
   name: string,
   ctx: CommandContext,
 ): Advice {
   const any = anyTarget(ctx);
-  const usedUp = firstMatch(/^enrollment token (\S+) used up/, cause);
-  if (usedUp !== null) {
+  if (facts?.code === 'token_owner_removed') {
     return {
-      meaning: `The enrollment token ${printable(usedUp, 80)} has no uses left.`,
-      fix: 'Give the host a new enrollment token.',
-      command: `certmaster token create --enroll PATTERN --uses 1 ${any}`,
-    };
-  }
-  const removed = firstMatch(/owner (\S+) was removed/, cause);
-  if (removed !== null) {
-    return {
-      meaning: `The token acts for the account ${printable(removed, 80)}, which was removed.`,
+      meaning: `The token acts for the account ${printable(facts.owner, 80)}, which was removed.`,
       fix: 'Create a token for an account that exists.',
       command: `certmaster token create --scope SCOPE ${any}`,
     };
   }
-  if (/^access token/.test(cause)) {
+  if (facts?.code === 'token_revoked' && facts.kind === 'access') {
     return {
       meaning: `The access token of ${shownName} was revoked (${printable(cause, 200)}): the user logged out, an operator revoked the session, or a reused refresh token revoked its whole family.`,
       fix: 'Sign in again. If it happens without anyone logging out, two programs share one login and rotate its refresh token: give each its own session or token.',
       command: `certmaster login --server ${serverArg(ctx)} --user ${name}`,
     };
   }
-  const token = firstMatch(/^token (\S+) revoked/, cause);
+  const token = facts?.code === 'token_revoked' ? facts.token : null;
   return {
     meaning: `The token ${token === null ? '' : `${printable(token, 80)} `}was revoked${cause ? ` (${printable(cause, 200)})` : ''}.`,
     fix: 'Give the client a new token; `certmaster token list` shows the tokens that still work.',
@@ -124,38 +116,38 @@ export function tokenRevokedAdvice(
   };
 }
 
-export function tokenInvalidAdvice(cause: string, ctx: CommandContext): Advice {
+/** From the typed cause alone: a record without one (another version's) gets the general advice. */
+export function tokenInvalidAdvice(facts: RefusalCause | null, cause: string, ctx: CommandContext): Advice {
   const login = `certmaster login --server ${serverArg(ctx)}`;
-  if (/no API or enrollment token has this hash/.test(cause)) {
-    return {
-      meaning:
-        'The token is not one this certmaster made: mistyped, truncated, or made by another certmaster (another data directory).',
-      fix: 'Copy the whole token again (it is printed once, by `certmaster token create`), or create a new one.',
-      command: `certmaster token create --scope SCOPE ${anyTarget(ctx)}`,
-    };
-  }
-  if (/signing key/.test(cause)) {
-    return {
-      meaning:
-        'The access token was signed by a key this server does not know: the key was rotated away long ago, or the token comes from another certmaster.',
-      fix: 'Sign in again at this server.',
-      command: login,
-    };
-  }
-  if (/claim (iss|aud)/.test(cause)) {
-    return {
-      meaning:
-        'The access token was issued for another server address: certmaster names itself by the URL it serves, and the token names another.',
-      fix: 'Sign in at the URL the client uses, and use the same URL everywhere (e.g. not 127.0.0.1 in one place and a host name in another).',
-      command: login,
-    };
-  }
-  if (/signature/.test(cause)) {
-    return {
-      meaning: 'The access token signature does not verify: it was altered, or forged.',
-      fix: 'Sign in again; if nobody should have been sending such tokens, find who did (the address is above).',
-      command: login,
-    };
+  switch (facts?.code) {
+    case 'token_unknown':
+      return {
+        meaning:
+          'The token is not one this certmaster made: mistyped, truncated, or made by another certmaster (another data directory).',
+        fix: 'Copy the whole token again (it is printed once, by `certmaster token create`), or create a new one.',
+        command: `certmaster token create --scope SCOPE ${anyTarget(ctx)}`,
+      };
+    case 'token_signing_key_unknown':
+      return {
+        meaning:
+          'The access token was signed by a key this server does not know: the key was rotated away long ago, or the token comes from another certmaster.',
+        fix: 'Sign in again at this server.',
+        command: login,
+      };
+    case 'token_claim_mismatch':
+      if (facts.claim !== 'iss' && facts.claim !== 'aud') break;
+      return {
+        meaning:
+          'The access token was issued for another server address: certmaster names itself by the URL it serves, and the token names another.',
+        fix: 'Sign in at the URL the client uses, and use the same URL everywhere (e.g. not 127.0.0.1 in one place and a host name in another).',
+        command: login,
+      };
+    case 'token_signature_invalid':
+      return {
+        meaning: 'The access token signature does not verify: it was altered, or forged.',
+        fix: 'Sign in again; if nobody should have been sending such tokens, find who did (the address is above).',
+        command: login,
+      };
   }
   return {
     meaning: `The bearer token is not valid here${cause ? ` (${printable(cause, 200)})` : ''}.`,

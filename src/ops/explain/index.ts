@@ -6,6 +6,7 @@
  */
 export * from './acme-order.js';
 export { adviceFor } from './advice.js';
+export { floodStory, floodSummariesOf } from './flood-story.js';
 export * from './host.js';
 export * from './story.js';
 export { type Advice, type CommandContext, printable, shellWord } from './text.js';

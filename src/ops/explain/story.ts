@@ -3,18 +3,11 @@ import { type OutageLookup, outageRecord } from '../../audit/outage-log.js';
 import type { AuditRecord } from '../../audit/types.js';
 import type { AuditStore } from '../../store/audit/audit-store.js';
 import { adviceFor, toldStatus } from './advice.js';
-import { type Advice, type CommandContext, describeMethod, isRoute, printable, when } from './text.js';
+import { floodStory, floodSummariesOf } from './flood-story.js';
+import { type CommandContext, describeMethod, isRoute, printable, type RequestStory, when } from './text.js';
 import { auditRecordJson, MAX_WIRE_RECORDS } from './wire.js';
 
-export interface RequestStory {
-  requestId: string;
-  /** The record the outcome rests on: the last refusal, else the last record. */
-  decisive: AuditRecord;
-  records: AuditRecord[];
-  /** The story, sentence by sentence. */
-  sentences: string[];
-  advice: Advice | null;
-}
+export type { RequestStory };
 
 /** The record a request's outcome rests on: the last refusal, else the last record. */
 function decisiveRecord(records: AuditRecord[]): AuditRecord | undefined {
@@ -147,7 +140,8 @@ export function requestStoryJson(story: RequestStory) {
 
 /**
  * Reads a request's records from the store; when there are none, the outage file (a 503
- * audit_unavailable has no record in the log it could not write); null when neither knows the id.
+ * audit_unavailable has no record in the log it could not write), then the flood summary of the id's
+ * window and source; null when none knows the id.
  */
 export async function explainRequest(
   store: Pick<AuditStore, 'queryAudit'>,
@@ -159,6 +153,10 @@ export async function explainRequest(
   if (records.length === 0 && outage) {
     const entry = outage.find(requestId);
     if (entry !== null) return requestStory(requestId, [outageRecord(entry)], ctx);
+  }
+  if (records.length === 0) {
+    // Folded into a flood summary: found by the time and source its id carries.
+    return floodStory(requestId, await floodSummariesOf(requestId, (f) => store.queryAudit(f)), ctx);
   }
   return requestStory(requestId, records, ctx);
 }

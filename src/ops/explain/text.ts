@@ -21,6 +21,17 @@ export interface Advice {
   command: string | null;
 }
 
+/** One request's story (story.ts, or flood-story.ts for a request folded into a flood summary). */
+export interface RequestStory {
+  requestId: string;
+  /** The record the outcome rests on: the last refusal, else the last record. */
+  decisive: AuditRecord;
+  records: AuditRecord[];
+  /** The story, sentence by sentence. */
+  sentences: string[];
+  advice: Advice | null;
+}
+
 /** Unsafe characters replaced, length bounded: nothing a client sent may drive the terminal. */
 export function printable(value: string, max = 300): string {
   return printableText(value, max);

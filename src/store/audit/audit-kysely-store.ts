@@ -5,10 +5,17 @@
  */
 import type { Kysely } from 'kysely';
 import { hashAuditRecord } from '../../audit/chain.js';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../audit/types.js';
+import type {
+  AuditCheckpoint,
+  AuditEvent,
+  AuditFilter,
+  AuditRecord,
+  SpaceReclaim,
+} from '../../audit/types.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../certificates/kysely-store.js';
 import type { StoreDatabase } from '../certificates/schema.js';
 import { toMillis } from '../certificates/schema.js';
+import { reclaimSqliteSpace, settleSqliteWal } from '../engine/sqlite-space.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { type AuditQueries, createAuditQueries } from './audit-queries.js';
 import {
@@ -20,6 +27,8 @@ import {
   rowToAuditRecord,
 } from './audit-schema.js';
 import type { AuditHasher, AuditStore } from './audit-store.js';
+
+export type AuditDialect = 'sqlite' | 'postgres';
 
 /**
  * The event as its row reads back, details included: plain data whatever the caller put in them (a
@@ -53,11 +62,13 @@ export class KyselyAuditStore implements AuditStore {
   readonly #db: Kysely<AuditDatabase>;
   readonly #writer: WriteExecutor;
   readonly #q: AuditQueries;
+  readonly #dialect: AuditDialect;
 
-  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor) {
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, dialect: AuditDialect) {
     this.#db = db.withTables<AuditTables>();
     this.#writer = writer;
     this.#q = createAuditQueries(this.#db);
+    this.#dialect = dialect;
   }
 
   /**
@@ -150,5 +161,16 @@ export class KyselyAuditStore implements AuditStore {
 
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
     return this.#writer.execute('pruneAudit', checkpoint);
+  }
+
+  async settleAuditWrites(): Promise<void> {
+    if (this.#dialect === 'sqlite') {
+      await settleSqliteWal(this.#db);
+    }
+  }
+
+  /** PostgreSQL's autovacuum returns the space of deleted rows by itself; SQLite is asked to. */
+  async reclaimAuditSpace(): Promise<SpaceReclaim> {
+    return this.#dialect === 'sqlite' ? reclaimSqliteSpace(this.#db) : { engine: 'postgres' };
   }
 }

@@ -1,5 +1,11 @@
 /** The store's interface for the audit log: append-only, hash-chained, prunable only behind a checkpoint. */
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord } from '../../audit/types.js';
+import type {
+  AuditCheckpoint,
+  AuditEvent,
+  AuditFilter,
+  AuditRecord,
+  SpaceReclaim,
+} from '../../audit/types.js';
 
 /** Computes a record's hash from its predecessor's hash, its sequence number and its content. */
 export type AuditHasher = (prevHash: string, seq: number, event: AuditEvent) => string;
@@ -26,4 +32,11 @@ export interface AuditStore {
    * transaction. Returns how many records were removed.
    */
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number>;
+  /**
+   * Lets the next large write reuse the space earlier writes took (SQLite: checkpoints and rewinds the
+   * write-ahead log), so a prune between its steps needs almost no new disk space. No-op on PostgreSQL.
+   */
+  settleAuditWrites(): Promise<void>;
+  /** Returns the space of pruned records to the filesystem where the engine does not do it itself. */
+  reclaimAuditSpace(): Promise<SpaceReclaim>;
 }

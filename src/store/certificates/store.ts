@@ -4,8 +4,10 @@
  */
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../../types.js';
 
+export type { CertificateFilter } from '../../domain/certificate-filter.js';
 export type { PageKey } from '../../domain/page-key.js';
 
+import type { CertificateFilter } from '../../domain/certificate-filter.js';
 import type { PageKey } from '../../domain/page-key.js';
 
 export type SubmitOutcome =
@@ -27,8 +29,6 @@ export interface SubmitOptions {
    */
   supersede?: { serial: string; reason: string };
 }
-
-export type CertificateFilter = 'valid' | 'revoked' | 'all';
 
 export interface CleanResult {
   requestsRemoved: number;

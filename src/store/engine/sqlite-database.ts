@@ -33,6 +33,9 @@ export function openSqliteFile(path: string): Database.Database {
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Takes effect only on a new file, and only before WAL mode is set: lets `audit prune` give the
+    // space of removed records back (sqlite-space.ts). An older database is switched on its first prune.
+    db.pragma('auto_vacuum = INCREMENTAL');
     // WAL lets readers (the CLI, the server's reads) proceed while a writer commits.
     const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') {

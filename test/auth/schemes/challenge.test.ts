@@ -5,6 +5,7 @@ import {
   bearerChallenge,
   buildChallenges,
   type ChallengeOptions,
+  challengeTemplate,
   sanitizeErrorDescription,
 } from '../../../src/auth/challenge.js';
 import { basicChallenge } from '../../../src/auth/schemes/basic.js';
@@ -207,4 +208,34 @@ describe('buildChallenges', () => {
       }),
     );
   });
+});
+
+describe('prebuilt challenges', () => {
+  const kinds = [
+    { basic: true, bearer: true, digestAlgorithms: ['SHA-256'] as const, stale: false },
+    { basic: false, bearer: true, digestAlgorithms: ['SHA-256', 'MD5'] as const, stale: true },
+    { basic: true, bearer: false, digestAlgorithms: [] as const, stale: false },
+    { basic: false, bearer: true, digestAlgorithms: [] as const, stale: false },
+  ];
+  for (const kind of kinds) {
+    it(`equal the challenges built whole (${JSON.stringify(kind)}), with a fresh nonce each time`, () => {
+      const options = {
+        realm: 'certmaster "test"',
+        opaque: 'opaque-value',
+        digestUserhash: true,
+        ...kind,
+        digestAlgorithms: [...kind.digestAlgorithms],
+      };
+      const template = challengeTemplate(options);
+      let issued = 0;
+      const nonce = () => `nonce-${++issued}`;
+      const first = template.fill(nonce);
+      const second = template.fill(nonce);
+      let again = 0;
+      assert.deepEqual(first, buildChallenges({ ...options, nonce: () => `nonce-${++again}` }));
+      assert.deepEqual(second, buildChallenges({ ...options, nonce: () => `nonce-${++again}` }));
+      // The nonce is drawn once per response, and only when a Digest challenge carries it.
+      assert.equal(issued, kind.digestAlgorithms.length > 0 ? 2 : 0);
+    });
+  }
 });
