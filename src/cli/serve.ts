@@ -73,6 +73,7 @@ export function registerServe(program: Command): void {
       const caPassphrase = await servePassphrase(flags);
       const instance = await openInstance(flags.data, {
         logger,
+        writerThread: true,
         cryptoThreads: true,
         ...(caPassphrase !== undefined ? { caPassphrase } : {}),
       });

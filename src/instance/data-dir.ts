@@ -25,7 +25,17 @@ export function openDataDir(dir: string): OpenedDataDir {
   return { layout, config: loadConfig(layout.config) };
 }
 
-/** The store a data directory names (`store.url`, or `storeUrl` when given), opened and migrated. */
-export function openDataStore(opened: OpenedDataDir, storeUrl?: string): Promise<CertmasterStore> {
-  return openStore(resolveStoreUrl(storeUrl ?? opened.config.store.url, opened.layout.root));
+/**
+ * The store a data directory names (`store.url`, or `storeUrl` when given), opened and migrated. A
+ * SQLite store writes from its own thread only when asked (`writerThread`: the server); a short command
+ * would spend more starting the thread than it saves.
+ */
+export function openDataStore(
+  opened: OpenedDataDir,
+  storeUrl?: string,
+  options: { writerThread?: boolean } = {},
+): Promise<CertmasterStore> {
+  return openStore(resolveStoreUrl(storeUrl ?? opened.config.store.url, opened.layout.root), {
+    writerThread: options.writerThread ?? false,
+  });
 }

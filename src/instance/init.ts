@@ -98,7 +98,7 @@ async function buildDataDir(
   }
   writeConfig(layout.config, config);
 
-  const store = await openStore(resolveStoreUrl(config.store.url, layout.root));
+  const store = await openStore(resolveStoreUrl(config.store.url, layout.root), { writerThread: false });
   let adminPassword: string | null = null;
   try {
     if (options.admin) {

@@ -73,6 +73,8 @@ export async function openInstance(
     logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
     /** The CA key's passphrase; when absent, the environment's (CERTMASTER_CA_PASSPHRASE[_FILE]). */
     caPassphrase?: string;
+    /** SQLite: write from a worker thread (the server); CLI commands write on their own thread. */
+    writerThread?: boolean;
     /**
      * Check CSRs and sign on `server.crypto_threads` worker threads (a server); otherwise on the event
      * loop, which suits the CLI's short-lived commands.
@@ -100,7 +102,9 @@ export async function openInstance(
   ca.useCrypto(crypto);
   const serverNames = loadServerNames(layout);
   let policy = policyFrom(config, serverNames);
-  const store = await openDataStore(opened, options.storeUrl);
+  const store = await openDataStore(opened, options.storeUrl, {
+    writerThread: options.writerThread ?? false,
+  });
   const clock = options.clock ?? systemClock;
   let triggers = makeTriggers(layout.root, config, options.logger);
   ensurePrivateDir(layout.secretsDir);

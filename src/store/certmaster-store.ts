@@ -14,7 +14,6 @@ import { type AuditDialect, KyselyAuditStore } from './audit/audit-kysely-store.
 import type { AuditHasher, AuditStore } from './audit/audit-store.js';
 import { KyselyStore } from './certificates/kysely-store.js';
 import { fromOptionalMillis, type StoreDatabase, toMillis } from './certificates/schema.js';
-import type { WriteExecutor } from './certificates/write-operations.js';
 import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './identities/auth-queries.js';
 import {
   rowToClient,
@@ -32,9 +31,9 @@ import type {
   UserPatch,
   UserRecord,
 } from './identities/auth-store.js';
-import * as authOperations from './identities/auth-write-operations.js';
 import { TOUCH_INTERVAL_MS } from './identities/auth-write-operations.js';
 import { KyselyRevocationStore } from './revocation/revocation-kysely-store.js';
+import type { WriteExecutor } from './write-registry.js';
 
 function authListLimit(limit: number | undefined): number {
   if (limit === undefined) return MAX_AUTH_LIST_SIZE;
@@ -65,7 +64,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
   }
 
   createUser(user: UserRecord): Promise<void> {
-    return this.#writer.execute((ctx) => authOperations.createUser(ctx, this.#q, user));
+    return this.#writer.execute('createUser', user);
   }
 
   async getUser(name: string): Promise<UserRecord | null> {
@@ -86,17 +85,17 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
   }
 
   updateUser(name: string, patch: UserPatch, at: Date): Promise<UserRecord | null> {
-    return this.#writer.execute((ctx) => authOperations.updateUser(ctx, this.#q, name, patch, at));
+    return this.#writer.execute('updateUser', name, patch, at);
   }
 
   /** Also revokes the account's API tokens and refresh-token families, at the clock's now. */
   removeUser(name: string): Promise<boolean> {
     const at = this.#clock.now();
-    return this.#writer.execute((ctx) => authOperations.removeUser(ctx, this.#q, name, at));
+    return this.#writer.execute('removeUser', name, at);
   }
 
   createToken(token: TokenRecord): Promise<void> {
-    return this.#writer.execute((ctx) => authOperations.createToken(ctx, this.#q, token));
+    return this.#writer.execute('createToken', token);
   }
 
   async getToken(id: string): Promise<TokenRecord | null> {
@@ -146,7 +145,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
   }
 
   revokeToken(id: string, at: Date): Promise<TokenRecord | null> {
-    return this.#writer.execute((ctx) => authOperations.revokeToken(ctx, this.#q, id, at));
+    return this.#writer.execute('revokeToken', id, at);
   }
 
   /** One indexed read when the token was used in the last minute; a write otherwise. */
@@ -160,15 +159,15 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     if (lastUsedAt !== null && toMillis(at) - lastUsedAt.getTime() < TOUCH_INTERVAL_MS) {
       return;
     }
-    await this.#writer.execute((ctx) => authOperations.touchToken(ctx, this.#q, id, at));
+    await this.#writer.execute('touchToken', id, at);
   }
 
   consumeEnrollmentUse(id: string, at: Date): Promise<boolean> {
-    return this.#writer.execute((ctx) => authOperations.consumeEnrollmentUse(ctx, this.#q, id, at));
+    return this.#writer.execute('consumeEnrollmentUse', id, at);
   }
 
   createRefreshToken(token: RefreshTokenRecord): Promise<void> {
-    return this.#writer.execute((ctx) => authOperations.createRefreshToken(ctx, this.#q, token));
+    return this.#writer.execute('createRefreshToken', token);
   }
 
   /** A token of a revoked family reads as revoked, with the family's revocation time. */
@@ -179,21 +178,19 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
 
   /** Also false when the token's family has been revoked. */
   markRefreshTokenUsed(id: string, at: Date): Promise<boolean> {
-    return this.#writer.execute((ctx) => authOperations.markRefreshTokenUsed(ctx, this.#q, id, at));
+    return this.#writer.execute('markRefreshTokenUsed', id, at);
   }
 
   revokeRefreshFamily(familyId: string, at: Date): Promise<number> {
-    return this.#writer.execute((ctx) => authOperations.revokeRefreshFamily(ctx, this.#q, familyId, at));
+    return this.#writer.execute('revokeRefreshFamily', familyId, at);
   }
 
   revokeRefreshTokensOfSubject(subject: string, at: Date): Promise<number> {
-    return this.#writer.execute((ctx) =>
-      authOperations.revokeRefreshTokensOfSubject(ctx, this.#q, subject, at),
-    );
+    return this.#writer.execute('revokeRefreshTokensOfSubject', subject, at);
   }
 
   revokeAccessToken(jti: string, expiresAt: Date, at: Date): Promise<void> {
-    return this.#writer.execute((ctx) => authOperations.revokeAccessToken(ctx, this.#q, jti, expiresAt, at));
+    return this.#writer.execute('revokeAccessToken', jti, expiresAt, at);
   }
 
   /**
@@ -210,7 +207,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
   }
 
   createClient(client: OAuthClientRecord): Promise<void> {
-    return this.#writer.execute((ctx) => authOperations.createClient(ctx, this.#q, client));
+    return this.#writer.execute('createClient', client);
   }
 
   async getClient(clientId: string): Promise<OAuthClientRecord | null> {
@@ -228,15 +225,15 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
     clientId: string,
     patch: Partial<Pick<OAuthClientRecord, 'secretHash' | 'disabled' | 'scopes'>>,
   ): Promise<OAuthClientRecord | null> {
-    return this.#writer.execute((ctx) => authOperations.updateClient(ctx, this.#q, clientId, patch));
+    return this.#writer.execute('updateClient', clientId, patch);
   }
 
   removeClient(clientId: string): Promise<boolean> {
-    return this.#writer.execute((ctx) => authOperations.removeClient(ctx, this.#q, clientId));
+    return this.#writer.execute('removeClient', clientId);
   }
 
   addSigningKey(key: SigningKeyRecord): Promise<void> {
-    return this.#writer.execute((ctx) => authOperations.addSigningKey(ctx, this.#q, key));
+    return this.#writer.execute('addSigningKey', key);
   }
 
   /** Oldest first, retired and expired ones included: the caller decides what the JWKS shows. */
@@ -246,9 +243,7 @@ export class KyselyCertmasterStore extends KyselyStore implements AuthStore, Aud
   }
 
   retireSigningKey(kid: string, retiredAt: Date, removeAfter: Date): Promise<SigningKeyRecord | null> {
-    return this.#writer.execute((ctx) =>
-      authOperations.retireSigningKey(ctx, this.#q, kid, retiredAt, removeAfter),
-    );
+    return this.#writer.execute('retireSigningKey', kid, retiredAt, removeAfter);
   }
 
   appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {

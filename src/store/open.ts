@@ -11,8 +11,10 @@ import { KyselyCertmasterStore } from './certmaster-store.js';
 import { PostgresTransactionWriter } from './engine/postgres-writer.js';
 import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './engine/sqlite-database.js';
 import { SqliteGroupCommitWriter } from './engine/sqlite-writer.js';
+import { ThreadedSqliteWriter } from './engine/threaded-sqlite-writer.js';
 import type { AuthStore } from './identities/auth-store.js';
 import { migrateToLatest } from './migrations/index.js';
+import { createWriteKit } from './write-registry.js';
 
 /**
  * What `openStore` returns: certificates and requests, the identities and credentials of the auth
@@ -26,6 +28,11 @@ export interface OpenStoreOptions {
    * `removeUser` revokes the removed account's credentials at.
    */
   clock?: Clock;
+  /**
+   * SQLite only: write from a worker thread with its own connection (the default; what the server
+   * wants), or on the caller's thread (a short-lived command, which should not pay the thread's start).
+   */
+  writerThread?: boolean;
 }
 
 /** Connections per process; PostgreSQL's default max_connections (100) then fits several replicas. */
@@ -37,11 +44,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const clock = options.clock ?? systemClock;
   const location = parseStoreUrl(url);
   return location.kind === 'sqlite'
-    ? openSqliteStore(location.path, clock)
+    ? openSqliteStore(location.path, clock, options.writerThread ?? true)
     : openPostgresStore(location.url, clock);
 }
 
-async function openSqliteStore(path: string, clock: Clock): Promise<CertmasterStore> {
+async function openSqliteStore(path: string, clock: Clock, writerThread: boolean): Promise<CertmasterStore> {
   const raw = openSqliteFile(path);
   const database = new CachedSqliteDatabase(raw);
   const kysely = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
@@ -54,7 +61,11 @@ async function openSqliteStore(path: string, clock: Clock): Promise<CertmasterSt
     }
     throw error;
   }
-  return new KyselyCertmasterStore(kysely, new SqliteGroupCommitWriter(kysely, database), clock, 'sqlite');
+  // With the thread, this connection only reads (and migrated, above): the thread has its own.
+  const writer = writerThread
+    ? new ThreadedSqliteWriter(path)
+    : new SqliteGroupCommitWriter(kysely, database, createWriteKit(kysely, 'sqlite'));
+  return new KyselyCertmasterStore(kysely, writer, clock, 'sqlite');
 }
 
 async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterStore> {
@@ -69,5 +80,10 @@ async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterS
     await kysely.destroy();
     throw error;
   }
-  return new KyselyCertmasterStore(kysely, new PostgresTransactionWriter(kysely), clock, 'postgres');
+  return new KyselyCertmasterStore(
+    kysely,
+    new PostgresTransactionWriter(kysely, createWriteKit(kysely, 'postgres')),
+    clock,
+    'postgres',
+  );
 }

@@ -46,8 +46,10 @@ export async function startTestServer(
     ...(options.admin ? { admin: options.admin } : {}),
   });
   for (const [k, v] of Object.entries(settings)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
-  // The server's crypto threads, as `serve` runs them (server.crypto_threads).
+  // As `certmaster serve` opens it: SQLite writes from the writer thread, the crypto threads
+  // (server.crypto_threads).
   const instance = await openInstance(dataDir, {
+    writerThread: true,
     cryptoThreads: true,
     ...(options.clockEverywhere && options.clock ? { clock: options.clock } : {}),
   });

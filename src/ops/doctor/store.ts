@@ -36,7 +36,7 @@ export async function openStoreChecked(
   let store: StoreForDoctor;
   try {
     store = await withTimeout(
-      openStore(url),
+      openStore(url, { writerThread: false }),
       timeoutMs,
       `${where} did not answer within ${timeoutMs / 1000} s`,
     );

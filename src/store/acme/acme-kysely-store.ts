@@ -11,17 +11,11 @@ import type {
   AcmeOrderStatus,
 } from '../../domain/acme.js';
 import { type StoreDatabase, toMillis } from '../certificates/schema.js';
-import { isUniqueViolation, type WriteExecutor } from '../certificates/write-operations.js';
-import {
-  accountToRow,
-  authorizationToRow,
-  challengesToText,
-  orderToRow,
-  rowToAccount,
-  rowToAuthorization,
-  rowToOrder,
-} from './acme-schema.js';
+import { isUniqueViolation } from '../certificates/write-operations.js';
+import type { WriteExecutor } from '../write-registry.js';
+import { rowToAccount, rowToAuthorization, rowToOrder } from './acme-schema.js';
 import { AcmeKeyTakenError, type AcmeStore } from './acme-store.js';
+import type { AccountValues, OrderValues } from './acme-write-operations.js';
 
 export class KyselyAcmeStore implements AcmeStore {
   readonly #db: Kysely<StoreDatabase>;
@@ -33,66 +27,15 @@ export class KyselyAcmeStore implements AcmeStore {
   }
 
   createNonce(nonce: string, expiresAt: Date, now: Date, maxNonces: number): Promise<void> {
-    const db = this.#db;
-    return this.#writer.execute(async (ctx) => {
-      await ctx.run(db.deleteFrom('acme_nonces').where('expires_at', '<=', toMillis(now)).compile());
-      // Bounded: an unauthenticated caller can ask for nonces at will, so beyond the cap the oldest go
-      // (their clients meet badNonce and retry with a fresh one, RFC 8555 §6.5).
-      const { rows } = await ctx.run(
-        db
-          .selectFrom('acme_nonces')
-          .select((eb) => eb.fn.countAll<number | string>().as('n'))
-          .compile(),
-      );
-      const excess = Number(rows[0]?.n ?? 0) - maxNonces + 1;
-      if (excess > 0) {
-        await ctx.run(
-          db
-            .deleteFrom('acme_nonces')
-            .where('nonce', 'in', (eb) =>
-              eb.selectFrom('acme_nonces').select('nonce').orderBy('expires_at').limit(excess),
-            )
-            .compile(),
-        );
-      }
-      await ctx.run(
-        db
-          .insertInto('acme_nonces')
-          .values({ nonce, expires_at: toMillis(expiresAt) })
-          .compile(),
-      );
-    });
+    return this.#writer.execute('createNonce', nonce, expiresAt, now, maxNonces);
   }
 
   consumeNonce(nonce: string, now: Date): Promise<boolean> {
-    const db = this.#db;
-    return this.#writer.execute(async (ctx) => {
-      const result = await ctx.run(
-        db
-          .deleteFrom('acme_nonces')
-          .where('nonce', '=', nonce)
-          .where('expires_at', '>', toMillis(now))
-          .compile(),
-      );
-      return Number(result.numAffectedRows ?? 0n) === 1;
-    });
+    return this.#writer.execute('consumeNonce', nonce, now);
   }
 
   async createAccount(account: AcmeAccount): Promise<AcmeAccount> {
-    const db = this.#db;
-    const stored = await this.#writer.execute(async (ctx) => {
-      const { rows } = await ctx.run(
-        db.selectFrom('acme_accounts').selectAll().where('thumbprint', '=', account.thumbprint).compile(),
-      );
-      if (rows[0] !== undefined) return rowToAccount(rows[0]);
-      try {
-        await ctx.run(db.insertInto('acme_accounts').values(accountToRow(account)).compile());
-      } catch (error) {
-        if (isUniqueViolation(error)) return null;
-        throw error;
-      }
-      return account;
-    });
+    const stored = await this.#writer.execute('createAccount', account);
     // Another replica registered the same key between our read and insert: theirs is the account.
     return stored ?? (await this.findAccountByThumbprint(account.thumbprint)) ?? account;
   }
@@ -119,17 +62,14 @@ export class KyselyAcmeStore implements AcmeStore {
     id: string,
     patch: { status?: AcmeAccountStatus; contact?: string[]; jwk?: string; thumbprint?: string },
   ): Promise<AcmeAccount | null> {
-    const db = this.#db;
-    const values: { status?: string; contact?: string; jwk?: string; thumbprint?: string } = {};
+    const values: AccountValues = {};
     if (patch.status !== undefined) values.status = patch.status;
     if (patch.contact !== undefined) values.contact = JSON.stringify(patch.contact);
     if (patch.jwk !== undefined) values.jwk = patch.jwk;
     if (patch.thumbprint !== undefined) values.thumbprint = patch.thumbprint;
     if (Object.keys(values).length > 0) {
       try {
-        await this.#writer.execute((ctx) =>
-          ctx.run(db.updateTable('acme_accounts').set(values).where('id', '=', id).compile()),
-        );
+        await this.#writer.execute('updateAccount', id, values);
       } catch (error) {
         // Two key changes racing for one key: the loser meets the unique index, not a 500.
         if (values.thumbprint !== undefined && isUniqueViolation(error)) throw new AcmeKeyTakenError();
@@ -140,13 +80,7 @@ export class KyselyAcmeStore implements AcmeStore {
   }
 
   createOrder(order: AcmeOrder, authorizations: AcmeAuthorization[]): Promise<void> {
-    const db = this.#db;
-    return this.#writer.execute(async (ctx) => {
-      await ctx.run(db.insertInto('acme_orders').values(orderToRow(order)).compile());
-      for (const authz of authorizations) {
-        await ctx.run(db.insertInto('acme_authorizations').values(authorizationToRow(authz)).compile());
-      }
-    });
+    return this.#writer.execute('createOrder', order, authorizations);
   }
 
   async getOrder(id: string): Promise<AcmeOrder | null> {
@@ -203,24 +137,12 @@ export class KyselyAcmeStore implements AcmeStore {
     from: AcmeOrderStatus,
     patch: Partial<Pick<AcmeOrder, 'status' | 'error' | 'requestId' | 'serial'>> & { updatedAt: Date },
   ): Promise<AcmeOrder | null> {
-    const db = this.#db;
-    const values: {
-      status?: string;
-      error?: string | null;
-      request_id?: string | null;
-      serial?: string | null;
-      updated_at: number;
-    } = { updated_at: toMillis(patch.updatedAt) };
+    const values: OrderValues = { updated_at: toMillis(patch.updatedAt) };
     if (patch.status !== undefined) values.status = patch.status;
     if (patch.error !== undefined) values.error = patch.error === null ? null : JSON.stringify(patch.error);
     if (patch.requestId !== undefined) values.request_id = patch.requestId;
     if (patch.serial !== undefined) values.serial = patch.serial;
-    const changed = await this.#writer.execute(async (ctx) => {
-      const result = await ctx.run(
-        db.updateTable('acme_orders').set(values).where('id', '=', id).where('status', '=', from).compile(),
-      );
-      return Number(result.numAffectedRows ?? 0n) === 1;
-    });
+    const changed = await this.#writer.execute('transitionOrder', id, from, values);
     return changed ? this.getOrder(id) : null;
   }
 
@@ -244,21 +166,6 @@ export class KyselyAcmeStore implements AcmeStore {
   }
 
   saveAuthorization(authorization: AcmeAuthorization, expectedUpdatedAt: Date): Promise<boolean> {
-    const db = this.#db;
-    return this.#writer.execute(async (ctx) => {
-      const result = await ctx.run(
-        db
-          .updateTable('acme_authorizations')
-          .set({
-            status: authorization.status,
-            challenges: challengesToText(authorization.challenges),
-            updated_at: toMillis(authorization.updatedAt),
-          })
-          .where('id', '=', authorization.id)
-          .where('updated_at', '=', toMillis(expectedUpdatedAt))
-          .compile(),
-      );
-      return Number(result.numAffectedRows ?? 0n) === 1;
-    });
+    return this.#writer.execute('saveAuthorization', authorization, expectedUpdatedAt);
   }
 }

@@ -4,6 +4,7 @@
  * only after that commit.
  */
 import type { Kysely } from 'kysely';
+import { hashAuditRecord } from '../../audit/chain.js';
 import type {
   AuditCheckpoint,
   AuditEvent,
@@ -14,27 +15,31 @@ import type {
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../certificates/kysely-store.js';
 import type { StoreDatabase } from '../certificates/schema.js';
 import { toMillis } from '../certificates/schema.js';
-import type { WriteExecutor } from '../certificates/write-operations.js';
 import { reclaimSqliteSpace, settleSqliteWal } from '../engine/sqlite-space.js';
+import type { WriteExecutor } from '../write-registry.js';
 import { type AuditQueries, createAuditQueries } from './audit-queries.js';
 import {
   type AuditDatabase,
   type AuditTables,
+  type EncodedAuditEvent,
+  encodeAuditEvent,
   rowToAuditCheckpoint,
   rowToAuditRecord,
 } from './audit-schema.js';
 import type { AuditHasher, AuditStore } from './audit-store.js';
-import type { ChainLock } from './audit-write-operations.js';
-import * as auditOperations from './audit-write-operations.js';
 
 export type AuditDialect = 'sqlite' | 'postgres';
 
 /**
- * First key of the chain's advisory lock: not the namespace of the common-name locks (postgres-writer.ts),
- * so no host name can ever share the chain's lock.
+ * The event as its row reads back, details included: plain data whatever the caller put in them (a
+ * class instance would lose its prototype on its way to the writer thread), hashing as the record
+ * read later will.
  */
-const CHAIN_LOCK_NAMESPACE = 0x636d61; // "cma"
-const CHAIN_LOCK_KEY = 1;
+function encodeForWriter(event: AuditEvent): EncodedAuditEvent {
+  const { row, stored } = encodeAuditEvent(event);
+  const details: unknown = JSON.parse(row.details);
+  return { row, stored: { ...stored, details: details as AuditEvent['details'] } };
+}
 
 function limitOf(limit: number | undefined, what: string): number {
   if (limit === undefined) {
@@ -57,33 +62,33 @@ export class KyselyAuditStore implements AuditStore {
   readonly #db: Kysely<AuditDatabase>;
   readonly #writer: WriteExecutor;
   readonly #q: AuditQueries;
-  readonly #lockChain: ChainLock;
-  readonly #multiRowInsert: boolean;
   readonly #dialect: AuditDialect;
 
   constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, dialect: AuditDialect) {
     this.#db = db.withTables<AuditTables>();
     this.#writer = writer;
     this.#q = createAuditQueries(this.#db);
-    // SQLite's group commit already holds the database's only write lock (BEGIN IMMEDIATE); a single
-    // row insert is a prepared statement there, cheaper than a growing multi-row one.
     this.#dialect = dialect;
-    this.#multiRowInsert = dialect === 'postgres';
-    this.#lockChain =
-      dialect === 'postgres'
-        ? async (ctx) => {
-            await ctx.run(this.#q.lockChain.bind({ namespace: CHAIN_LOCK_NAMESPACE, key: CHAIN_LOCK_KEY }));
-          }
-        : async () => {};
   }
 
+  /**
+   * Events are encoded here (a bad one fails the append before anything is sent) and hashed where they
+   * are written, with `hashAuditRecord`: the writer may be another thread, and a hasher cannot cross.
+   */
   appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {
+    if (hash !== hashAuditRecord) {
+      return Promise.reject(new TypeError('the store links audit records with hashAuditRecord only'));
+    }
     if (events.length === 0) {
       return Promise.resolve([]);
     }
-    return this.#writer.execute((ctx) =>
-      auditOperations.appendAudit(ctx, this.#q, this.#lockChain, this.#multiRowInsert, events, hash),
-    );
+    let encoded: EncodedAuditEvent[];
+    try {
+      encoded = events.map(encodeForWriter);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#writer.execute('appendAudit', encoded);
   }
 
   /**
@@ -145,7 +150,7 @@ export class KyselyAuditStore implements AuditStore {
   }
 
   addAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
-    return this.#writer.execute((ctx) => auditOperations.addAuditCheckpoint(ctx, this.#q, checkpoint));
+    return this.#writer.execute('addAuditCheckpoint', checkpoint);
   }
 
   /** Oldest first; at most MAX_AUDIT_CHECKPOINTS (pruning removes those of pruned records). */
@@ -155,9 +160,7 @@ export class KyselyAuditStore implements AuditStore {
   }
 
   pruneAudit(checkpoint: AuditCheckpoint): Promise<number> {
-    return this.#writer.execute((ctx) =>
-      auditOperations.pruneAudit(ctx, this.#q, this.#lockChain, checkpoint),
-    );
+    return this.#writer.execute('pruneAudit', checkpoint);
   }
 
   async settleAuditWrites(): Promise<void> {

@@ -137,13 +137,19 @@ function storableDetails(details: Record<string, unknown>): string {
 
 export type AuditEventInsertRow = Omit<AuditEventRow, 'seq' | 'prev_hash' | 'hash'>;
 
+/** An event ready to append: its row (without seq and hashes) and the event as that row reads back. */
+export interface EncodedAuditEvent {
+  row: AuditEventInsertRow;
+  stored: AuditEvent;
+}
+
 /**
  * The row for an event (without seq and hashes), and the event as that row reads back: the one to hash.
  * Details are stored as canonical JSON, whose parse encodes back to the same text, so the hash of the
  * event given here is the hash of the record read later. Throws (TypeError, RangeError) for an event
  * the log cannot store, so callers can check an event before queueing it with others.
  */
-export function encodeAuditEvent(event: AuditEvent): { row: AuditEventInsertRow; stored: AuditEvent } {
+export function encodeAuditEvent(event: AuditEvent): EncodedAuditEvent {
   if (!KINDS.has(event.kind)) {
     throw new TypeError(`unknown audit kind ${String(event.kind)}`);
   }

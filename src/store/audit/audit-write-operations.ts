@@ -6,14 +6,22 @@
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { GENESIS_HASH } from '../../audit/chain.js';
-import type { AuditCheckpoint, AuditEvent, AuditRecord } from '../../audit/types.js';
+import type { AuditCheckpoint, AuditRecord } from '../../audit/types.js';
 import type { WriteContext } from '../certificates/write-operations.js';
 import type { AuditQueries } from './audit-queries.js';
-import { type AuditEventRow, auditCheckpointToRow, encodeAuditEvent, toSeq } from './audit-schema.js';
+import { type AuditEventRow, auditCheckpointToRow, type EncodedAuditEvent, toSeq } from './audit-schema.js';
 import type { AuditHasher } from './audit-store.js';
 
 /** How the chain is serialised across processes within a write transaction. */
 export type ChainLock = (ctx: WriteContext) => Promise<void>;
+
+/** What the audit writes need of their dialect: the queries, the chain's lock, the insert style. */
+export interface AuditWriteKit {
+  q: AuditQueries;
+  lockChain: ChainLock;
+  /** PostgreSQL: one INSERT of many rows; SQLite: a prepared single-row insert per record. */
+  multiRowInsert: boolean;
+}
 
 /** Rows per INSERT when inserting many at once: 18 parameters each, well under PostgreSQL's 65535. */
 const ROWS_PER_INSERT = 1000;
@@ -32,19 +40,19 @@ async function chainHead(ctx: WriteContext, q: AuditQueries): Promise<{ seq: num
   return head === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: toSeq(head.seq), hash: head.hash };
 }
 
+/**
+ * Appends events the caller has encoded (encodeAuditEvent, which refuses a bad event before anything
+ * is written), numbering them after the chain head and linking each with `hash`.
+ */
 export async function appendAudit(
   ctx: WriteContext,
-  q: AuditQueries,
-  lockChain: ChainLock,
-  multiRowInsert: boolean,
-  events: readonly AuditEvent[],
+  { q, lockChain, multiRowInsert }: AuditWriteKit,
+  encoded: readonly EncodedAuditEvent[],
   hash: AuditHasher,
 ): Promise<AuditRecord[]> {
-  if (events.length > MAX_AUDIT_APPEND) {
+  if (encoded.length > MAX_AUDIT_APPEND) {
     throw new RangeError(`at most ${MAX_AUDIT_APPEND} audit events are appended at once`);
   }
-  // Encode everything before touching the database: a bad event fails the append without a write.
-  const encoded = events.map(encodeAuditEvent);
   await lockChain(ctx);
   let { seq, hash: prevHash } = await chainHead(ctx, q);
   const rows: AuditEventRow[] = [];
@@ -85,7 +93,7 @@ async function assertNamesRecord(
 
 export async function addAuditCheckpoint(
   ctx: WriteContext,
-  q: AuditQueries,
+  { q }: AuditWriteKit,
   checkpoint: AuditCheckpoint,
 ): Promise<void> {
   const row = auditCheckpointToRow(checkpoint);
@@ -100,8 +108,7 @@ export async function addAuditCheckpoint(
  */
 export async function pruneAudit(
   ctx: WriteContext,
-  q: AuditQueries,
-  lockChain: ChainLock,
+  { q, lockChain }: AuditWriteKit,
   checkpoint: AuditCheckpoint,
 ): Promise<number> {
   const row = auditCheckpointToRow(checkpoint);

@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../../types.js';
 import { currentSchemaVersion } from '../migrations/index.js';
+import type { WriteExecutor } from '../write-registry.js';
 import { createQueries, type StoreQueries } from './queries.js';
 import { rowToCertificate, rowToRequest, type StoreDatabase, toMillis } from './schema.js';
 import type {
@@ -16,8 +17,6 @@ import type {
   SubmitOptions,
   SubmitOutcome,
 } from './store.js';
-import type { WriteExecutor } from './write-operations.js';
-import * as operations from './write-operations.js';
 
 /** Lists return at most this many records unless asked for fewer. */
 export const DEFAULT_LIST_LIMIT = 1000;
@@ -53,9 +52,7 @@ export class KyselyStore implements Store {
     certificate: IssuedCertificate | null,
     options: SubmitOptions,
   ): Promise<SubmitOutcome> {
-    return this.#writer.execute((ctx) =>
-      operations.submitRequest(ctx, this.#q, request, certificate, options),
-    );
+    return this.#writer.execute('submitRequest', request, certificate, options);
   }
 
   async getRequest(id: string): Promise<CertificateRequest | null> {
@@ -102,9 +99,7 @@ export class KyselyStore implements Store {
     decidedBy: string,
     at: Date,
   ): Promise<CertificateRequest | null> {
-    return this.#writer.execute((ctx) =>
-      operations.approveRequest(ctx, this.#q, id, certificate, decidedBy, at),
-    );
+    return this.#writer.execute('approveRequest', id, certificate, decidedBy, at);
   }
 
   rejectRequest(
@@ -113,7 +108,7 @@ export class KyselyStore implements Store {
     reason: string | null,
     at: Date,
   ): Promise<CertificateRequest | null> {
-    return this.#writer.execute((ctx) => operations.rejectRequest(ctx, this.#q, id, decidedBy, reason, at));
+    return this.#writer.execute('rejectRequest', id, decidedBy, reason, at);
   }
 
   async getCertificate(serial: string): Promise<IssuedCertificate | null> {
@@ -152,11 +147,11 @@ export class KyselyStore implements Store {
   }
 
   revokeCertificate(serial: string, reason: string, at: Date): Promise<IssuedCertificate | null> {
-    return this.#writer.execute((ctx) => operations.revokeCertificate(ctx, this.#q, serial, reason, at));
+    return this.#writer.execute('revokeCertificate', serial, reason, at);
   }
 
   cleanHost(commonName: string, at: Date): Promise<CleanResult> {
-    return this.#writer.execute((ctx) => operations.cleanHost(ctx, this.#q, commonName, at));
+    return this.#writer.execute('cleanHost', commonName, at);
   }
 
   async health(): Promise<{ ok: boolean; schemaVersion: number }> {

@@ -1,7 +1,8 @@
 /**
  * The semantics of every write, written once for both dialects. Each operation runs inside a transaction
- * (or a savepoint of a group-commit batch) provided by a `WriteExecutor`; the executor decides how
- * transactions map onto commits, these functions decide what the store means.
+ * (or a savepoint of a group-commit batch) provided by a `WriteExecutor` (src/store/write-registry.ts,
+ * which names them); the executor decides how transactions map onto commits, these functions decide
+ * what the store means.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
 import type { CertificateRequest, IssuedCertificate } from '../../types.js';
@@ -24,15 +25,6 @@ export interface WriteContext {
    * database's only write lock (SQLite's BEGIN IMMEDIATE).
    */
   lockCommonName(commonName: string): Promise<void>;
-}
-
-export type WriteOperation<T> = (ctx: WriteContext) => Promise<T>;
-
-/** Runs write operations, each atomically and durably: resolves only after its commit. */
-export interface WriteExecutor {
-  execute<T>(operation: WriteOperation<T>): Promise<T>;
-  /** Finishes every accepted operation, then refuses new ones. */
-  close(): Promise<void>;
 }
 
 /**

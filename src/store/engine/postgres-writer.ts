@@ -11,9 +11,16 @@ import {
   finalError,
   MAX_ATTEMPTS,
   type WriteContext,
-  type WriteExecutor,
-  type WriteOperation,
 } from '../certificates/write-operations.js';
+import {
+  type UntypedWrite,
+  type WriteArgs,
+  type WriteExecutor,
+  type WriteKit,
+  type WriteName,
+  type WriteResult,
+  writeOperation,
+} from '../write-registry.js';
 import { StoreClosedError } from './group-commit.js';
 import { type PreparedQuery, prepareQuery } from './prepared-query.js';
 
@@ -31,9 +38,11 @@ export class PostgresTransactionWriter implements WriteExecutor {
   #inFlight = 0;
   #closed = false;
   #idleWaiters: Array<() => void> = [];
+  readonly #kit: WriteKit;
 
-  constructor(kysely: Kysely<StoreDatabase>) {
+  constructor(kysely: Kysely<StoreDatabase>, kit: WriteKit) {
     this.#kysely = kysely;
+    this.#kit = kit;
     // Held until the transaction ends; makes "no pending request and no valid certificate for this
     // name, so insert" atomic across replicas, which the unique indexes alone cannot (an autosigned
     // request is never pending).
@@ -44,13 +53,14 @@ export class PostgresTransactionWriter implements WriteExecutor {
     );
   }
 
-  async execute<T>(operation: WriteOperation<T>): Promise<T> {
+  async execute<N extends WriteName>(name: N, ...args: WriteArgs<N>): Promise<WriteResult<N>> {
     if (this.#closed) {
       throw new StoreClosedError();
     }
+    const operation = writeOperation(name);
     this.#inFlight++;
     try {
-      return await this.#executeWithRetry(operation);
+      return (await this.#executeWithRetry(operation, args)) as WriteResult<N>;
     } finally {
       this.#inFlight--;
       if (this.#inFlight === 0) {
@@ -69,7 +79,7 @@ export class PostgresTransactionWriter implements WriteExecutor {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  async #executeWithRetry<T>(operation: WriteOperation<T>): Promise<T> {
+  async #executeWithRetry(operation: UntypedWrite, args: readonly unknown[]): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#kysely.transaction().execute((trx) => {
@@ -81,7 +91,7 @@ export class PostgresTransactionWriter implements WriteExecutor {
               );
             },
           };
-          return operation(context);
+          return operation(context, this.#kit, ...args);
         });
       } catch (error) {
         if (!(error instanceof ConcurrentRequestError) || attempt >= MAX_ATTEMPTS) {

@@ -10,9 +10,15 @@ import {
   finalError,
   MAX_ATTEMPTS,
   type WriteContext,
-  type WriteExecutor,
-  type WriteOperation,
 } from '../certificates/write-operations.js';
+import {
+  type WriteArgs,
+  type WriteExecutor,
+  type WriteKit,
+  type WriteName,
+  type WriteResult,
+  writeOperation,
+} from '../write-registry.js';
 import { GroupCommitQueue } from './group-commit.js';
 import type { CachedSqliteDatabase } from './sqlite-database.js';
 
@@ -24,9 +30,11 @@ export class SqliteGroupCommitWriter implements WriteExecutor {
   readonly #database: CachedSqliteDatabase;
   readonly #queue: GroupCommitQueue;
   readonly #context: WriteContext;
+  readonly #kit: WriteKit;
 
-  constructor(kysely: Kysely<StoreDatabase>, database: CachedSqliteDatabase) {
+  constructor(kysely: Kysely<StoreDatabase>, database: CachedSqliteDatabase, kit: WriteKit) {
     this.#kysely = kysely;
+    this.#kit = kit;
     this.#database = database;
     this.#context = {
       // Synchronous underneath: the batch never yields to the event loop while its transaction is open.
@@ -43,8 +51,19 @@ export class SqliteGroupCommitWriter implements WriteExecutor {
     );
   }
 
-  execute<T>(operation: WriteOperation<T>): Promise<T> {
-    return this.#queue.submit(() => operation(this.#context));
+  execute<N extends WriteName>(name: N, ...args: WriteArgs<N>): Promise<WriteResult<N>> {
+    return this.run(name, args) as Promise<WriteResult<N>>;
+  }
+
+  /** `execute` for a name and arguments that arrived as data (the writer thread's messages). */
+  run(name: string, args: readonly unknown[]): Promise<unknown> {
+    let operation: ReturnType<typeof writeOperation>;
+    try {
+      operation = writeOperation(name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#queue.submit(() => operation(this.#context, this.#kit, ...args));
   }
 
   close(): Promise<void> {

@@ -2,10 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../../ca/revocation-port.js';
 import { fromMillis, type StoreDatabase, toMillis } from '../certificates/schema.js';
-import type { WriteExecutor } from '../certificates/write-operations.js';
-
-/** Older CRLs are kept a little while for operators to compare; only the latest is served. */
-const CRLS_KEPT = 10;
+import type { WriteExecutor } from '../write-registry.js';
 
 export class KyselyRevocationStore implements RevocationStore {
   readonly #db: Kysely<StoreDatabase>;
@@ -58,28 +55,6 @@ export class KyselyRevocationStore implements RevocationStore {
   }
 
   publishCrl(crl: StoredCrl): Promise<boolean> {
-    const insert = this.#db
-      .insertInto('crls')
-      .values({
-        crl_number: Number(crl.crlNumber),
-        this_update: toMillis(crl.thisUpdate),
-        next_update: toMillis(crl.nextUpdate),
-        revocation_mark: crl.revocationMark,
-        der_base64: crl.der.toString('base64'),
-      })
-      // A conflict is another replica's CRL with this number: not an error (which would abort a
-      // PostgreSQL transaction), just a lost race.
-      .onConflict((oc) => oc.column('crl_number').doNothing())
-      .compile();
-    const prune = this.#db
-      .deleteFrom('crls')
-      .where('crl_number', '<=', Number(crl.crlNumber) - CRLS_KEPT)
-      .compile();
-    return this.#writer.execute(async (ctx) => {
-      const inserted = await ctx.run(insert);
-      if (Number(inserted.numAffectedRows ?? 0n) === 0) return false;
-      await ctx.run(prune);
-      return true;
-    });
+    return this.#writer.execute('publishCrl', crl);
   }
 }

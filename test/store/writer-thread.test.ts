@@ -1,0 +1,202 @@
+/**
+ * The SQLite writer thread (src/store/engine/threaded-sqlite-writer.ts): many concurrent writes commit,
+ * errors come back as their own classes, and when the thread dies its unanswered writes reject (the audit
+ * log then reports itself unavailable) while later writes succeed on a new thread, with nothing that was
+ * acknowledged lost.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Kysely } from 'kysely';
+import { AuditUnavailableError } from '../../src/audit/audit-errors.js';
+import { hashAuditRecord } from '../../src/audit/chain.js';
+import { auditSigningKey } from '../../src/audit/checkpoint.js';
+import { AuditLog } from '../../src/audit/log.js';
+import type { StoreDatabase } from '../../src/store/certificates/schema.js';
+import { SerialCollisionError, type SubmitOutcome } from '../../src/store/certificates/store.js';
+import { KyselyCertmasterStore } from '../../src/store/certmaster-store.js';
+import {
+  CachedSqliteDatabase,
+  ImmediateSqliteDialect,
+  openSqliteFile,
+} from '../../src/store/engine/sqlite-database.js';
+import {
+  ThreadedSqliteWriter,
+  WriterThreadStoppedError,
+} from '../../src/store/engine/threaded-sqlite-writer.js';
+import { DuplicateError } from '../../src/store/identities/auth-store.js';
+import { migrateToLatest } from '../../src/store/migrations/index.js';
+import { openStore } from '../../src/store/open.js';
+import { auditEvent } from '../audit/events.js';
+import { userRecord } from './auth-records.js';
+import { autosigned, fixedClock, NOW } from './records.js';
+
+const SUBMIT_OPTIONS = { allowDuplicateCertificates: false, now: NOW } as const;
+
+/** A store as openStore builds it, but holding on to its writer so the test can kill the thread. */
+async function storeWithThread(path: string) {
+  const database = new CachedSqliteDatabase(openSqliteFile(path));
+  const kysely = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) });
+  await migrateToLatest(kysely);
+  const writer = new ThreadedSqliteWriter(path);
+  return { store: new KyselyCertmasterStore(kysely, writer, fixedClock, 'sqlite'), writer };
+}
+
+describe('SQLite writer thread', () => {
+  let directory: string;
+  let count = 0;
+  const path = () => join(directory, `store-${++count}.db`);
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), 'certmaster-writer-thread-'));
+  });
+  after(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('commits 1,000 concurrent submissions, each with its own serial', async () => {
+    const store = await openStore(`sqlite:${path()}`, { clock: fixedClock });
+    try {
+      const submissions = Array.from({ length: 1000 }, () => autosigned());
+      const outcomes = await Promise.all(
+        submissions.map(({ request, certificate }) =>
+          store.submitRequest(request, certificate, SUBMIT_OPTIONS),
+        ),
+      );
+      assert.ok(outcomes.every((outcome) => outcome.kind === 'created'));
+      const serials = new Set(submissions.map(({ certificate }) => certificate.serial));
+      assert.equal(serials.size, 1000);
+      const stored = await store.listCertificates({ status: 'all', limit: 2000 });
+      assert.deepEqual(new Set(stored.map((certificate) => certificate.serial)), serials);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rebuilds the errors callers tell apart as their own classes, with their fields', async () => {
+    const store = await openStore(`sqlite:${path()}`, { clock: fixedClock });
+    try {
+      const first = autosigned();
+      await store.submitRequest(first.request, first.certificate, SUBMIT_OPTIONS);
+      const second = autosigned({}, { serial: first.certificate.serial });
+      await assert.rejects(
+        store.submitRequest(
+          { ...second.request, serial: first.certificate.serial },
+          second.certificate,
+          SUBMIT_OPTIONS,
+        ),
+        (error: unknown) =>
+          error instanceof SerialCollisionError &&
+          error.name === 'SerialCollisionError' &&
+          error.serial === first.certificate.serial,
+      );
+      const user = userRecord();
+      await store.createUser(user);
+      await assert.rejects(
+        store.createUser(user),
+        (error: unknown) => error instanceof DuplicateError && error.name === 'DuplicateError',
+      );
+      // A constraint the database enforces: its SQLite code crosses with it.
+      const expiresAt = new Date(NOW.getTime() + 60_000);
+      await store.acme.createNonce('nonce-1', expiresAt, NOW, 100);
+      await assert.rejects(
+        store.acme.createNonce('nonce-1', expiresAt, NOW, 100),
+        (error: unknown) =>
+          error instanceof Error &&
+          error.name === 'SqliteError' &&
+          'code' in error &&
+          error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("links audit records with hashAuditRecord only: the writer thread cannot run a caller's hasher", async () => {
+    const store = await openStore(`sqlite:${path()}`, { clock: fixedClock });
+    try {
+      await assert.rejects(
+        store.appendAudit([auditEvent()], () => '0'.repeat(64)),
+        TypeError,
+      );
+      assert.deepEqual(await store.queryAudit({}), []);
+      const [record] = await store.appendAudit([auditEvent()], hashAuditRecord);
+      assert.equal(record?.seq, 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects the writes a dying thread had not answered, keeps every acknowledged one, and writes on', async () => {
+    const file = path();
+    const { store, writer } = await storeWithThread(file);
+    const submissions = Array.from({ length: 3000 }, () => autosigned());
+    let killed: Promise<void> | null = null;
+    const settled = await Promise.allSettled(
+      submissions.map(({ request, certificate }, index) => {
+        const outcome = store.submitRequest(request, certificate, SUBMIT_OPTIONS);
+        // Killed as soon as the first commit has been answered: the thread is then inside later batches.
+        if (index === 0) {
+          void outcome.then(() => {
+            killed = writer.terminateThread();
+          });
+        }
+        return outcome;
+      }),
+    );
+    await killed;
+    const acknowledged = settled.filter(
+      (result): result is PromiseFulfilledResult<SubmitOutcome> => result.status === 'fulfilled',
+    );
+    const refused = settled.filter((result) => result.status === 'rejected');
+    assert.ok(acknowledged.length >= 1, 'the first commit was answered');
+    assert.ok(refused.length >= 1, 'the thread died with writes unanswered');
+    for (const result of refused) {
+      assert.ok(result.reason instanceof WriterThreadStoppedError, String(result.reason));
+    }
+    assert.ok(acknowledged.every((result) => result.value.kind === 'created'));
+
+    // Writes go on, on a new thread.
+    const later = autosigned();
+    assert.equal(
+      (await store.submitRequest(later.request, later.certificate, SUBMIT_OPTIONS)).kind,
+      'created',
+    );
+    await store.close();
+
+    const reopened = await openStore(`sqlite:${file}`, { clock: fixedClock, writerThread: false });
+    try {
+      for (const result of acknowledged) {
+        if (result.value.kind !== 'created') continue;
+        assert.ok(await reopened.getRequest(result.value.request.id), 'an acknowledged request was lost');
+      }
+      assert.ok(await reopened.getRequest(later.request.id));
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('makes the audit log unavailable (and not ready) while its writes are lost, and available again after', async () => {
+    const { store, writer } = await storeWithThread(path());
+    const log = new AuditLog({
+      store,
+      clock: fixedClock,
+      signer: auditSigningKey(generateKeyPairSync('ed25519').privateKey),
+    });
+    try {
+      await log.record(auditEvent());
+      const lost = log.record(auditEvent());
+      // The append is queued but not yet sent: the thread dies before it can answer.
+      const killed = writer.terminateThread();
+      await assert.rejects(lost, (error: unknown) => error instanceof AuditUnavailableError);
+      await killed;
+      assert.equal((await log.writable()).ok, false);
+      const record = await log.record(auditEvent());
+      assert.ok(record.seq >= 2);
+      assert.equal((await log.writable()).ok, true);
+    } finally {
+      await log.close();
+      await store.close();
+    }
+  });
+});
