@@ -74,7 +74,23 @@ export type RefusalCause =
   /** An access token's signature does not verify (401 token_invalid). */
   | { code: 'token_signature_invalid' }
   /** The string is no token of ours at all, or not one that can be read (401 token_invalid). */
-  | { code: 'token_malformed'; why: string };
+  | { code: 'token_malformed'; why: string }
+  /**
+   * The CSR's names broke the name rules (422 name_invalid); `wildcardsDisallowed` lists the
+   * well-formed wildcard names refused only because `ra.allow_wildcards` is off.
+   */
+  | { code: 'names_invalid'; names: string[]; wildcardsDisallowed: string[] }
+  /** The CSR's key is outside the accepted set (422 key_too_weak); `rule` says which rule it broke. */
+  | { code: 'key_rejected'; rule: KeyRule; key: string; minRsaBits: number };
+
+/** Which key rule a refused key broke (src/ra/key-policy.ts). */
+export type KeyRule =
+  | 'rsa_too_small'
+  | 'rsa_too_large'
+  | 'rsa_exponent'
+  | 'ec_explicit_curve'
+  | 'ec_curve'
+  | 'ed448';
 
 export type RefusalCauseCode = RefusalCause['code'];
 
@@ -109,6 +125,8 @@ const CODES: Readonly<Record<RefusalCauseCode, true>> = {
   token_claim_mismatch: true,
   token_signature_invalid: true,
   token_malformed: true,
+  names_invalid: true,
+  key_rejected: true,
 };
 
 /** The cause in words, as the audit record's `cause` text shows it to an operator. */
@@ -176,6 +194,10 @@ export function describeCause(cause: RefusalCause): string {
       return 'signature verification failed';
     case 'token_malformed':
       return cause.why;
+    case 'names_invalid':
+      return `names refused: ${cause.names.join(', ')}`;
+    case 'key_rejected':
+      return `key ${cause.key} refused (${cause.rule.replaceAll('_', ' ')})`;
   }
 }
 

@@ -12,6 +12,8 @@ export interface NameProblem {
   /** The name as given (cut short when very long), for display. */
   name: string;
   reason: string;
+  /** Set when the name is a well-formed wildcard refused only because wildcards are switched off. */
+  wildcardDisallowed?: true;
 }
 
 /** RFC 1035 §2.3.4: 255 octets on the wire, which is 253 characters in text without the trailing dot. */
@@ -126,7 +128,10 @@ function checkWildcard(name: string, labels: string[], allowed: boolean): NamePr
     );
   }
   if (!allowed) {
-    return problem(name, `${q} is a wildcard name, and this server does not issue wildcard names`);
+    return {
+      ...problem(name, `${q} is a wildcard name, and this server does not issue wildcard names`),
+      wildcardDisallowed: true,
+    };
   }
   // A wildcard over a top-level domain covers names nobody here owns (CA/B Baseline Requirements §3.2.2.6).
   if (labels.length < 3) {
@@ -235,7 +240,11 @@ export function validateRequestedNames(input: RequestedNames, policy: NamePolicy
     } else {
       const checked = validateDnsName(requestedCn, { allowWildcard: policy.allowWildcards });
       if (isNameProblem(checked)) {
-        problems.push({ name: checked.name, reason: `the common name: ${checked.reason}` });
+        problems.push({
+          name: checked.name,
+          reason: `the common name: ${checked.reason}`,
+          ...(checked.wildcardDisallowed ? { wildcardDisallowed: true } : {}),
+        });
       } else {
         commonName = checked;
         addDns(checked);

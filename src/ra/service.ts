@@ -206,6 +206,15 @@ export class RegistrationAuthority {
       throw new PolicyFailure('name_invalid', problems.map((p) => p.message).join('; '), nameHint(policy), {
         field: 'names',
         problems,
+        facts: {
+          code: 'names_invalid',
+          // Bounded like the names a record keeps (askedFor): a CSR may carry a thousand.
+          names: names.problems.slice(0, 100).map((p) => p.name),
+          wildcardsDisallowed: names.problems
+            .filter((p) => p.wildcardDisallowed)
+            .slice(0, 100)
+            .map((p) => p.name),
+        },
       });
     }
     const allNames = [...names.dnsNames, ...names.ipAddresses];

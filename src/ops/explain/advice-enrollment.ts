@@ -1,4 +1,5 @@
 /** What to do about the RA's and the CA's refusals: names, CSRs, keys, pending requests, triggers, enrollment tokens. */
+import type { KeyRule } from '../../contract/refusal-cause.js';
 import type { Reason } from '../../contract/refusals.js';
 import type { Advisor } from './advisor.js';
 import { printable, serverArg } from './text.js';
@@ -16,6 +17,20 @@ type EnrollmentReason = Extract<
   | 'not_pending'
   | 'ca_unavailable'
 >;
+
+/** What to do for each key rule a refused key broke (the typed cause's `rule`). */
+const KEY_FIXES: Record<KeyRule, (key: string, minRsaBits: number) => string> = {
+  rsa_too_small: (key, min) =>
+    `The key is ${key}; generate an RSA key of at least ${min} bits, or an EC P-256 key (the default of \`certmaster request\`), and send a new CSR.`,
+  rsa_too_large: (key) =>
+    `The key is ${key}; RSA keys over 8192 bits are refused. Generate an RSA key of 2048-4096 bits or an EC P-256 key and send a new CSR.`,
+  rsa_exponent: () =>
+    'The RSA key does not use the public exponent 65537; generate a new key with a standard tool (openssl genrsa uses 65537) and send a new CSR.',
+  ec_explicit_curve: () =>
+    'The EC key spells out its curve parameters; generate it with a named curve (OpenSSL does by default) and send a new CSR.',
+  ec_curve: (key) => `The key is ${key}; use EC P-256 or P-384 (or Ed25519) and send a new CSR.`,
+  ed448: () => 'Ed448 is not certified here; use Ed25519, EC P-256 or P-384 and send a new CSR.',
+};
 
 export const ENROLLMENT_ADVISORS: Record<EnrollmentReason, Advisor> = {
   request_rejected: () => ({
@@ -42,9 +57,9 @@ export const ENROLLMENT_ADVISORS: Record<EnrollmentReason, Advisor> = {
     };
   },
   name_invalid: (a) => {
-    const { cause, detail, local } = a;
-
-    const wildcard = /wildcard/i.test(detail) || /wildcard/i.test(cause);
+    const { facts, detail, local } = a;
+    // Only the typed cause says a name was refused for being a wildcard: never the words.
+    const wildcard = facts?.code === 'names_invalid' && facts.wildcardsDisallowed.length > 0;
     return {
       meaning: `A requested name is not acceptable${detail ? `: ${printable(detail, 300)}` : ''}.`,
       fix: wildcard
@@ -54,11 +69,13 @@ export const ENROLLMENT_ADVISORS: Record<EnrollmentReason, Advisor> = {
     };
   },
   key_too_weak: (a) => {
-    const { ctx, detail, cn } = a;
-
+    const { ctx, facts, detail, cn } = a;
+    const key = facts?.code === 'key_rejected' ? facts : null;
     return {
       meaning: `The CSR's key is too weak for this CA${detail ? ` (${printable(detail, 200)})` : ''}.`,
-      fix: 'Generate a stronger key (EC P-256 is the default of `certmaster request`; RSA needs at least ra.min_rsa_bits bits) and send a new CSR.',
+      fix: key
+        ? KEY_FIXES[key.rule](printable(key.key, 60), key.minRsaBits)
+        : 'Generate a stronger key (EC P-256 is the default of `certmaster request`; RSA needs at least ra.min_rsa_bits bits) and send a new CSR.',
       command: `certmaster request --server ${serverArg(ctx)} --cn ${cn} --out DIR`,
     };
   },
