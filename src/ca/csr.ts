@@ -123,6 +123,27 @@ export function parseCsr(input: Buffer): ParsedCsr & { publicKey: KeyObject } {
 }
 
 /**
+ * Only the names a DER PKCS#10 request asks for, its signature unchecked: for the record of a request
+ * refused before the RA read it (a spent enrollment token), never for a decision. Throws only CsrError.
+ */
+export function readCsrRequestedNames(input: Buffer): {
+  commonName: string | null;
+  dnsNames: string[];
+  ipAddresses: string[];
+} {
+  const parts = readCsrParts(input);
+  const { der, subject, attributes } = parts;
+  const commonName = within('subject', 'the CSR subject', () => readCommonName(der, subject));
+  const requested = within('attributes', "the CSR's attributes", () => readAttributes(der, attributes));
+  const names = requested.subjectAltName
+    ? within('subjectAltName', 'the requested subjectAltName', () =>
+        readSubjectAltName(requested.subjectAltName!),
+      )
+    : { dnsNames: [], ipAddresses: [] };
+  return { commonName, dnsNames: names.dnsNames, ipAddresses: names.ipAddresses };
+}
+
+/**
  * The same as parseCsr, with the proof of possession (key import and signature verification, most of the
  * CPU an issuance costs) checked by `checker`, which may run it on another thread. The checks run in the
  * same order, so a CSR wrong in several ways is refused for the same reason either way.

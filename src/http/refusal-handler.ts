@@ -12,6 +12,7 @@ import type { AuditEvent } from '../audit/types.js';
 import { AuthFailure } from '../auth/failure.js';
 import { Refusal } from '../contract/refusal-error.js';
 import type { Reason } from '../contract/refusals.js';
+import { csrNamesForRecord } from '../ra/csr-input.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { Clock } from '../types.js';
 import { auditUnavailable, boundedCause, routeTarget } from './audit-events.js';
@@ -60,6 +61,64 @@ export function frontDoorRefusalEvent(
   };
 }
 
+/** How much of a refused submission's body is read for its CSR's names, and for how long at most. */
+const REFUSED_BODY_LIMIT = 64 * 1024;
+const REFUSED_BODY_WAIT_MS = 2000;
+
+/**
+ * A submission refused at the front door (a spent or expired enrollment token) still names what its
+ * CSR asked for, as the RA's own refusals do, so `explain --host` finds it. Authentication runs before
+ * the body is parsed, so the body is read here: bounded in size and time, the CSR only read (its
+ * signature unchecked), never trusted. Anything that does not parse leaves the record as it was.
+ */
+async function withCsrNames(request: FastifyRequest, event: AuditEvent): Promise<AuditEvent> {
+  if (request.method !== 'POST' || request.routeOptions.url !== '/v1/requests') return event;
+  let body = request.body;
+  if (body === undefined) {
+    const text = await readBoundedBody(request, REFUSED_BODY_LIMIT, REFUSED_BODY_WAIT_MS);
+    try {
+      body = text === null ? null : JSON.parse(text);
+    } catch {
+      body = null;
+    }
+  }
+  const asked =
+    body !== null && typeof body === 'object' ? csrNamesForRecord((body as { csr?: unknown }).csr) : null;
+  return asked === null
+    ? event
+    : { ...event, details: { ...event.details, subject: asked.subject, names: asked.names } };
+}
+
+/** The raw body as text, or null when it is longer than `limit`, slower than `ms`, or already consumed. */
+function readBoundedBody(request: FastifyRequest, limit: number, ms: number): Promise<string | null> {
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return Promise.resolve(null);
+  const declared = Number(request.headers['content-length'] ?? 'NaN');
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (value: string | null): void => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('error', onError);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) done(null);
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => done(Buffer.concat(chunks).toString('utf8'));
+    const onError = (): void => done(null);
+    const timer = setTimeout(() => done(null), ms);
+    raw.on('data', onData);
+    raw.on('end', onEnd);
+    raw.on('error', onError);
+  });
+}
+
 export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandlerDeps): void {
   /** Fail closed: the 503 itself goes to the server log and the outage file under its request id. */
   const outage = (request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply => {
@@ -103,7 +162,9 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
     if (error instanceof AuthFailure) {
       if (deps.audit) {
         try {
-          await deps.audit.record(refusalEvent(request, error, deps.clock.now(), deps.challenger));
+          await deps.audit.record(
+            await withCsrNames(request, refusalEvent(request, error, deps.clock.now(), deps.challenger)),
+          );
         } catch (e) {
           return outage(request, reply, e);
         }

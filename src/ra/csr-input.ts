@@ -1,8 +1,14 @@
 /** Reading a submitted CSR and describing what it holds, for the RA's decisions and its records. */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { CsrError, type PossessionChecker, parseCsrWith, pemToDer } from '../ca/csr.js';
+import {
+  CsrError,
+  type PossessionChecker,
+  parseCsrWith,
+  pemToDer,
+  readCsrRequestedNames,
+} from '../ca/csr.js';
 import type { ParsedCsr } from '../types.js';
-import { PolicyFailure } from './failure.js';
+import { askedNames, PolicyFailure } from './failure.js';
 
 /** Reads and checks a CSR; its proof of possession is checked by `checker` (a crypto thread, or here). */
 export async function readCsr(pem: string, checker: PossessionChecker): Promise<ParsedCsr> {
@@ -12,6 +18,24 @@ export async function readCsr(pem: string, checker: PossessionChecker): Promise<
     if (e instanceof CsrError) {
       throw new PolicyFailure('csr_invalid', e.message, csrHint(e.field), { field: e.field });
     }
+    throw e;
+  }
+}
+
+/**
+ * What a CSR asks for, its signature unchecked, as the RA's own refusals record it (PolicyFailure's
+ * askedFor): the host (its CN, else its first name) and at most 100 names of at most 255 characters.
+ * Null when `pem` is no CSR that can be read. For the audit record of a request refused before the
+ * RA read it; the PEM is bounded by pemToDer.
+ */
+export function csrNamesForRecord(pem: unknown): { subject: string; names: string[] } | null {
+  if (typeof pem !== 'string') return null;
+  try {
+    const csr = readCsrRequestedNames(pemToDer(pem, 'CERTIFICATE REQUEST'));
+    const asked = askedNames(csr.commonName, [...csr.dnsNames, ...csr.ipAddresses]);
+    return asked.subject === undefined ? null : { subject: asked.subject, names: asked.names };
+  } catch (e) {
+    if (e instanceof CsrError) return null;
     throw e;
   }
 }

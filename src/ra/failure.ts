@@ -45,9 +45,21 @@ export class PolicyFailure extends Refusal {
   /** Records what the refused CSR asked for, unless a layer below has already. */
   askedFor(commonName: string | null, names: readonly string[]): void {
     if (this.subject !== undefined) return;
-    const host = commonName ?? names[0];
-    this.subject = host === undefined ? undefined : host.toLowerCase().slice(0, 255);
-    const all = commonName === null || names.includes(commonName) ? names : [commonName, ...names];
-    this.requestedNames = all.slice(0, 100).map((n) => n.slice(0, 255));
+    const asked = askedNames(commonName, names);
+    this.subject = asked.subject;
+    this.requestedNames = asked.names;
   }
+}
+
+/** What a CSR asked for, bounded for an audit record: the host (its CN, else its first name) and every name. */
+export function askedNames(
+  commonName: string | null,
+  names: readonly string[],
+): { subject: string | undefined; names: string[] } {
+  const host = commonName ?? names[0];
+  const all = commonName === null || names.includes(commonName) ? names : [commonName, ...names];
+  return {
+    subject: host === undefined ? undefined : host.toLowerCase().slice(0, 255),
+    names: all.slice(0, 100).map((n) => n.slice(0, 255)),
+  };
 }

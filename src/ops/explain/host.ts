@@ -60,7 +60,11 @@ export async function explainHost(
   for (const r of recentFailures) {
     const claimed = r.claimedName !== null && r.claimedName.toLowerCase() === name;
     const told = r.target === null && (mentionsName(r.told?.detail, name) || mentionsName(r.cause, name));
-    if (claimed || told) audit.set(r.seq, r);
+    // A submission refused at the front door (a spent enrollment token) records the names its CSR asked for.
+    const names = r.details.names;
+    const asked =
+      Array.isArray(names) && names.some((n) => typeof n === 'string' && n.toLowerCase() === name);
+    if (claimed || told || asked) audit.set(r.seq, r);
   }
   return diagnoseHost(name, requests, certificates, [...audit.values()], ctx, clock.now());
 }
