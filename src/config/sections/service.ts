@@ -37,6 +37,10 @@ export const storeShape = {
     'Where requests and certificates are kept: an SQLite file, or PostgreSQL for several servers.',
     checkStoreUrl,
   ),
+  writer_thread: booleanSetting(
+    true,
+    'SQLite only: `serve` writes from a worker thread with its own connection, so commits and their fsync leave the event loop (less main-thread time per write, one thread hop more of latency). Off, the event loop writes. Read at start.',
+  ),
 };
 
 const METRICS_ACCESS = ['loopback', 'scope', 'open'];
