@@ -31,7 +31,7 @@ describe('config schema', () => {
         public_http_listen: '',
         crypto_threads: 'auto',
       },
-      store: { url: 'sqlite:certmaster.db', writer_thread: true },
+      store: { url: 'sqlite:certmaster.db', writer_thread: false },
       ca: {
         leaf_validity_days: 90,
         leaf_validity_minutes: 0,

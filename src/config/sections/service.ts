@@ -38,8 +38,8 @@ export const storeShape = {
     checkStoreUrl,
   ),
   writer_thread: booleanSetting(
-    true,
-    'SQLite only: `serve` writes from a worker thread with its own connection, so commits and their fsync leave the event loop (less main-thread time per write, one thread hop more of latency). Off, the event loop writes. Read at start.',
+    false,
+    "SQLite only: `serve` writes from a worker thread with its own connection, so commits and their fsync leave the event loop (about half the main thread's time per certificate), at the price of a thread hop per commit; on 2 cores it issued fewer certificates per second than the event loop (docs/benchmarks.md), hence off by default. Read at start.",
   ),
 };
 
