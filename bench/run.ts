@@ -186,14 +186,18 @@ class Bench {
       repo: REPO,
       dataDir: join(this.tempDir('certmaster-inline'), 'data'),
       profileDir: null,
-      settings: { 'server.crypto_threads': '0' },
+      // The design before issue 11, in the same run: crypto and writes on the event loop.
+      settings: { 'server.crypto_threads': '0', 'store.writer_thread': 'false' },
     });
-    this.memory.track('certmaster crypto_threads 0', inline.started.child.pid, true);
-    console.log('the same with server.crypto_threads 0 (CSR checks and signing on the event loop):');
+    this.memory.track('certmaster all on the event loop', inline.started.child.pid, true);
+    console.log(
+      'the same with server.crypto_threads 0 and store.writer_thread false (everything on the event loop):',
+    );
+    const c1Inline = await this.load('certmaster', inline.started, inline.url, inline.caFile, 1);
     const c32Inline = await this.load('certmaster', inline.started, inline.url, inline.caFile, 32);
-    this.memory.untrack('certmaster crypto_threads 0');
+    this.memory.untrack('certmaster all on the event loop');
     await stopServer(inline.started, 'certmaster');
-    return { c1, c16, c32, c32Inline };
+    return { c1, c16, c32, c1Inline, c32Inline };
   }
 
   async cfssl(): Promise<Results['cfssl']> {

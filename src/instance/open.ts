@@ -103,7 +103,7 @@ export async function openInstance(
   const serverNames = loadServerNames(layout);
   let policy = policyFrom(config, serverNames);
   const store = await openDataStore(opened, options.storeUrl, {
-    writerThread: options.writerThread ?? false,
+    writerThread: options.writerThread === true && config.store.writer_thread,
   });
   const clock = options.clock ?? systemClock;
   let triggers = makeTriggers(layout.root, config, options.logger);

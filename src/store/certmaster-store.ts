@@ -7,21 +7,21 @@ import type { Kysely } from 'kysely';
 import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from '../audit/types.js';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
 import type { PageKey } from '../domain/page-key.js';
-import type { Clock } from '../types.js';
+import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../types.js';
 import { KyselyAcmeStore } from './acme/acme-kysely-store.js';
 import type { AcmeStore } from './acme/acme-store.js';
 import { type AuditDialect, KyselyAuditStore } from './audit/audit-kysely-store.js';
 import type { AuditHasher, AuditStore } from './audit/audit-store.js';
 import { KyselyStore } from './certificates/kysely-store.js';
-import { fromOptionalMillis, type StoreDatabase, toMillis } from './certificates/schema.js';
-import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './identities/auth-queries.js';
-import {
-  rowToClient,
-  rowToRefreshToken,
-  rowToSigningKey,
-  rowToToken,
-  rowToUser,
-} from './identities/auth-schema.js';
+import type { StoreDatabase } from './certificates/schema.js';
+import type {
+  CertificateFilter,
+  CleanResult,
+  Store,
+  SubmitOptions,
+  SubmitOutcome,
+} from './certificates/store.js';
+import { KyselyAuthStore } from './identities/auth-kysely-store.js';
 import type {
   AuthStore,
   OAuthClientRecord,
@@ -31,219 +31,216 @@ import type {
   UserPatch,
   UserRecord,
 } from './identities/auth-store.js';
-import { TOUCH_INTERVAL_MS } from './identities/auth-write-operations.js';
 import { KyselyRevocationStore } from './revocation/revocation-kysely-store.js';
 import type { WriteExecutor } from './write-registry.js';
 
-function authListLimit(limit: number | undefined): number {
-  if (limit === undefined) return MAX_AUTH_LIST_SIZE;
-  if (!Number.isSafeInteger(limit) || limit < 1)
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  return Math.min(limit, MAX_AUTH_LIST_SIZE);
-}
-
-export class KyselyCertmasterStore extends KyselyStore implements AuthStore, AuditStore, RevocationStore {
-  readonly #db: Kysely<StoreDatabase>;
-  readonly #writer: WriteExecutor;
-  readonly #clock: Clock;
-  readonly #q: AuthQueries;
+/**
+ * Composed by delegation: each aggregate's store (certificates, identities, audit, revocation, ACME)
+ * over the same Kysely connection and write executor; this class only forwards to them.
+ */
+export class KyselyCertmasterStore implements Store, AuthStore, AuditStore, RevocationStore {
+  readonly #certificates: KyselyStore;
+  readonly #auth: KyselyAuthStore;
   readonly #audit: KyselyAuditStore;
   readonly #revocation: KyselyRevocationStore;
   /** ACME state (RFC 8555), over the same connection and write executor. */
   readonly acme: AcmeStore;
 
   constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, dialect: AuditDialect) {
-    super(db, writer, clock);
-    this.#db = db;
-    this.#writer = writer;
-    this.#clock = clock;
-    this.#q = createAuthQueries(db);
+    this.#certificates = new KyselyStore(db, writer, clock);
+    this.#auth = new KyselyAuthStore(db, writer, clock);
     this.#audit = new KyselyAuditStore(db, writer, dialect);
     this.#revocation = new KyselyRevocationStore(db, writer);
     this.acme = new KyselyAcmeStore(db, writer);
   }
 
+  submitRequest(
+    request: CertificateRequest,
+    certificate: IssuedCertificate | null,
+    options: SubmitOptions,
+  ): Promise<SubmitOutcome> {
+    return this.#certificates.submitRequest(request, certificate, options);
+  }
+
+  getRequest(id: string): Promise<CertificateRequest | null> {
+    return this.#certificates.getRequest(id);
+  }
+
+  listRequests(filter: {
+    state?: RequestState;
+    commonName?: string;
+    limit?: number;
+    after?: PageKey;
+  }): Promise<CertificateRequest[]> {
+    return this.#certificates.listRequests(filter);
+  }
+
+  findRequestByCsrSha256(sha256: string): Promise<CertificateRequest | null> {
+    return this.#certificates.findRequestByCsrSha256(sha256);
+  }
+
+  approveRequest(
+    id: string,
+    certificate: IssuedCertificate,
+    decidedBy: string,
+    at: Date,
+  ): Promise<CertificateRequest | null> {
+    return this.#certificates.approveRequest(id, certificate, decidedBy, at);
+  }
+
+  rejectRequest(
+    id: string,
+    decidedBy: string,
+    reason: string | null,
+    at: Date,
+  ): Promise<CertificateRequest | null> {
+    return this.#certificates.rejectRequest(id, decidedBy, reason, at);
+  }
+
+  getCertificate(serial: string): Promise<IssuedCertificate | null> {
+    return this.#certificates.getCertificate(serial);
+  }
+
+  listCertificates(filter: {
+    status: CertificateFilter;
+    commonName?: string;
+    limit?: number;
+    after?: PageKey;
+  }): Promise<IssuedCertificate[]> {
+    return this.#certificates.listCertificates(filter);
+  }
+
+  revokeCertificate(serial: string, reason: string, at: Date): Promise<IssuedCertificate | null> {
+    return this.#certificates.revokeCertificate(serial, reason, at);
+  }
+
+  cleanHost(commonName: string, at: Date): Promise<CleanResult> {
+    return this.#certificates.cleanHost(commonName, at);
+  }
+
+  health(): Promise<{ ok: boolean; schemaVersion: number }> {
+    return this.#certificates.health();
+  }
+
+  close(): Promise<void> {
+    return this.#certificates.close();
+  }
+
   createUser(user: UserRecord): Promise<void> {
-    return this.#writer.execute('createUser', user);
+    return this.#auth.createUser(user);
   }
 
-  async getUser(name: string): Promise<UserRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.userByName.bind({ name }));
-    return rows[0] === undefined ? null : rowToUser(rows[0]);
+  getUser(name: string): Promise<UserRecord | null> {
+    return this.#auth.getUser(name);
   }
 
-  /** By name; at most `limit` (MAX_AUTH_LIST_SIZE at most), those named after `after` (the next page). */
-  async listUsers(filter: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {
-    if (filter.limit === undefined && filter.after === undefined) {
-      const { rows } = await this.#db.executeQuery(this.#q.allUsers.bind({}));
-      return rows.map(rowToUser);
-    }
-    let query = this.#db.selectFrom('users').selectAll();
-    if (filter.after !== undefined) query = query.where('name', '>', filter.after);
-    const rows = await query.orderBy('name').limit(authListLimit(filter.limit)).execute();
-    return rows.map(rowToUser);
+  listUsers(filter: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {
+    return this.#auth.listUsers(filter);
   }
 
   updateUser(name: string, patch: UserPatch, at: Date): Promise<UserRecord | null> {
-    return this.#writer.execute('updateUser', name, patch, at);
+    return this.#auth.updateUser(name, patch, at);
   }
 
-  /** Also revokes the account's API tokens and refresh-token families, at the clock's now. */
   removeUser(name: string): Promise<boolean> {
-    const at = this.#clock.now();
-    return this.#writer.execute('removeUser', name, at);
+    return this.#auth.removeUser(name);
   }
 
   createToken(token: TokenRecord): Promise<void> {
-    return this.#writer.execute('createToken', token);
+    return this.#auth.createToken(token);
   }
 
-  async getToken(id: string): Promise<TokenRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.tokenById.bind({ id }));
-    return rows[0] === undefined ? null : rowToToken(rows[0]);
+  getToken(id: string): Promise<TokenRecord | null> {
+    return this.#auth.getToken(id);
   }
 
-  async findTokenBySecretHash(secretHash: string): Promise<TokenRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.tokenBySecretHash.bind({ secretHash }));
-    return rows[0] === undefined ? null : rowToToken(rows[0]);
+  findTokenBySecretHash(secretHash: string): Promise<TokenRecord | null> {
+    return this.#auth.findTokenBySecretHash(secretHash);
   }
 
-  /**
-   * Newest first; revoked tokens only when asked; at most `limit` (MAX_AUTH_LIST_SIZE at most), those
-   * after `after` (the next page).
-   */
-  async listTokens(filter: {
+  listTokens(filter: {
     owner?: string;
     kind?: TokenRecord['kind'];
     includeRevoked?: boolean;
     limit?: number;
     after?: PageKey;
   }): Promise<TokenRecord[]> {
-    let query = this.#db.selectFrom('tokens').selectAll();
-    const after = filter.after;
-    if (after !== undefined) {
-      const at = toMillis(after.at);
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', after.key)])]),
-      );
-    }
-    if (filter.owner !== undefined) {
-      query = query.where('owner', '=', filter.owner);
-    }
-    if (filter.kind !== undefined) {
-      query = query.where('kind', '=', filter.kind);
-    }
-    if (filter.includeRevoked !== true) {
-      query = query.where('revoked_at', 'is', null);
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(authListLimit(filter.limit))
-      .execute();
-    return rows.map(rowToToken);
+    return this.#auth.listTokens(filter);
   }
 
   revokeToken(id: string, at: Date): Promise<TokenRecord | null> {
-    return this.#writer.execute('revokeToken', id, at);
+    return this.#auth.revokeToken(id, at);
   }
 
-  /** One indexed read when the token was used in the last minute; a write otherwise. */
-  async touchToken(id: string, at: Date): Promise<void> {
-    const { rows } = await this.#db.executeQuery(this.#q.tokenLastUsedAt.bind({ id }));
-    const row = rows[0];
-    if (row === undefined) {
-      return;
-    }
-    const lastUsedAt = fromOptionalMillis(row.last_used_at);
-    if (lastUsedAt !== null && toMillis(at) - lastUsedAt.getTime() < TOUCH_INTERVAL_MS) {
-      return;
-    }
-    await this.#writer.execute('touchToken', id, at);
+  touchToken(id: string, at: Date): Promise<void> {
+    return this.#auth.touchToken(id, at);
   }
 
   consumeEnrollmentUse(id: string, at: Date): Promise<boolean> {
-    return this.#writer.execute('consumeEnrollmentUse', id, at);
+    return this.#auth.consumeEnrollmentUse(id, at);
   }
 
   createRefreshToken(token: RefreshTokenRecord): Promise<void> {
-    return this.#writer.execute('createRefreshToken', token);
+    return this.#auth.createRefreshToken(token);
   }
 
-  /** A token of a revoked family reads as revoked, with the family's revocation time. */
-  async findRefreshTokenBySecretHash(secretHash: string): Promise<RefreshTokenRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.refreshTokenBySecretHash.bind({ secretHash }));
-    return rows[0] === undefined ? null : rowToRefreshToken(rows[0]);
+  findRefreshTokenBySecretHash(secretHash: string): Promise<RefreshTokenRecord | null> {
+    return this.#auth.findRefreshTokenBySecretHash(secretHash);
   }
 
-  /** Also false when the token's family has been revoked. */
   markRefreshTokenUsed(id: string, at: Date): Promise<boolean> {
-    return this.#writer.execute('markRefreshTokenUsed', id, at);
+    return this.#auth.markRefreshTokenUsed(id, at);
   }
 
   revokeRefreshFamily(familyId: string, at: Date): Promise<number> {
-    return this.#writer.execute('revokeRefreshFamily', familyId, at);
+    return this.#auth.revokeRefreshFamily(familyId, at);
   }
 
   revokeRefreshTokensOfSubject(subject: string, at: Date): Promise<number> {
-    return this.#writer.execute('revokeRefreshTokensOfSubject', subject, at);
+    return this.#auth.revokeRefreshTokensOfSubject(subject, at);
   }
 
   revokeAccessToken(jti: string, expiresAt: Date, at: Date): Promise<void> {
-    return this.#writer.execute('revokeAccessToken', jti, expiresAt, at);
+    return this.#auth.revokeAccessToken(jti, expiresAt, at);
   }
 
-  /**
-   * Called on every bearer-authenticated request: one statement of primary-key lookups. The denylist
-   * forgets tokens once they have expired, so the caller must check `exp` itself (it does anyway).
-   */
-  async accessTokenRevokedAt(jti: string, familyId: string | null): Promise<Date | null> {
-    const query =
-      familyId === null
-        ? this.#q.deniedAccessTokenRevokedAt.bind({ jti })
-        : this.#q.accessTokenRevokedAt.bind({ jti, familyId });
-    const { rows } = await this.#db.executeQuery(query);
-    return fromOptionalMillis(rows[0]?.revoked_at ?? null);
+  accessTokenRevokedAt(jti: string, familyId: string | null): Promise<Date | null> {
+    return this.#auth.accessTokenRevokedAt(jti, familyId);
   }
 
   createClient(client: OAuthClientRecord): Promise<void> {
-    return this.#writer.execute('createClient', client);
+    return this.#auth.createClient(client);
   }
 
-  async getClient(clientId: string): Promise<OAuthClientRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.clientById.bind({ clientId }));
-    return rows[0] === undefined ? null : rowToClient(rows[0]);
+  getClient(clientId: string): Promise<OAuthClientRecord | null> {
+    return this.#auth.getClient(clientId);
   }
 
-  /** By client id; at most MAX_AUTH_LIST_SIZE. */
-  async listClients(): Promise<OAuthClientRecord[]> {
-    const { rows } = await this.#db.executeQuery(this.#q.allClients.bind({}));
-    return rows.map(rowToClient);
+  listClients(): Promise<OAuthClientRecord[]> {
+    return this.#auth.listClients();
   }
 
   updateClient(
     clientId: string,
     patch: Partial<Pick<OAuthClientRecord, 'secretHash' | 'disabled' | 'scopes'>>,
   ): Promise<OAuthClientRecord | null> {
-    return this.#writer.execute('updateClient', clientId, patch);
+    return this.#auth.updateClient(clientId, patch);
   }
 
   removeClient(clientId: string): Promise<boolean> {
-    return this.#writer.execute('removeClient', clientId);
+    return this.#auth.removeClient(clientId);
   }
 
   addSigningKey(key: SigningKeyRecord): Promise<void> {
-    return this.#writer.execute('addSigningKey', key);
+    return this.#auth.addSigningKey(key);
   }
 
-  /** Oldest first, retired and expired ones included: the caller decides what the JWKS shows. */
-  async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const { rows } = await this.#db.executeQuery(this.#q.allSigningKeys.bind({}));
-    return rows.map(rowToSigningKey);
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#auth.listSigningKeys();
   }
 
   retireSigningKey(kid: string, retiredAt: Date, removeAfter: Date): Promise<SigningKeyRecord | null> {
-    return this.#writer.execute('retireSigningKey', kid, retiredAt, removeAfter);
+    return this.#auth.retireSigningKey(kid, retiredAt, removeAfter);
   }
 
   appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {

@@ -45,9 +45,11 @@ export async function startTestServer(
     clock: systemClock,
     ...(options.admin ? { admin: options.admin } : {}),
   });
-  for (const [k, v] of Object.entries(settings)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
-  // As `certmaster serve` opens it: SQLite writes from the writer thread, the crypto threads
-  // (server.crypto_threads).
+  // The test servers write SQLite from the writer thread (store.writer_thread, off by default), so the
+  // HTTP tests cover that path too; servers started through the real bin cover the default.
+  const withDefaults = { 'store.writer_thread': 'true', ...settings };
+  for (const [k, v] of Object.entries(withDefaults)) setSetting(join(dataDir, 'certmaster.toml'), k, v);
+  // As `certmaster serve` opens it, with the crypto threads (server.crypto_threads).
   const instance = await openInstance(dataDir, {
     writerThread: true,
     cryptoThreads: true,

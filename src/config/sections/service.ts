@@ -37,6 +37,10 @@ export const storeShape = {
     'Where requests and certificates are kept: an SQLite file, or PostgreSQL for several servers.',
     checkStoreUrl,
   ),
+  writer_thread: booleanSetting(
+    false,
+    "SQLite only: `serve` writes from a worker thread with its own connection, so commits and their fsync leave the event loop (about half the main thread's time per certificate), at the price of a thread hop per commit; on 2 cores it issued fewer certificates per second than the event loop (docs/benchmarks.md), hence off by default. Read at start.",
+  ),
 };
 
 const METRICS_ACCESS = ['loopback', 'scope', 'open'];
