@@ -294,7 +294,7 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
       const page = await onePage(
         request,
         reply,
-        request.query as { limit?: number; cursor?: string },
+        request.query,
         (u: UserRecord) => ({ at: u.createdAt, key: u.name }),
         (limit, after) => store.listUsers({ limit, ...(after ? { after: after.key } : {}) }),
       );
