@@ -1,5 +1,6 @@
 /** Reading a submitted CSR and describing what it holds, for the RA's decisions and its records. */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { InlineCrypto } from '../ca/crypto-pool.js';
 import {
   CsrError,
   type PossessionChecker,
@@ -10,8 +11,11 @@ import {
 import type { ParsedCsr } from '../types.js';
 import { askedNames, PolicyFailure } from './failure.js';
 
+/** Checks proofs of possession on this thread: the CLI's commands, and an RA given no crypto threads. */
+const ON_THIS_THREAD = new InlineCrypto();
+
 /** Reads and checks a CSR; its proof of possession is checked by `checker` (a crypto thread, or here). */
-export async function readCsr(pem: string, checker: PossessionChecker): Promise<ParsedCsr> {
+export async function readCsr(pem: string, checker: PossessionChecker = ON_THIS_THREAD): Promise<ParsedCsr> {
   try {
     return await parseCsrWith(pemToDer(pem, 'CERTIFICATE REQUEST'), checker);
   } catch (e) {

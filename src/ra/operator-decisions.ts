@@ -1,6 +1,5 @@
 /** The operator's decisions on pending requests: sign one, or reject it (with a reason). */
 import type { Actor, AuditSink } from '../audit/event.js';
-import { InlineCrypto } from '../ca/crypto-pool.js';
 import type { PossessionChecker } from '../ca/csr.js';
 import type { Store } from '../store/certificates/store.js';
 import { SerialCollisionError } from '../store/certificates/store.js';
@@ -46,7 +45,7 @@ export class OperatorDecisions {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
     const request = await this.findPending(idOrName);
-    const csr = await readCsr(request.csrPem, this.deps.csrChecker ?? new InlineCrypto());
+    const csr = await readCsr(request.csrPem, this.deps.csrChecker);
     const names = [...request.dnsNames, ...request.ipAddresses];
     const event = { commonName: request.commonName, names, requestId: request.id, requester: decidedBy };
     await veto(this.deps.triggers, { event: 'sign', phase: 'pre', ...event });

@@ -1,8 +1,13 @@
 /** What the RA's parts share: the policy they read and the view of a request they answer. */
+import type { AuditSink } from '../audit/event.js';
+import type { PossessionChecker } from '../ca/csr.js';
 import type { AutosignPolicy } from '../domain/autosign.js';
 import type { ReservedNames } from '../domain/reserved-names.js';
-import type { CertificateRequest, IssuedCertificate } from '../types.js';
+import type { Store } from '../store/certificates/store.js';
+import type { CertificateRequest, Clock, IssuedCertificate } from '../types.js';
+import type { EnrollerRegistry } from './enrollers/index.js';
 import type { RenewalPolicy } from './renewal-policy.js';
+import type { Signer, Triggers } from './signing.js';
 
 export interface RaPolicy {
   autosign: AutosignPolicy;
@@ -23,4 +28,18 @@ export interface RequestView {
   certificate: IssuedCertificate | null;
   /** True when this CSR had been submitted before and the earlier request is returned. */
   existing: boolean;
+}
+
+/** What the RA is built from: the instance wires them (src/instance/open.ts). */
+export interface RaDeps {
+  store: Store;
+  signer: Signer;
+  triggers: Triggers;
+  clock: Clock;
+  policy: () => RaPolicy;
+  /** Who may have which names signed: one enroller per kind of caller (src/ra/enrollers). */
+  enrollers: EnrollerRegistry;
+  audit?: AuditSink;
+  /** Checks CSRs' proofs of possession: the crypto threads in a server, this thread by default. */
+  csrChecker?: PossessionChecker;
 }

@@ -2,34 +2,23 @@
  * The registration authority: decides whether a CSR may become a certificate, for whom, and when.
  * It takes its collaborators as narrow interfaces, so a test builds a real one over a real store.
  */
-import type { Actor, AuditSink } from '../audit/event.js';
+import type { Actor } from '../audit/event.js';
 import type { AuditKind } from '../audit/types.js';
-import { InlineCrypto } from '../ca/crypto-pool.js';
-import type { PossessionChecker } from '../ca/csr.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfileName } from '../ca/profiles.js';
 import { validateRequestedNames } from '../domain/names.js';
 import { reservedAmong } from '../domain/reserved-names.js';
-import type { Store } from '../store/certificates/store.js';
 import { SerialCollisionError, SupersedeConflictError } from '../store/certificates/store.js';
-import type {
-  CertificateRequest,
-  Clock,
-  IssuedCertificate,
-  ParsedCsr,
-  Principal,
-  RequestState,
-} from '../types.js';
+import type { CertificateRequest, IssuedCertificate, ParsedCsr, Principal, RequestState } from '../types.js';
 import { audited } from './audited.js';
 import { certificateConflict, pendingConflict } from './conflicts.js';
 import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
-import type { EnrollerRegistry } from './enrollers/index.js';
 import { PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
 import { OperatorDecisions } from './operator-decisions.js';
-import type { RaPolicy, RequestView } from './ra-types.js';
+import type { RaDeps, RequestView } from './ra-types.js';
 import { checkRenewalPolicy, type RenewalPolicy } from './renewal-policy.js';
 import { Revocations } from './revocations.js';
-import { type Signer, signRequest, type Triggers, veto } from './signing.js';
+import { signRequest, veto } from './signing.js';
 
 export { normalizeSerial } from './operator-refusals.js';
 export type { RaPolicy, RequestView } from './ra-types.js';
@@ -70,8 +59,6 @@ export interface RaObserver {
   renewalRefused(reason: string): void;
 }
 
-const INLINE_CRYPTO = new InlineCrypto();
-
 export class RegistrationAuthority {
   private observer: RaObserver | undefined;
 
@@ -79,20 +66,7 @@ export class RegistrationAuthority {
     this.observer = observer;
   }
 
-  constructor(
-    private readonly deps: {
-      store: Store;
-      signer: Signer;
-      triggers: Triggers;
-      clock: Clock;
-      policy: () => RaPolicy;
-      /** Who may have which names signed: one enroller per kind of caller (src/ra/enrollers). */
-      enrollers: EnrollerRegistry;
-      audit?: AuditSink;
-      /** Checks CSRs' proofs of possession: the crypto threads in a server, this thread by default. */
-      csrChecker?: PossessionChecker;
-    },
-  ) {
+  constructor(private readonly deps: RaDeps) {
     this.revocations = new Revocations({ ...deps, observer: () => this.observer });
     this.decisions = new OperatorDecisions({ ...deps, observer: () => this.observer });
   }
@@ -166,7 +140,7 @@ export class RegistrationAuthority {
   }
 
   private async submitUnaudited(input: SubmitInput): Promise<RequestView> {
-    const csr = await readCsr(input.csrPem, this.deps.csrChecker ?? INLINE_CRYPTO);
+    const csr = await readCsr(input.csrPem, this.deps.csrChecker);
     try {
       return await this.submitParsed(input, csr);
     } catch (e) {
