@@ -89,7 +89,7 @@ export class Authenticator {
         'credentials_malformed',
         `the Authorization header does not parse: ${why}`,
         'send `Authorization: SCHEME credentials`, e.g. `Authorization: Bearer TOKEN`',
-        `unparsable Authorization header: ${why}`,
+        { code: 'credentials_unparsable', part: 'header', why },
         schemeOf(parsed.scheme),
       );
     }
@@ -183,7 +183,7 @@ export class Authenticator {
         'credentials_malformed',
         `the Basic credentials are malformed: ${creds.malformed}`,
         'send base64("user:password") in UTF-8 (RFC 7617), e.g. `curl --basic -u user:password`',
-        `malformed Basic credentials: ${creds.malformed}`,
+        { code: 'credentials_unparsable', part: 'basic', why: creds.malformed },
         { scheme: 'basic' },
       );
     }
@@ -202,7 +202,7 @@ export class Authenticator {
         'credentials_malformed',
         `the Digest response is malformed: ${why}`,
         'answer the Digest challenge as RFC 7616 §3.4 says, e.g. `curl --digest -u user:password`',
-        facts ?? `malformed Digest response: ${why}`,
+        facts ?? { code: 'credentials_unparsable', part: 'digest', why },
         { scheme: 'digest' },
       );
     if ('malformed' in resp) throw malformed(resp.malformed);
@@ -338,7 +338,7 @@ export class Authenticator {
         'credentials_malformed',
         'the Bearer token is missing',
         'send `Authorization: Bearer TOKEN` (RFC 6750 §2.1)',
-        'empty Bearer credentials',
+        { code: 'credentials_unparsable', part: 'bearer', why: 'empty' },
         { scheme: 'bearer' },
       );
     }

@@ -1,4 +1,5 @@
-import { describeCause, type RefusalCause } from '../contract/refusal-cause.js';
+import { describeCause } from '../contract/cause-words.js';
+import type { RefusalCause } from '../contract/refusal-cause.js';
 import { Refusal } from '../contract/refusal-error.js';
 import type { Reason } from '../contract/refusals.js';
 
@@ -12,10 +13,12 @@ export type SchemeName = 'basic' | 'digest' | 'bearer';
 
 export class AuthFailure extends Refusal {
   /**
-   * The precise cause, for the audit log and operators only ("unknown user alice", "password
+   * The typed cause in words, for the audit log and operators only ("unknown user alice", "password
    * mismatch", "token jti X revoked at T"). Never sent to the caller; never contains a secret.
    */
   readonly internalCause: string;
+  /** The typed cause (the base class keeps it as `facts`, which may be absent there, never here). */
+  declare facts: RefusalCause;
   /** The scheme the caller tried, so the challenge for it can carry error attributes. */
   readonly scheme: SchemeName | undefined;
   /** For insufficient_scope: the scope the route needs. */
@@ -29,20 +32,18 @@ export class AuthFailure extends Refusal {
     reason: AuthReason,
     detail: string,
     hint: string,
-    /** Words, or (preferred) the typed cause, whose words the audit record shows beside it. */
-    internalCause: string | RefusalCause,
+    /** The typed cause; the audit record shows its words (describeCause) beside it. */
+    cause: RefusalCause,
     extra: {
       scheme?: SchemeName;
       scope?: string;
       retryAfterSeconds?: number;
       claimedName?: string;
-      facts?: RefusalCause;
     } = {},
   ) {
-    const typed = typeof internalCause === 'string' ? extra.facts : internalCause;
-    super(reason, detail, hint, typed);
+    super(reason, detail, hint, cause);
     this.name = 'AuthFailure';
-    this.internalCause = typeof internalCause === 'string' ? internalCause : describeCause(internalCause);
+    this.internalCause = describeCause(cause);
     this.scheme = extra.scheme;
     this.scope = extra.scope;
     this.retryAfterSeconds = extra.retryAfterSeconds;

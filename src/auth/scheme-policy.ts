@@ -56,7 +56,6 @@ export function inWords(schemes: string[]): string {
  */
 export function unsupported(scheme: string, enabled: string[], why?: string): AuthFailure {
   const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
-  const shown = known ?? `an unregistered scheme of ${scheme.length} characters`;
   return new AuthFailure(
     'scheme_unsupported',
     why ??
@@ -66,14 +65,12 @@ export function unsupported(scheme: string, enabled: string[], why?: string): Au
     enabled.length === 0
       ? 'this server accepts no authentication scheme here; ask its operator'
       : `this server accepts ${inWords(enabled)}: use ${enabled.length === 1 ? 'that' : 'one of those'}${enabled.includes('Bearer') ? ' (`certmaster login` gets a Bearer token)' : ''}`,
-    why ? `${shown}: ${why}` : `scheme ${shown} not enabled`,
     {
-      facts: {
-        code: 'scheme_disabled',
-        scheme: known ?? 'unregistered',
-        enabled,
-        ...(why ? { plainHttp: true } : {}),
-      },
+      code: 'scheme_disabled',
+      scheme: known ?? 'unregistered',
+      ...(known ? {} : { length: scheme.length }),
+      enabled,
+      ...(why ? { plainHttp: true } : {}),
     },
   );
 }

@@ -22,9 +22,9 @@ export type RefusalCause =
   /**
    * The scheme is switched off, or (`plainHttp`) refused over plain HTTP from another machine;
    * `enabled` are the ones that are on; `scheme` is "unregistered" for a name no RFC registers
-   * (401 scheme_unsupported).
+   * (401 scheme_unsupported), with its `length` only: an unknown scheme name may be a pasted secret.
    */
-  | { code: 'scheme_disabled'; scheme: string; enabled: string[]; plainHttp?: boolean }
+  | { code: 'scheme_disabled'; scheme: string; enabled: string[]; plainHttp?: boolean; length?: number }
   /** A token lacks a scope its owner's role has (403 insufficient_scope). */
   | { code: 'scope_missing'; owner: string; scope: string; has: string[] }
   /** No account has this name; `hashed` when a Digest client sent only the userhash (RFC 7616 §3.4.4). */
@@ -81,7 +81,112 @@ export type RefusalCause =
    */
   | { code: 'names_invalid'; names: string[]; wildcardsDisallowed: string[] }
   /** The CSR's key is outside the accepted set (422 key_too_weak); `rule` says which rule it broke. */
-  | { code: 'key_rejected'; rule: KeyRule; key: string; minRsaBits: number };
+  | { code: 'key_rejected'; rule: KeyRule; key: string; minRsaBits: number }
+  /** No credentials where `route` needs them (401 credentials_missing). */
+  | { code: 'credentials_absent'; route: CredentialRoute }
+  /**
+   * Credentials that do not parse (credentials_malformed, or invalid_client for a service account's
+   * Basic header); `why` is the parser's words, which never quote a secret.
+   */
+  | { code: 'credentials_unparsable'; part: 'header' | 'basic' | 'digest' | 'bearer' | 'client'; why: string }
+  /** A renewal or EST re-enrollment authenticated by something other than the certificate it renews (403). */
+  | { code: 'certificate_required'; action: 'renewal' | 'est_reenroll'; method: string }
+  /** /metrics asked from another machine while metrics.access = loopback (403 forbidden). */
+  | { code: 'metrics_not_loopback'; address: string }
+  /** A token asked for with scopes its creator lacks (403 insufficient_scope). */
+  | { code: 'scopes_beyond_own'; scopes: string[] }
+  /** An access token used before its nbf (401 token_not_yet_valid): clock skew. */
+  | { code: 'token_not_yet_valid'; token: string; seconds: number }
+  /** An API token whose owner is disabled (403 account_disabled). */
+  | { code: 'token_owner_disabled'; token: string; owner: string }
+  /** A client certificate refused over mutual TLS (401 client_certificate_invalid); `problem` says why. */
+  | {
+      code: 'client_certificate_rejected';
+      problem: ClientCertificateProblem;
+      serial: string | null;
+      /** notBefore, notAfter or the revocation time, by problem. */
+      at?: string;
+      issuer?: string;
+      revocationReason?: string;
+    }
+  /** No refresh token has the hash of the one sent (invalid_grant). */
+  | { code: 'refresh_token_unknown' }
+  /** A refresh token presented by a client it was not issued to (invalid_grant). */
+  | { code: 'refresh_token_foreign'; token: string; issuedTo: string; presentedBy: string }
+  /** A refresh token, or its sign-in (family), past its lifetime (invalid_grant token_expired). */
+  | { code: 'refresh_token_expired'; token: string; family: string; at: string }
+  /**
+   * A spent refresh token presented again (invalid_grant token_revoked): `usedAt` set when it was
+   * rotated before (the RFC 9700 §4.14 theft signal), else `revokedAt` (a logout or an operator).
+   */
+  | {
+      code: 'refresh_token_reused';
+      token: string;
+      family: string;
+      usedAt: string | null;
+      revokedAt: string | null;
+      revokedCount: number;
+    }
+  /** The account a sign-in acts for was removed or disabled since; its family is revoked (invalid_grant). */
+  | { code: 'refresh_owner_gone'; account: string; family: string; removed: boolean }
+  /** An OAuth request that breaks RFC 6749's form rules (invalid_request); `parameter` where one is at fault. */
+  | { code: 'oauth_request_malformed'; problem: OAuthRequestProblem; parameter?: string; why?: string }
+  /** A grant_type this server does not offer (unsupported_grant_type). */
+  | { code: 'grant_type_unsupported'; grantType: string }
+  /** A client tried a grant or act not for its kind (unauthorized_client, invalid_client). */
+  | { code: 'client_not_allowed'; client: string | null; act: ClientAct }
+  /** A client revoking a token issued to another client (unauthorized_client). */
+  | { code: 'token_of_other_client'; token: string; issuedTo: string; caller: string }
+  /** A scope asked for at the token endpoint: unknown, not granted, or too many (invalid_scope). */
+  | {
+      code: 'scope_refused';
+      problem: 'unknown' | 'not_granted' | 'too_many';
+      scope?: string;
+      allowed?: string[];
+    }
+  /** A secret sent over plain HTTP from another machine (insecure_transport). */
+  | { code: 'secret_over_plain_http'; what: string; address: string };
+
+/** Which route needed credentials that were not sent. */
+export type CredentialRoute =
+  | 'api'
+  | 'whoami'
+  | 'est_enroll'
+  | 'est_reenroll'
+  | 'renewal'
+  | 'anonymous_requests_off'
+  | 'introspection';
+
+/** Why a client certificate did not authenticate (src/auth/schemes/client-certificate.ts). */
+export type ClientCertificateProblem =
+  | 'unparsable'
+  | 'foreign_issuer'
+  | 'not_yet_valid'
+  | 'expired'
+  | 'ca_certificate'
+  | 'no_client_auth'
+  | 'not_on_record'
+  | 'differs_from_record'
+  | 'revoked';
+
+/** What an OAuth request got wrong in its form (RFC 6749 §3.2, §2.3). */
+export type OAuthRequestProblem =
+  | 'parameter_missing'
+  | 'parameter_repeated'
+  | 'too_many_parameters'
+  | 'too_long'
+  | 'body_unparsable'
+  | 'credentials_twice'
+  | 'client_id_mismatch'
+  | 'secret_without_client_id';
+
+/** What a client was not allowed: to stay unauthenticated, to send a secret, a grant, to revoke another's token. */
+export type ClientAct =
+  | 'no_authentication'
+  | 'public_use'
+  | 'public_secret'
+  | 'password_grant'
+  | 'client_credentials_grant';
 
 /** Which key rule a refused key broke (src/ra/key-policy.ts). */
 export type KeyRule =
@@ -127,79 +232,26 @@ const CODES: Readonly<Record<RefusalCauseCode, true>> = {
   token_malformed: true,
   names_invalid: true,
   key_rejected: true,
+  credentials_absent: true,
+  credentials_unparsable: true,
+  certificate_required: true,
+  metrics_not_loopback: true,
+  scopes_beyond_own: true,
+  token_not_yet_valid: true,
+  token_owner_disabled: true,
+  client_certificate_rejected: true,
+  refresh_token_unknown: true,
+  refresh_token_foreign: true,
+  refresh_token_expired: true,
+  refresh_token_reused: true,
+  refresh_owner_gone: true,
+  oauth_request_malformed: true,
+  grant_type_unsupported: true,
+  client_not_allowed: true,
+  scope_refused: true,
+  secret_over_plain_http: true,
+  token_of_other_client: true,
 };
-
-/** The cause in words, as the audit record's `cause` text shows it to an operator. */
-export function describeCause(cause: RefusalCause): string {
-  switch (cause.code) {
-    case 'certificate_held':
-      return `${cause.name} holds certificate ${cause.serial} (until ${cause.notAfter}) for another key`;
-    case 'request_pending':
-      return `a request for ${cause.name} waits for an operator since ${cause.since}`;
-    case 'digest_secrets_missing':
-      return `account ${cause.account} has no digest secrets (created without --digest, or sealed with another key)`;
-    case 'nonce_forged':
-      return 'digest nonce not issued by this server (bad MAC)';
-    case 'scheme_disabled':
-      return `scheme ${cause.scheme} not enabled`;
-    case 'scope_missing':
-      return `token lacks ${cause.scope}; has ${cause.has.join(' ') || 'none'}`;
-    case 'unknown_user':
-      return `unknown user ${cause.hashed ? 'hashed user name' : cause.name}`;
-    case 'password_mismatch':
-      return 'password mismatch';
-    case 'digest_response_mismatch':
-      return 'digest response mismatch (wrong password)';
-    case 'digest_realm_changed':
-      return `account ${cause.account}'s digest secrets were made for realm "${cause.madeFor}", not "${cause.current}"`;
-    case 'digest_algorithm_not_offered':
-      return `malformed Digest response: algorithm ${cause.algorithm} is not offered; use ${cause.offered.join(' or ')}`;
-    case 'digest_realm_wrong':
-      return `malformed Digest response: realm must be "${cause.expected}"`;
-    case 'nonce_replayed':
-      return `digest nonce count ${cause.nonceCount} replayed`;
-    case 'nonce_expired':
-      return 'digest nonce past its lifetime';
-    case 'unknown_client':
-      return `unknown client ${cause.client}`;
-    case 'client_secret_mismatch':
-      return 'client secret mismatch';
-    case 'account_disabled':
-      return `${cause.kind === 'client' ? 'client' : 'account'} ${cause.account} is disabled`;
-    case 'throttled':
-      return `throttled ${cause.address}${cause.account ? ` for ${cause.account}` : ''} for ${cause.seconds} s`;
-    case 'hasher_busy':
-      return 'password hasher queue full';
-    case 'role_lacks_scope':
-      return `role lacks ${cause.scope}`;
-    case 'token_revoked':
-      return cause.kind === 'access'
-        ? `access token jti ${cause.token}${cause.family ? ` (family ${cause.family})` : ''} revoked at ${cause.at}`
-        : `token ${cause.token} revoked at ${cause.at}`;
-    case 'token_owner_removed':
-      return `API token ${cause.token}: owner ${cause.owner} was removed`;
-    case 'token_expired':
-      return cause.kind === 'access'
-        ? `access token jti ${cause.token} of ${cause.subject ?? 'undefined'} expired at ${cause.at}`
-        : `token ${cause.token} expired at ${cause.at}`;
-    case 'enrollment_token_used_up':
-      return `enrollment token ${cause.token} used up`;
-    case 'token_unknown':
-      return 'no API or enrollment token has this hash';
-    case 'token_signing_key_unknown':
-      return `unknown or removed signing key kid ${cause.kid}`;
-    case 'token_claim_mismatch':
-      return `claim ${cause.claim} ${cause.why}`;
-    case 'token_signature_invalid':
-      return 'signature verification failed';
-    case 'token_malformed':
-      return cause.why;
-    case 'names_invalid':
-      return `names refused: ${cause.names.join(', ')}`;
-    case 'key_rejected':
-      return `key ${cause.key} refused (${cause.rule.replaceAll('_', ' ')})`;
-  }
-}
 
 /**
  * The structured cause of an audit record's details, when it has one this version knows. Records

@@ -32,6 +32,7 @@ import { installRefusalHandlers } from './refusal-handler.js';
 import { renewalsPlugin } from './renewals.js';
 import { requestsPlugin } from './requests.js';
 import { type RevocationRoutesOptions, revocationPlugin } from './revocation.js';
+import { componentName, registerSharedSchemas } from './shared-schemas.js';
 import { tokensPlugin } from './tokens-api.js';
 import { noStoreHook, strictTransportHook, TLS_POLICY } from './transport-security.js';
 
@@ -168,11 +169,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     bodyLimit: deps.bodyLimit,
   });
 
+  registerSharedSchemas(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'certmaster', version: '0.1.0', description: 'Certificate master for fleets' },
     },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => componentName(json, i) },
   });
   // The OAuth endpoints authenticate clients themselves (RFC 6749 §2.3: a client's Basic header there
   // holds a client secret, not a user's password), and ACME requests by their JWS signature (RFC 8555

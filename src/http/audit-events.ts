@@ -89,6 +89,7 @@ export function oauthDecisionEvent(d: OAuthDecision, at: Date): AuditEvent {
     details: {
       ...(d.familyId ? { family_id: d.familyId } : {}),
       ...(d.grantType ? { grant_type: d.grantType } : {}),
+      ...(d.facts ? { cause: d.facts } : {}),
     },
   };
 }

@@ -143,7 +143,7 @@ export function authorize(principal: Principal, scope: string, roleScopes: (p: P
       'credentials_missing',
       'this needs credentials and none were sent',
       'log in with `certmaster login --server URL`, or send a token: `Authorization: Bearer TOKEN`',
-      'no credentials',
+      { code: 'credentials_absent', route: 'api' },
     );
   }
   if (principal.scopes.includes(scope)) return;

@@ -152,7 +152,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
         'credentials_missing',
         'EST enrollment needs credentials and none were sent',
         "answer the challenge with an account (`curl --user NAME:PASSWORD`, or `--digest`), a token (`-H 'Authorization: Bearer TOKEN'`), or this host's certificate (`--cert cert.pem --key key.pem`)",
-        'EST simpleenroll without credentials',
+        { code: 'credentials_absent', route: 'est_enroll' },
       );
     }
     authorize(principal, 'requests:submit', roleScopes);
@@ -171,7 +171,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
         'credentials_missing',
         'EST re-enrollment needs the current certificate on the TLS connection, and none was presented',
         'present the certificate being renewed: `curl --cert cert.pem --key key.pem ...` (RFC 7030 §4.2.2)',
-        'EST simplereenroll without a client certificate',
+        { code: 'credentials_absent', route: 'est_reenroll' },
       );
     }
     if (principal.method !== 'client_certificate' || !certificate) {
@@ -179,7 +179,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
         'forbidden',
         `EST re-enrollment renews the certificate presented on the TLS connection; ${principal.name} authenticated with ${principal.method} and presented none`,
         'present the certificate being renewed (`curl --cert cert.pem --key key.pem`) without an Authorization header, or use simpleenroll for a first certificate',
-        `simplereenroll by ${principal.method}`,
+        { code: 'certificate_required', action: 'est_reenroll', method: principal.method },
       );
     }
     const view = await ra.submit({

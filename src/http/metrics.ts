@@ -53,7 +53,7 @@ export const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (ap
             'forbidden',
             '/metrics is served only to callers on the server itself (metrics.access = loopback)',
             'scrape from the same host, or set metrics.access = scope and scrape with a token that has audit:read',
-            `metrics scrape from non-loopback address ${request.raw.socket.remoteAddress ?? 'unknown'}`,
+            { code: 'metrics_not_loopback', address: request.raw.socket.remoteAddress ?? 'unknown' },
           );
         }
         if (decision === 'authorize') authorize(request.principal, METRICS_SCOPE, roleScopes);

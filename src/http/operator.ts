@@ -94,7 +94,7 @@ export const operatorPlugin: FastifyPluginAsyncTypebox<{
           'credentials_missing',
           'no credentials were sent',
           'log in with `certmaster login --server URL`',
-          'whoami without credentials',
+          { code: 'credentials_absent', route: 'whoami' },
         );
       }
       return {

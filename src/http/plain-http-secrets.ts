@@ -33,7 +33,7 @@ export function plainHttpSecretRefusal(
     `this server does not accept a ${what} over plain HTTP from another machine`,
     'use the https:// URL of the server (or a TLS-terminating proxy on the server itself); the ' +
       `${what} sent may have been seen on the way, so change it`,
-    `${what} over plain HTTP from ${socketAddress(request).slice(0, 64)}`,
+    { code: 'secret_over_plain_http', what, address: socketAddress(request).slice(0, 64) },
     { reason: 'insecure_transport' },
   );
 }

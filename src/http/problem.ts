@@ -61,8 +61,12 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
-/** Schema of a problem body, for the OpenAPI document and fast serialisation. */
-export const problemSchema = {
+/**
+ * Schema of a problem body, for the OpenAPI document and fast serialisation: registered once with
+ * `addSchema` (src/http/shared-schemas.ts), and named by routes through `problemSchema`, a `$ref`.
+ */
+export const problemBodySchema = {
+  $id: 'Problem',
   type: 'object',
   properties: {
     type: { type: 'string' },
@@ -81,3 +85,6 @@ export const problemSchema = {
     },
   },
 } as const;
+
+/** A route's error responses name the one shared problem schema. */
+export const problemSchema = { $ref: 'Problem#' } as const;

@@ -178,7 +178,16 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
       return sendAuthFailure(
         request,
         reply,
-        new AuthFailure(error.reason, error.detail, error.hint, error.message, { scheme: 'bearer' }),
+        new AuthFailure(
+          error.reason,
+          error.detail,
+          error.hint,
+          error.facts ?? {
+            code: 'enrollment_token_used_up',
+            token: request.principal?.token?.id ?? 'unknown',
+          },
+          { scheme: 'bearer' },
+        ),
         deps.challenger,
       );
     }

@@ -10,7 +10,7 @@ import type { RegistrationAuthority } from '../ra/service.js';
 import { actorOf } from './actor.js';
 import { authorize } from './auth-refusal.js';
 import { problemSchema } from './problem.js';
-import { requestViewSchema, toResponse } from './requests.js';
+import { requestViewBodySchema, toResponse } from './requests.js';
 import { roleScopes } from './scope-guard.js';
 
 export const RENEWALS_ROUTE = '/v1/renewals';
@@ -19,9 +19,9 @@ export const RENEWALS_ROUTE = '/v1/renewals';
 const MAX_CSR_CHARS = 32 * 1024;
 
 const renewalViewSchema = {
-  ...requestViewSchema,
+  type: 'object',
   properties: {
-    ...requestViewSchema.properties,
+    ...requestViewBodySchema.properties,
     renewed_from: { type: 'string', description: 'serial of the certificate this one renews' },
   },
 } as const;
@@ -59,7 +59,7 @@ export const renewalsPlugin: FastifyPluginAsyncTypebox<{ ra: RegistrationAuthori
           'credentials_missing',
           'a renewal is authenticated by the certificate being renewed, and none was presented',
           'present the current certificate and its key on the TLS connection: `certmaster renew --cert cert.pem --key key.pem --server URL`, or `curl --cert cert.pem --key key.pem`',
-          'renewal without a client certificate',
+          { code: 'credentials_absent', route: 'renewal' },
         );
       }
       if (principal.method !== 'client_certificate' || !principal.certificate) {
@@ -67,7 +67,7 @@ export const renewalsPlugin: FastifyPluginAsyncTypebox<{ ra: RegistrationAuthori
           'forbidden',
           `a renewal renews the certificate presented on the TLS connection; ${principal.name} authenticated with ${principal.method} and presented none`,
           'present the certificate being renewed without an Authorization header (`certmaster renew` does); for a first certificate use POST /v1/requests',
-          `renewal by ${principal.method}`,
+          { code: 'certificate_required', action: 'renewal', method: principal.method },
         );
       }
       authorize(principal, 'requests:submit', roleScopes);

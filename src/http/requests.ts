@@ -14,7 +14,9 @@ import { roleScopes } from './scope-guard.js';
 /** A PEM CSR is a few KiB even with a 4096-bit key; the body limit bounds the whole body anyway. */
 const MAX_CSR_CHARS = 32 * 1024;
 
-export const requestViewSchema = {
+/** The view of a certificate request, shared by every route that answers with one (registered with addSchema). */
+export const requestViewBodySchema = {
+  $id: 'RequestView',
   type: 'object',
   properties: {
     id: { type: 'string' },
@@ -37,6 +39,8 @@ export const requestViewSchema = {
     retry_after: { type: 'integer', description: 'seconds to wait before polling again, while pending' },
   },
 } as const;
+
+export const requestViewSchema = { $ref: 'RequestView#' } as const;
 
 export function toResponse(view: RequestView, caPem: string, retryAfter: number): Record<string, unknown> {
   const { request: r, certificate: c } = view;
@@ -106,7 +110,7 @@ export const requestsPlugin: FastifyPluginAsyncTypebox<{
           'credentials_missing',
           'this server does not accept anonymous certificate requests',
           'enroll with an enrollment token: `certmaster request --token TOKEN ...` (ask an operator for one)',
-          'anonymous request while ra.anonymous_requests = false',
+          { code: 'credentials_absent', route: 'anonymous_requests_off' },
         );
       }
       if (!request.principal.anonymous) authorize(request.principal, 'requests:submit', roleScopes);

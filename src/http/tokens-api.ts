@@ -45,7 +45,7 @@ function mustBeSignedIn(p: Principal): void {
       'credentials_missing',
       'this needs credentials and none were sent',
       'log in with `certmaster login --server URL`',
-      'no credentials',
+      { code: 'credentials_absent', route: 'api' },
     );
   }
 }
@@ -145,7 +145,7 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
           'insufficient_scope',
           `you cannot give a token scopes you do not have: ${beyond.join(', ')}`,
           'ask only for scopes your account has (`certmaster whoami`)',
-          `token create beyond own scopes: ${beyond.join(' ')}`,
+          { code: 'scopes_beyond_own', scopes: beyond },
           { scope: beyond[0] ?? '' },
         );
       }

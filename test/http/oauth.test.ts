@@ -65,7 +65,7 @@ async function verifyPassword(
       'too_many_attempts',
       `too many failed attempts; try again in ${wait} seconds`,
       'wait (see Retry-After) and check the credentials',
-      `throttled ${address}`,
+      { code: 'throttled', address, account: username, seconds: wait },
       { retryAfterSeconds: wait },
     );
   }
@@ -77,11 +77,17 @@ async function verifyPassword(
       'credentials_invalid',
       'the user name or password is not right',
       'check them',
-      user === null ? `unknown user ${username}` : 'password mismatch',
+      user === null
+        ? { code: 'unknown_user', name: username, hashed: false }
+        : { code: 'password_mismatch', account: username },
     );
   }
   if (user.disabled) {
-    throw new AuthFailure('account_disabled', 'this account is disabled', 'ask an administrator', 'disabled');
+    throw new AuthFailure('account_disabled', 'this account is disabled', 'ask an administrator', {
+      code: 'account_disabled',
+      account: user.name,
+      kind: 'user',
+    });
   }
   return { name: user.name, role: user.role };
 }
@@ -99,7 +105,9 @@ async function authenticateClient(
       'credentials_invalid',
       'client authentication failed',
       'check the client id and secret',
-      client === null ? `unknown client ${clientId}` : 'client secret mismatch',
+      client === null
+        ? { code: 'unknown_client', client: clientId }
+        : { code: 'client_secret_mismatch', client: clientId },
     );
   }
   return client;
@@ -458,6 +466,10 @@ describe('POST /oauth/token, refresh_token grant', () => {
     const body = afterLogout.json<{ error_description: string; hint: string }>();
     assert.doesNotMatch(body.hint, /leak/);
     assert.match(body.error_description, /sign-in has ended/);
+    // The audit record keeps the typed cause, so explain tells a logout from a theft signal.
+    const cause = decisions.at(-1)?.facts;
+    assert.equal(cause?.code, 'refresh_token_reused');
+    assert.ok(cause?.code === 'refresh_token_reused' && cause.usedAt === null && cause.revokedAt !== null);
   });
 
   test('a rotated refresh token used twice is told it may have leaked', async () => {
@@ -467,6 +479,8 @@ describe('POST /oauth/token, refresh_token grant', () => {
     const reuse = await post('/oauth/token', form);
     assertOAuthError(reuse, 400, 'invalid_grant', 'token_revoked');
     assert.match(reuse.json<{ hint: string }>().hint, /may have leaked/);
+    const cause = decisions.at(-1)?.facts;
+    assert.ok(cause?.code === 'refresh_token_reused' && cause.usedAt !== null, JSON.stringify(cause));
   });
 
   test('scope may narrow but never widen, and a refused widening leaves the token usable', async () => {

@@ -42,7 +42,11 @@ export async function authenticateCallingClient(
         ? 'the client did not identify itself'
         : 'this client must authenticate with its secret',
       `send client_id=${firstParty} (the certmaster CLI) or authenticate a service account with its secret`,
-      presented.clientId === null ? 'no client authentication' : `public use of client ${presented.clientId}`,
+      {
+        code: 'client_not_allowed',
+        client: presented.clientId,
+        act: presented.clientId === null ? 'no_authentication' : 'public_use',
+      },
     );
   }
   if (presented.clientId === firstParty) {
@@ -50,7 +54,7 @@ export async function authenticateCallingClient(
       'invalid_client',
       `${firstParty} is a public client and has no secret`,
       `send client_id=${firstParty} without a secret`,
-      `secret presented for public client ${presented.clientId}`,
+      { code: 'client_not_allowed', client: presented.clientId, act: 'public_secret' },
     );
   }
   const insecure = caller.secretRefusal('client secret');
@@ -61,7 +65,7 @@ export async function authenticateCallingClient(
   } catch (error) {
     if (!(error instanceof AuthFailure)) throw error;
     if (error.reason === 'too_many_attempts') throw slowDown(error);
-    throw new OAuthError('invalid_client', error.detail, error.hint, error.internalCause, {
+    throw new OAuthError('invalid_client', error.detail, error.hint, error.facts, {
       reason: error.reason,
     });
   }
@@ -70,7 +74,7 @@ export async function authenticateCallingClient(
       'invalid_client',
       'client authentication failed',
       'ask an administrator whether this service account is enabled',
-      `client ${presented.clientId} is disabled`,
+      { code: 'account_disabled', account: presented.clientId ?? record.clientId, kind: 'client' },
       { reason: 'account_disabled' },
     );
   }

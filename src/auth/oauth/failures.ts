@@ -11,7 +11,7 @@ export const LOGIN_HINT = 'check the user name and password, then run `certmaste
 
 /** The throttle's refusal as RFC 8628's `slow_down`, with a whole number of seconds to wait. */
 export function slowDown(failure: AuthFailure): OAuthError {
-  return new OAuthError('slow_down', failure.detail, failure.hint, failure.internalCause, {
+  return new OAuthError('slow_down', failure.detail, failure.hint, failure.facts, {
     reason: 'too_many_attempts',
     retryAfterSeconds: Math.ceil(failure.retryAfterSeconds ?? 60),
   });
@@ -22,7 +22,7 @@ export function passwordFailure(failure: AuthFailure, username: string): OAuthEr
   const claimedName = failure.claimedName ?? username;
   if (failure.reason === 'too_many_attempts') {
     const slow = slowDown(failure);
-    return new OAuthError(slow.error, slow.description, slow.hint, slow.internalCause, {
+    return new OAuthError(slow.error, slow.description, slow.hint, slow.facts, {
       reason: 'too_many_attempts',
       retryAfterSeconds: slow.retryAfterSeconds,
       claimedName,
@@ -33,11 +33,11 @@ export function passwordFailure(failure: AuthFailure, username: string): OAuthEr
       'invalid_grant',
       'the user name or password is not correct',
       LOGIN_HINT,
-      failure.internalCause,
+      failure.facts,
       { reason: 'credentials_invalid', claimedName },
     );
   }
-  return new OAuthError('invalid_grant', failure.detail, failure.hint, failure.internalCause, {
+  return new OAuthError('invalid_grant', failure.detail, failure.hint, failure.facts, {
     reason: failure.reason,
     claimedName,
   });
@@ -47,7 +47,11 @@ export function passwordFailure(failure: AuthFailure, username: string): OAuthEr
 export function required(params: Params, name: string): string {
   const value = params[name];
   if (value === undefined || value === '') {
-    throw new OAuthError('invalid_request', `${name} is missing`, `send ${name}`, `no ${name}`);
+    throw new OAuthError('invalid_request', `${name} is missing`, `send ${name}`, {
+      code: 'oauth_request_malformed',
+      problem: 'parameter_missing',
+      parameter: name,
+    });
   }
   return value;
 }

@@ -82,14 +82,14 @@ export async function grantTokens(
         'invalid_request',
         'grant_type is missing',
         'send grant_type=password, client_credentials or refresh_token',
-        'no grant_type',
+        { code: 'oauth_request_malformed', problem: 'parameter_missing', parameter: 'grant_type' },
       );
     default:
       throw new OAuthError(
         'unsupported_grant_type',
         'this server does not support that grant type',
         'use grant_type=password, client_credentials or refresh_token',
-        `grant_type ${grantType.slice(0, 64)}`,
+        { code: 'grant_type_unsupported', grantType: grantType.slice(0, 64) },
       );
   }
 }
@@ -105,7 +105,7 @@ async function passwordGrant(
       'unauthorized_client',
       `the password grant is only for ${deps.firstPartyClientId}`,
       'service accounts use grant_type=client_credentials',
-      `password grant attempted by client ${client.clientId}`,
+      { code: 'client_not_allowed', client: client.clientId, act: 'password_grant' },
     );
   }
   const username = required(params, 'username');
@@ -115,7 +115,7 @@ async function passwordGrant(
       'invalid_request',
       'the user name or password is too long',
       `user names have at most ${MAX_USERNAME_CHARS} characters, passwords at most ${MAX_PASSWORD_CHARS}`,
-      'over-long username or password',
+      { code: 'oauth_request_malformed', problem: 'too_long', parameter: 'username or password' },
     );
   }
   const insecure = caller.secretRefusal('password');
@@ -166,7 +166,7 @@ async function clientCredentialsGrant(
       'unauthorized_client',
       'the client_credentials grant is for service accounts that authenticate with a secret',
       'people sign in with `certmaster login` (the password grant)',
-      `client_credentials grant attempted by public client ${client.clientId}`,
+      { code: 'client_not_allowed', client: client.clientId, act: 'client_credentials_grant' },
     );
   }
   const scopes = clientCredentialsScopes(params.scope, record);
@@ -209,7 +209,12 @@ async function refreshGrant(
         'invalid_grant',
         'the refresh token is no longer valid',
         LOGIN_HINT,
-        `account ${record.subject} ${user === null ? 'removed' : 'disabled'}: family ${record.familyId} revoked`,
+        {
+          code: 'refresh_owner_gone',
+          account: record.subject,
+          family: record.familyId,
+          removed: user === null,
+        },
         { reason: 'token_revoked' },
       );
     }

@@ -32,7 +32,7 @@ export async function introspectionCaller(
       'credentials_missing',
       'introspection needs credentials',
       'send `Authorization: Bearer TOKEN` with a token that has scope tokens:manage, or client credentials',
-      'no Authorization header',
+      { code: 'credentials_absent', route: 'introspection' },
     );
   }
   // The API's parser (RFC 9110 §11.6.2); a Bearer header that is not one token68 carries no token.
@@ -41,7 +41,8 @@ export async function introspectionCaller(
   if (scheme === 'bearer') {
     const token = isMalformed(parsed) ? '' : (parsed.token68 ?? '');
     const principal = await deps.verifyBearer(token);
-    if (!bearerMayIntrospect(principal.scopes)) throw insufficientScope(principal.name, 'bearer');
+    if (!bearerMayIntrospect(principal.scopes))
+      throw insufficientScope(principal.name, 'bearer', principal.scopes);
     return principal.name;
   }
   if (scheme === 'basic') {
@@ -54,30 +55,36 @@ export async function introspectionCaller(
         error.reason ?? (error.error === 'slow_down' ? 'too_many_attempts' : 'credentials_invalid'),
         error.description,
         error.hint,
-        error.internalCause,
+        error.facts,
         {
           scheme: 'basic',
           ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
         },
       );
     }
-    if (!clientMayIntrospect(client.record)) throw insufficientScope(client.clientId, 'basic');
+    if (!clientMayIntrospect(client.record))
+      throw insufficientScope(client.clientId, 'basic', client.record?.scopes ?? []);
     return client.clientId;
   }
   throw new AuthFailure(
     'scheme_unsupported',
     'introspection takes Bearer tokens or Basic client credentials',
     'use one of the schemes listed in the WWW-Authenticate headers of this answer',
-    `an unsupported scheme (${(scheme ?? '').length} characters) at introspection`,
+    {
+      code: 'scheme_disabled',
+      scheme: 'unregistered',
+      length: (scheme ?? '').length,
+      enabled: ['Bearer', 'Basic'],
+    },
   );
 }
 
-function insufficientScope(name: string, scheme: 'bearer' | 'basic'): AuthFailure {
+function insufficientScope(name: string, scheme: 'bearer' | 'basic', has: readonly string[]): AuthFailure {
   return new AuthFailure(
     'insufficient_scope',
     'introspection needs scope tokens:manage',
     'use a token or client that has scope tokens:manage (an admin can create one with `certmaster token create --scope tokens:manage`)',
-    `${name} lacks tokens:manage`,
+    { code: 'scope_missing', owner: name, scope: INTROSPECTION_SCOPE, has: [...has] },
     { scheme, scope: INTROSPECTION_SCOPE, claimedName: name },
   );
 }

@@ -9,6 +9,7 @@
  * on nothing but the two certificates' bytes.
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import type { Clock, Principal } from '../../types.js';
 import { AuthFailure } from '../failure.js';
 import { scopesOfRole } from '../scopes.js';
@@ -65,7 +66,7 @@ export class ClientCertificateVerifier {
       throw invalid(
         'the client certificate does not parse as X.509',
         'present a PEM or DER certificate this CA issued (curl --cert cert.pem --key key.pem)',
-        'client certificate unparsable',
+        { code: 'client_certificate_rejected', problem: 'unparsable', serial: null },
       );
     }
     const serial = cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '');
@@ -75,7 +76,12 @@ export class ClientCertificateVerifier {
       throw invalid(
         `the client certificate (issuer "${oneLine(cert.issuer)}") was not issued by this CA`,
         'present a certificate issued by this server; its CA certificate is at /ca.pem',
-        `client certificate serial ${serial} not signed by this CA (issuer ${oneLine(cert.issuer)})`,
+        {
+          code: 'client_certificate_rejected',
+          problem: 'foreign_issuer',
+          serial,
+          issuer: oneLine(cert.issuer),
+        },
         claimed,
       );
     }
@@ -86,7 +92,12 @@ export class ClientCertificateVerifier {
       throw invalid(
         `the client certificate is not yet valid: it is valid from ${notBefore.toISOString()}`,
         "check this host's clock (and the server's); the certificate becomes usable at its notBefore time",
-        `client certificate ${serial} not valid before ${notBefore.toISOString()}`,
+        {
+          code: 'client_certificate_rejected',
+          problem: 'not_yet_valid',
+          serial,
+          at: notBefore.toISOString(),
+        },
         claimed,
       );
     }
@@ -96,7 +107,7 @@ export class ClientCertificateVerifier {
       throw invalid(
         `the client certificate expired at ${notAfter.toISOString()}`,
         this.expiredHint(notAfter, now),
-        `client certificate ${serial} expired at ${notAfter.toISOString()}`,
+        { code: 'client_certificate_rejected', problem: 'expired', serial, at: notAfter.toISOString() },
         claimed,
       );
     }
@@ -104,7 +115,7 @@ export class ClientCertificateVerifier {
       throw invalid(
         'the client certificate is a CA certificate',
         'present a host certificate, not the CA certificate',
-        `client certificate ${serial} is a CA certificate`,
+        { code: 'client_certificate_rejected', problem: 'ca_certificate', serial },
         claimed,
       );
     }
@@ -113,7 +124,7 @@ export class ClientCertificateVerifier {
       throw invalid(
         'the client certificate lacks the clientAuth extended key usage',
         'present a certificate issued for client authentication (certmaster issues host certificates with clientAuth), or enroll again',
-        `client certificate ${serial} has no id-kp-clientAuth EKU`,
+        { code: 'client_certificate_rejected', problem: 'no_client_auth', serial },
         claimed,
       );
     }
@@ -122,9 +133,11 @@ export class ClientCertificateVerifier {
       throw invalid(
         'the client certificate was not issued by this CA',
         'present a certificate issued by this server; its CA certificate is at /ca.pem',
-        status
-          ? `client certificate ${serial} differs from the certificate on record with that serial`
-          : `client certificate ${serial} is signed by the CA key but not on record`,
+        {
+          code: 'client_certificate_rejected',
+          problem: status ? 'differs_from_record' : 'not_on_record',
+          serial,
+        },
         claimed,
       );
     }
@@ -133,7 +146,13 @@ export class ClientCertificateVerifier {
       throw invalid(
         `the client certificate was revoked at ${status.revokedAt.toISOString()} for reason ${reason}`,
         REENROLL_HINT,
-        `client certificate ${serial} revoked at ${status.revokedAt.toISOString()} (${reason})`,
+        {
+          code: 'client_certificate_rejected',
+          problem: 'revoked',
+          serial,
+          at: status.revokedAt.toISOString(),
+          revocationReason: reason,
+        },
         claimed,
       );
     }
@@ -177,7 +196,7 @@ export class ClientCertificateVerifier {
   }
 }
 
-function invalid(detail: string, hint: string, cause: string, claimedName?: string): AuthFailure {
+function invalid(detail: string, hint: string, cause: RefusalCause, claimedName?: string): AuthFailure {
   return new AuthFailure(
     'client_certificate_invalid',
     detail,

@@ -244,7 +244,7 @@ function verificationFailure(error: unknown, now: Date): AuthFailure {
       'token_not_yet_valid',
       `the access token is not valid for another ${ahead} (not before ${isoOf(nbf)})`,
       `check the clock: if the token was just issued, this server's or the issuer's clock is off by about ${ahead}; sync both with NTP`,
-      `access token jti ${String(error.payload.jti)} used ${nbf - nowSeconds} s before its nbf`,
+      { code: 'token_not_yet_valid', token: String(error.payload.jti), seconds: nbf - nowSeconds },
       { scheme: 'bearer', ...claimedName(error.payload) },
     );
   }

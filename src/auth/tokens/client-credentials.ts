@@ -35,7 +35,7 @@ export function presentedClient(
         'invalid_request',
         'the client sent credentials both in the Authorization header and in the body',
         'use one client authentication method per request (RFC 6749 §2.3)',
-        'client credentials in header and body',
+        { code: 'oauth_request_malformed', problem: 'credentials_twice' },
       );
     }
     if (bodyId !== undefined && bodyId !== basic.clientId) {
@@ -43,7 +43,7 @@ export function presentedClient(
         'invalid_request',
         'client_id in the body differs from the client in the Authorization header',
         'send the same client_id, or leave it out of the body',
-        'client_id mismatch between header and body',
+        { code: 'oauth_request_malformed', problem: 'client_id_mismatch', parameter: 'client_id' },
       );
     }
     return { method: 'client_secret_basic', ...basic };
@@ -55,7 +55,7 @@ export function presentedClient(
         'invalid_request',
         'client_secret was sent without client_id',
         'send client_id together with client_secret',
-        'client_secret without client_id',
+        { code: 'oauth_request_malformed', problem: 'secret_without_client_id', parameter: 'client_id' },
       );
     }
     checkLength('client_secret', bodySecret, MAX_SECRET_CHARS);
@@ -71,12 +71,11 @@ export function presentedClient(
  */
 function parseClientBasic(authorization: string): { clientId: string; secret: string } {
   const malformed = (why: string) =>
-    new OAuthError(
-      'invalid_client',
-      `the client credentials do not parse: ${why}`,
-      CLIENT_HINT,
-      `client Basic: ${why}`,
-    );
+    new OAuthError('invalid_client', `the client credentials do not parse: ${why}`, CLIENT_HINT, {
+      code: 'credentials_unparsable',
+      part: 'client',
+      why,
+    });
   if (authorization.length > MAX_BASIC_CHARS) throw malformed('the Authorization header is too long');
   const parsed = parseAuthorization(authorization);
   if (parsed.scheme !== 'basic') {
@@ -109,11 +108,11 @@ function formDecode(text: string): string | null {
 
 function checkLength(name: string, value: string, max: number): void {
   if (value.length > max) {
-    throw new OAuthError(
-      'invalid_client',
-      `${name} is longer than ${max} characters`,
-      CLIENT_HINT,
-      `${name} of ${value.length} characters`,
-    );
+    throw new OAuthError('invalid_client', `${name} is longer than ${max} characters`, CLIENT_HINT, {
+      code: 'oauth_request_malformed',
+      problem: 'too_long',
+      parameter: name,
+      why: `${value.length} characters`,
+    });
   }
 }

@@ -2,6 +2,8 @@
  * An OAuth 2 error (RFC 6749 §5.2) with certmaster's members: the refusal reason code, a hint for
  * the caller, and the precise cause for the audit log only. The HTTP layer picks the status.
  */
+import { describeCause } from '../../contract/cause-words.js';
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import { REFUSALS } from '../../contract/refusals.js';
 import type { AuthReason } from '../failure.js';
 
@@ -23,7 +25,9 @@ export class OAuthError extends Error {
   /** error_description: what the caller is told; never a secret or whether an account exists. */
   readonly description: string;
   readonly hint: string;
-  /** For operators only; never sent to the caller and never a secret. */
+  /** The typed cause, for the audit record (`details.cause`) and `explain`; never sent to the caller. */
+  readonly facts: RefusalCause;
+  /** The typed cause in words, for operators only; never sent to the caller and never a secret. */
   readonly internalCause: string;
   readonly reason: AuthReason | undefined;
   readonly retryAfterSeconds: number | undefined;
@@ -34,7 +38,7 @@ export class OAuthError extends Error {
     error: OAuthErrorCode,
     description: string,
     hint: string,
-    internalCause: string,
+    cause: RefusalCause,
     extra: { reason?: AuthReason; retryAfterSeconds?: number; claimedName?: string } = {},
   ) {
     super(description);
@@ -42,7 +46,8 @@ export class OAuthError extends Error {
     this.error = error;
     this.description = description;
     this.hint = hint;
-    this.internalCause = internalCause;
+    this.facts = cause;
+    this.internalCause = describeCause(cause);
     this.reason = extra.reason;
     this.retryAfterSeconds = extra.retryAfterSeconds;
     this.claimedName = extra.claimedName;

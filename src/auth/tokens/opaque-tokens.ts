@@ -7,7 +7,7 @@
 import type { RefusalCause } from '../../contract/refusal-cause.js';
 import { AutosignPatternError, parseAutosign } from '../../domain/autosign.js';
 import { type AuthStore, DuplicateError, type TokenRecord } from '../../store/identities/auth-store.js';
-import { type Clock, type Principal, systemClock } from '../../types.js';
+import type { Clock, Principal } from '../../types.js';
 import { AuthFailure } from '../failure.js';
 import { isScope, ROLE_SCOPES, type Scope } from '../scopes.js';
 import {
@@ -188,7 +188,7 @@ export class OpaqueTokens {
         'account_disabled',
         'the account this token acts for is disabled',
         'ask an administrator to enable the account (`certmaster user enable`)',
-        `API token ${record.id}: owner ${record.owner} is disabled`,
+        { code: 'token_owner_disabled', token: record.id, owner: record.owner },
       );
     }
     // The owner's role may have shrunk since the token was made: it never grants more than the role.
@@ -251,21 +251,6 @@ export class OpaqueTokens {
   }
 }
 
-/**
- * Takes one use of the enrollment token that authenticated `principal`, after a successful
- * submission. False when it was used up, revoked or expired meanwhile (the caller then refuses).
- * True for any other principal: only enrollment tokens are counted.
- */
-export async function consumeEnrollmentUse(
-  store: Pick<AuthStore, 'consumeEnrollmentUse'>,
-  principal: Principal,
-  clock: Clock = systemClock,
-): Promise<boolean> {
-  if (principal.method !== 'enrollment_token') return true;
-  if (principal.token === undefined) return false;
-  return store.consumeEnrollmentUse(principal.token.id, clock.now());
-}
-
 function kindOf(prefix: typeof API_TOKEN_PREFIX | typeof ENROLLMENT_TOKEN_PREFIX): TokenRecord['kind'] {
   return prefix === API_TOKEN_PREFIX ? 'api' : 'enrollment';
 }
@@ -279,7 +264,7 @@ function failure(
     | 'enrollment_token_used_up',
   detail: string,
   hint: string,
-  internalCause: string | RefusalCause,
+  internalCause: RefusalCause,
 ): AuthFailure {
   return new AuthFailure(reason, detail, hint, internalCause, { scheme: 'bearer' });
 }

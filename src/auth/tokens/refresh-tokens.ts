@@ -7,6 +7,7 @@
  * The price: two refreshes racing with one token (the CLI started twice at once) look like reuse.
  * That is the RFC's trade-off and we accept it.
  */
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import type { AuthStore, RefreshTokenRecord } from '../../store/identities/auth-store.js';
 import type { Clock } from '../../types.js';
 import { OAuthError } from './oauth-error.js';
@@ -103,25 +104,27 @@ export class RefreshTokens {
     const now = this.opts.clock.now();
     const record = await this.find(presented);
     if (record === null) {
-      throw grantError('the refresh token is not valid', 'token_invalid', 'no refresh token has this hash');
+      throw grantError('the refresh token is not valid', 'token_invalid', { code: 'refresh_token_unknown' });
     }
     // Reuse is checked first: a spent token presented by anyone, for any client, is a leak.
     if (record.usedAt !== null || record.revokedAt !== null) {
       throw await this.reuse(record, now);
     }
     if (record.clientId !== clientId) {
-      throw grantError(
-        'the refresh token was not issued to this client',
-        'token_invalid',
-        `refresh token ${record.id} of client ${record.clientId} presented by client ${clientId}`,
-      );
+      throw grantError('the refresh token was not issued to this client', 'token_invalid', {
+        code: 'refresh_token_foreign',
+        token: record.id,
+        issuedTo: record.clientId,
+        presentedBy: clientId,
+      });
     }
     if (!this.isActive(record, now)) {
-      throw grantError(
-        'the refresh token has expired',
-        'token_expired',
-        `refresh token ${record.id} (family ${record.familyId}) expired at ${this.expiryOf(record).toISOString()}`,
-      );
+      throw grantError('the refresh token has expired', 'token_expired', {
+        code: 'refresh_token_expired',
+        token: record.id,
+        family: record.familyId,
+        at: this.expiryOf(record).toISOString(),
+      });
     }
     await authorize(record);
     if (!(await this.opts.store.markRefreshTokenUsed(record.id, now))) {
@@ -167,10 +170,6 @@ export class RefreshTokens {
 
   private async reuse(record: RefreshTokenRecord, now: Date): Promise<OAuthError> {
     const revoked = await this.opts.store.revokeRefreshFamily(record.familyId, now);
-    const why =
-      record.usedAt !== null
-        ? `token ${record.id} was already used at ${record.usedAt.toISOString()}`
-        : `token ${record.id} was revoked at ${record.revokedAt?.toISOString() ?? now.toISOString()}`;
     // Only a second use of a rotated token is the RFC 9700 §4.14 theft signal; a token revoked by
     // a logout or an operator is just over, and saying "it may have leaked" would alarm for nothing.
     const usedTwice = record.usedAt !== null;
@@ -180,7 +179,14 @@ export class RefreshTokens {
         ? 'the refresh token was already used; every token of this sign-in is now revoked'
         : 'this sign-in has ended (logged out or revoked)',
       usedTwice ? `${LOGIN_HINT}; if you did not use this token twice, it may have leaked` : LOGIN_HINT,
-      `refresh token reuse detected: family ${record.familyId} revoked (${why}; ${revoked} tokens revoked)`,
+      {
+        code: 'refresh_token_reused',
+        token: record.id,
+        family: record.familyId,
+        usedAt: record.usedAt?.toISOString() ?? null,
+        revokedAt: record.usedAt === null ? (record.revokedAt ?? now).toISOString() : null,
+        revokedCount: revoked,
+      },
       { reason: 'token_revoked' },
     );
   }
@@ -189,9 +195,9 @@ export class RefreshTokens {
 function grantError(
   description: string,
   reason: 'token_invalid' | 'token_expired',
-  internalCause: string,
+  cause: RefusalCause,
 ): OAuthError {
-  return new OAuthError('invalid_grant', description, LOGIN_HINT, internalCause, { reason });
+  return new OAuthError('invalid_grant', description, LOGIN_HINT, cause, { reason });
 }
 
 function newFamilyId(start: Date): string {

@@ -95,6 +95,6 @@ function checkOwnClient(issuedTo: string, caller: RevokingCaller, what: string):
     issuedTo === firstParty
       ? `revoke it as ${firstParty} (client_id=${firstParty}, no secret)`
       : 'the client the token was issued to must revoke it, authenticating with its secret',
-    `${what} belongs to client ${issuedTo}, revocation asked by ${caller.clientId}`,
+    { code: 'token_of_other_client', token: what, issuedTo, caller: caller.clientId },
   );
 }

@@ -13,29 +13,26 @@ export function grantedScopes(requested: string | undefined, allowed: readonly s
   // §3.3: scope tokens are separated by spaces; runs of spaces are forgiven.
   const asked = new Set(requested.split(' ').filter((scope) => scope !== ''));
   if (asked.size > SCOPES.length) {
-    throw new OAuthError(
-      'invalid_scope',
-      'too many scopes requested',
-      'ask for known scopes only',
-      'scope list too long',
-    );
+    throw new OAuthError('invalid_scope', 'too many scopes requested', 'ask for known scopes only', {
+      code: 'scope_refused',
+      problem: 'too_many',
+    });
   }
   for (const scope of asked) {
     if (!isScope(scope)) {
       const shown = scope.slice(0, 64).replace(/[^\x21-\x7e]/g, '?');
-      throw new OAuthError(
-        'invalid_scope',
-        `unknown scope "${shown}"`,
-        `known scopes: ${SCOPES.join(' ')}`,
-        `unknown scope ${shown}`,
-      );
+      throw new OAuthError('invalid_scope', `unknown scope "${shown}"`, `known scopes: ${SCOPES.join(' ')}`, {
+        code: 'scope_refused',
+        problem: 'unknown',
+        scope: shown,
+      });
     }
     if (!allowed.includes(scope)) {
       throw new OAuthError(
         'invalid_scope',
         `scope ${scope} is not granted to this account or client`,
         `ask for a subset of: ${allowed.join(' ') || '(none)'}`,
-        `scope ${scope} beyond ${allowed.join(' ')}`,
+        { code: 'scope_refused', problem: 'not_granted', scope, allowed: [...allowed] },
       );
     }
   }

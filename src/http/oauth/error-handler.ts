@@ -34,7 +34,11 @@ export function setOAuthErrorHandler(app: FastifyInstance, replies: OAuthReplies
           ? `the body exceeds ${OAUTH_BODY_LIMIT} bytes`
           : `the request does not parse: ${err.message}`,
         `send ${FORM} (or JSON) parameters as RFC 6749 describes`,
-        `${err.code ?? 'validation'}: ${err.message}`,
+        {
+          code: 'oauth_request_malformed',
+          problem: 'body_unparsable',
+          why: `${err.code ?? 'validation'}: ${err.message}`,
+        },
       );
       status = tooLarge ? 413 : 400;
     }

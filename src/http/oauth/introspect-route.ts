@@ -48,12 +48,11 @@ export function introspectRoute(
           request,
           reply,
           'introspect',
-          new OAuthError(
-            'invalid_request',
-            'token is missing',
-            'send the token to inspect as `token`',
-            'no token',
-          ),
+          new OAuthError('invalid_request', 'token is missing', 'send the token to inspect as `token`', {
+            code: 'oauth_request_malformed',
+            problem: 'parameter_missing',
+            parameter: 'token',
+          }),
           { subject: caller },
         );
       }

@@ -1,4 +1,5 @@
 /** What the OAuth plugin is given, and what it tells the audit log of every decision. */
+
 import type { OutageNotes } from '../../audit/outage-log.js';
 import type { OAuthAccounts, OAuthClientRecord } from '../../auth/identity-queries.js';
 import type { GrantDeps } from '../../auth/oauth/grants.js';
@@ -7,6 +8,7 @@ import type { SigningKeyRing } from '../../auth/tokens/keyring.js';
 import type { OpaqueTokens } from '../../auth/tokens/opaque-tokens.js';
 import type { RefreshTokens } from '../../auth/tokens/refresh-tokens.js';
 import type { TokenRegistry } from '../../auth/tokens/token-registry.js';
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import type { Clock } from '../../types.js';
 
 export interface OAuthPluginOptions {
@@ -59,6 +61,8 @@ export interface OAuthDecision {
   status?: number;
   reason?: string;
   internalCause?: string;
+  /** The refusal's typed cause, stored as the record's `details.cause` for `explain`. */
+  facts?: RefusalCause;
   /** What the client was told (error_description) and the hint, for the audit record. */
   description?: string;
   hint?: string;

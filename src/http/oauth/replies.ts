@@ -68,6 +68,7 @@ export class OAuthReplies {
       status,
       ...(error.reason ? { reason: error.reason } : {}),
       internalCause: error.internalCause,
+      facts: error.facts,
       description: error.description,
       hint: error.hint,
       // The person who tried to sign in, not the CLI's client id, is who the operator looks for.
@@ -152,6 +153,7 @@ export class OAuthReplies {
       status,
       reason: failure.reason,
       internalCause: failure.internalCause,
+      facts: failure.facts,
       description: failure.detail,
       hint: failure.hint,
       ...(failure.claimedName ? { subject: failure.claimedName } : {}),

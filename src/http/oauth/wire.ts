@@ -91,7 +91,7 @@ export function parseForm(body: string): Params {
         'invalid_request',
         'too many parameters',
         'send only the parameters of one grant',
-        'form too long',
+        { code: 'oauth_request_malformed', problem: 'too_many_parameters' },
       );
     }
     if (Object.hasOwn(params, name)) {
@@ -99,7 +99,7 @@ export function parseForm(body: string): Params {
         'invalid_request',
         `the parameter ${name.slice(0, 64)} is repeated`,
         'send each parameter once (RFC 6749 §3.2)',
-        `repeated ${name.slice(0, 64)}`,
+        { code: 'oauth_request_malformed', problem: 'parameter_repeated', parameter: name.slice(0, 64) },
       );
     }
     params[name] = value;

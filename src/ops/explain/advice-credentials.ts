@@ -94,6 +94,32 @@ export function tokenRevokedAdvice(
   ctx: CommandContext,
 ): Advice {
   const any = anyTarget(ctx);
+  const login = `certmaster login --server ${serverArg(ctx)}${name === 'NAME' ? '' : ` --user ${name}`}`;
+  if (facts?.code === 'refresh_token_reused') {
+    // RFC 9700 §4.14: only a second use of a rotated token is the theft signal; a logout is not.
+    return facts.usedAt !== null
+      ? {
+          meaning: `A refresh token of ${shownName} was used a second time (first at ${facts.usedAt}), so every token of that sign-in (family ${printable(facts.family, 60)}, ${facts.revokedCount} tokens) was revoked: two programs share one login, or the token leaked.`,
+          fix: 'Sign in again. Give each program its own session or token; if no program of yours used it twice, treat the login as leaked and change the password.',
+          command: login,
+        }
+      : {
+          meaning: `The sign-in of ${shownName} had ended (logged out or revoked at ${facts.revokedAt ?? 'an earlier time'}) and its refresh token was presented afterwards. Nothing suggests a leak.`,
+          fix: 'Sign in again.',
+          command: login,
+        };
+  }
+  if (facts?.code === 'refresh_owner_gone') {
+    return {
+      meaning: `The sign-in acts for the account ${printable(facts.account, 80)}, which was ${facts.removed ? 'removed' : 'disabled'} since; the whole sign-in was revoked.`,
+      fix: facts.removed
+        ? 'Sign in with an account that exists.'
+        : 'If the account should work again, enable it, then sign in again.',
+      command: facts.removed
+        ? login
+        : `certmaster user enable ${shellWord(facts.account)} ${localTarget(ctx)}`,
+    };
+  }
   if (facts?.code === 'token_owner_removed') {
     return {
       meaning: `The token acts for the account ${printable(facts.owner, 80)}, which was removed.`,
@@ -120,6 +146,19 @@ export function tokenRevokedAdvice(
 export function tokenInvalidAdvice(facts: RefusalCause | null, cause: string, ctx: CommandContext): Advice {
   const login = `certmaster login --server ${serverArg(ctx)}`;
   switch (facts?.code) {
+    case 'refresh_token_unknown':
+      return {
+        meaning:
+          'The refresh token is not one this server issued: mistyped, truncated, from another certmaster, or from a database restored from an older backup.',
+        fix: 'Sign in again; the CLI stores the new refresh token by itself.',
+        command: login,
+      };
+    case 'refresh_token_foreign':
+      return {
+        meaning: `The refresh token was issued to the client ${printable(facts.issuedTo, 80)} and presented by ${printable(facts.presentedBy, 80)}: a refresh token works only for the client it was issued to (RFC 6749 §6).`,
+        fix: `Refresh it as ${printable(facts.issuedTo, 80)}, or sign in anew as the client that presented it.`,
+        command: login,
+      };
     case 'token_unknown':
       return {
         meaning:

@@ -2,7 +2,7 @@
 import type { Reason } from '../../contract/refusals.js';
 import { credentialsInvalidAdvice, tokenInvalidAdvice, tokenRevokedAdvice } from './advice-credentials.js';
 import type { Advisor } from './advisor.js';
-import { firstMatch, printable, serverArg, shellWord, stringDetail } from './text.js';
+import { printable, serverArg, shellWord, stringDetail } from './text.js';
 
 type SignInReason = Extract<
   Reason,
@@ -102,7 +102,7 @@ export const SIGN_IN_ADVISORS: Record<SignInReason, Advisor> = {
     return credentialsInvalidAdvice(facts, cause, shownName, name, ctx);
   },
   account_disabled: (a) => {
-    const { facts, cause, name, shownName, local } = a;
+    const { facts, name, shownName, local } = a;
 
     if (facts?.code === 'account_disabled' && facts.kind === 'client') {
       return {
@@ -111,12 +111,16 @@ export const SIGN_IN_ADVISORS: Record<SignInReason, Advisor> = {
         command: `certmaster client add ${shellWord(facts.account)} --role ROLE ${local}`,
       };
     }
-    // A token acting for a disabled owner says so in words (its typed cause is still to come).
+    const viaToken = facts?.code === 'token_owner_disabled';
     const owner =
-      facts?.code === 'account_disabled' ? facts.account : firstMatch(/owner (\S+) is disabled/, cause);
+      facts?.code === 'account_disabled'
+        ? facts.account
+        : facts?.code === 'token_owner_disabled'
+          ? facts.owner
+          : null;
     const account = owner === null ? name : shellWord(owner);
     return {
-      meaning: `The credentials were right, but the account ${owner === null ? shownName : printable(owner, 80)} is disabled${owner !== null && /token/i.test(cause) ? ' (the token acts for it)' : ''}.`,
+      meaning: `The credentials were right, but the account ${owner === null ? shownName : printable(owner, 80)} is disabled${viaToken ? ` (the token ${printable(facts.token, 80)} acts for it)` : ''}.`,
       fix: 'If the account should work again, enable it.',
       command: `certmaster user enable ${account} ${local}`,
     };
@@ -135,6 +139,13 @@ export const SIGN_IN_ADVISORS: Record<SignInReason, Advisor> = {
   },
   token_expired: (a) => {
     const { record, facts, ctx, cause, detail, name, shownName, any } = a;
+    if (facts?.code === 'refresh_token_expired') {
+      return {
+        meaning: `The sign-in of ${shownName} has ended: its refresh token (family ${printable(facts.family, 60)}) expired at ${facts.at}, a sign-in lasts auth.refresh_token_ttl_days from its start.`,
+        fix: 'Sign in again. If sign-ins end too soon for a long-running client, give it a service account (client_credentials) instead of a person’s login.',
+        command: `certmaster login --server ${serverArg(ctx)}${name === 'NAME' ? '' : ` --user ${name}`}`,
+      };
+    }
 
     if ((facts?.code === 'token_expired' && facts.kind === 'access') || record.method === 'access_token') {
       return {
@@ -214,16 +225,17 @@ export const SIGN_IN_ADVISORS: Record<SignInReason, Advisor> = {
     };
   },
   client_certificate_invalid: (a) => {
-    const { cause, detail, name, any } = a;
-    const revoked = /revoked at/.test(cause);
-    const expired = /expired at/.test(cause);
+    const { facts, cause, detail, name, any } = a;
+    const problem = facts?.code === 'client_certificate_rejected' ? facts.problem : null;
+    const revoked = problem === 'revoked';
+    const expired = problem === 'expired';
     return {
       meaning: `The client certificate presented over mutual TLS was refused: ${printable(cause || detail, 300)}.`,
       fix: revoked
         ? 'A revoked certificate never authenticates again: the host must enroll anew with an account or an enrollment token.'
         : expired
           ? 'The host let its certificate expire: unless ra.renew_after_expiry still allows `certmaster renew`, it must enroll anew with an account or an enrollment token, and run `certmaster agent` so it renews before expiry from then on.'
-          : /not yet valid/.test(cause)
+          : problem === 'not_yet_valid'
             ? "The host's clock or the server's is wrong: synchronise both with NTP."
             : 'The host presented a certificate this CA did not issue, or one without clientAuth: configure it with the certificate this CA issued to it.',
       command:

@@ -84,15 +84,6 @@ export function ago(from: Date, now: Date): string {
   return describeBetween(from, now);
 }
 
-export function firstMatch(pattern: RegExp, ...texts: Array<string | null | undefined>): string | null {
-  for (const t of texts) {
-    if (!t) continue;
-    const m = pattern.exec(t);
-    if (m?.[1] !== undefined) return m[1];
-  }
-  return null;
-}
-
 /** Auth refusals name the route ("GET /v1/whoami"); RA records name the host. */
 export function isRoute(target: string): boolean {
   return target.startsWith('/') || /^[A-Z]+ \//.test(target);

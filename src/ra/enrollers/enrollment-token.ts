@@ -44,6 +44,7 @@ export class EnrollmentTokenEnroller implements Enroller {
         'enrollment_token_used_up',
         'this enrollment token has no uses left, has expired, or was revoked',
         'ask an operator for a new one: `certmaster token create --enroll PATTERN`',
+        { facts: { code: 'enrollment_token_used_up', token: principal.token?.id ?? 'unknown' } },
       );
     }
   }

@@ -9,11 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { AuthFailure } from '../../../src/auth/failure.js';
-import {
-  consumeEnrollmentUse,
-  OpaqueTokens,
-  TokenRequestError,
-} from '../../../src/auth/tokens/opaque-tokens.js';
+import { OpaqueTokens, TokenRequestError } from '../../../src/auth/tokens/opaque-tokens.js';
+import { EnrollmentTokenEnroller } from '../../../src/ra/enrollers/enrollment-token.js';
 import { type CertmasterStore, openStore } from '../../../src/store/open.js';
 import type { Role } from '../../../src/types.js';
 import { MovableClock } from '../../helpers/clock.js';
@@ -181,26 +178,27 @@ describe('enrollment tokens', () => {
     assert.deepEqual(principal.scopes, ['requests:submit']);
     assert.deepEqual(principal.namePatterns, ['*.web.example.com']);
 
-    assert.equal(await consumeEnrollmentUse(store, principal, clock), true);
-    assert.equal(await consumeEnrollmentUse(store, principal, clock), true);
-    assert.equal(await consumeEnrollmentUse(store, principal, clock), false);
+    // The RA's enrollment-token enroller spends a use per issuance (src/ra/enrollers/enrollment-token.ts).
+    const enroller = new EnrollmentTokenEnroller(store, clock);
+    await enroller.onIssued(principal);
+    await enroller.onIssued(principal);
+    await assert.rejects(enroller.onIssued(principal), { reason: 'enrollment_token_used_up' });
     const usedUp = await refusal(token);
     // Its own reason, not token_revoked: nobody revoked it (issue 7).
     assert.equal(usedUp.reason, 'enrollment_token_used_up');
     assert.match(usedUp.detail, /no uses left/);
   });
 
-  test('unlimited uses, and consumeEnrollmentUse ignores other principals', async () => {
+  test('an enrollment token without a use limit is never used up', async () => {
     const { token } = await tokens.create({
       kind: 'enrollment',
       owner: 'olga',
       namePattern: 'db1.example.com',
     });
     const principal = await tokens.authenticate(token);
-    for (let i = 0; i < 5; i++) assert.equal(await consumeEnrollmentUse(store, principal, clock), true);
+    const enroller = new EnrollmentTokenEnroller(store, clock);
+    for (let i = 0; i < 5; i++) await enroller.onIssued(principal);
     await tokens.authenticate(token);
-    const api = await tokens.create({ kind: 'api', owner: 'olga', scopes: ['requests:submit'] });
-    assert.equal(await consumeEnrollmentUse(store, await tokens.authenticate(api.token), clock), true);
   });
 
   test('creation refuses bad patterns and uses', async () => {

@@ -141,7 +141,7 @@ describe('RefreshTokens', () => {
     const { token } = await signIn();
     await assert.rejects(
       refresh.rotate(token, CLI, async () => {
-        throw new OAuthError('invalid_scope', 'no', 'no', 'test refusal');
+        throw new OAuthError('invalid_scope', 'no', 'no', { code: 'scope_refused', problem: 'too_many' });
       }),
       { error: 'invalid_scope' },
     );
