@@ -29,6 +29,7 @@ import type { DigestNonces } from './schemes/digest-nonce.js';
 import { scopesOfRole } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
 import { SecretChecks } from './secret-checks.js';
+import type { Tarpit } from './tarpit.js';
 
 export type { AuthOutcome, AuthSettings, CredentialsInput, TokenVerifier };
 
@@ -44,6 +45,8 @@ export interface AuthenticatorDeps {
   tokens: TokenVerifier;
   /** Mutual TLS; without it a presented client certificate is ignored. */
   clientCertificates?: ClientCertificateVerifier;
+  /** Holds throttled answers a moment (auth.throttle_tarpit_ms); without it they go at once. */
+  tarpit?: Tarpit;
 }
 
 /** How long a userhash index may be used, and how soon a miss may rebuild it (bounds the work a stranger can cause). */
@@ -245,10 +248,10 @@ export class Authenticator {
         { scheme: 'digest' },
       );
     }
-    this.secrets.throttle(input.address, null, 'digest');
+    await this.secrets.throttle(input.address, null, 'digest');
     const user = await this.findDigestUser(resp.username, resp.userhash, resp.algorithm, settings.realm);
     const claimed = user?.name ?? (resp.userhash ? 'hashed user name' : resp.username);
-    this.secrets.throttle(input.address, user?.name ?? resp.username, 'digest');
+    await this.secrets.throttle(input.address, user?.name ?? resp.username, 'digest');
     const secrets = user ? openDigestSecrets(this.deps.box, user) : null;
     const ha1 = secrets && secrets.realm === settings.realm ? secrets.ha1[resp.algorithm] : undefined;
     if (!user || !ha1) {

@@ -7,6 +7,7 @@ import type { Clock } from '../types.js';
 import { AuthFailure, type SchemeName } from './failure.js';
 import type { FailureLimiter } from './limiter.js';
 import { HasherBusyError, type PasswordHasher } from './passwords.js';
+import type { Tarpit } from './tarpit.js';
 
 const LOGIN_HINT = 'check the user name and password; run `certmaster login --server URL` to sign in again';
 
@@ -17,6 +18,8 @@ export class SecretChecks {
       hasher: PasswordHasher;
       limiter: FailureLimiter;
       clock: Clock;
+      /** Holds throttled answers for a moment (auth.throttle_tarpit_ms); none holds nothing. */
+      tarpit?: Tarpit;
     },
   ) {}
 
@@ -31,10 +34,11 @@ export class SecretChecks {
     scheme: SchemeName | undefined,
   ): Promise<UserRecord> {
     const { limiter, store, hasher } = this.deps;
-    const user = await store.getUser(userId);
     // Throttled means 429 for every attempt, right or wrong: answering a recently verified password
-    // 200 while wrong guesses get a cheap 429 would tell a guesser which guess was right.
-    this.throttle(address, userId, scheme);
+    // 200 while wrong guesses get a cheap 429 would tell a guesser which guess was right. Checked
+    // before the account is looked up, so a throttled flood costs no store read either.
+    await this.throttle(address, userId, scheme);
+    const user = await store.getUser(userId);
     // A repeat of a password verified moments ago is not a guess; anything else counts as one
     // while it is being checked, so parallel guesses cannot outrun the throttle.
     const repeat = user !== null && hasher.isCachedSuccess(user.passwordHash, password);
@@ -94,8 +98,8 @@ export class SecretChecks {
 
   /** A confidential client's secret (client_credentials), checked like a password. */
   async verifyClient(clientId: string, secret: string, address: string): Promise<OAuthClientRecord> {
+    await this.throttle(address, `client:${clientId}`, 'basic');
     const client = await this.deps.store.getClient(clientId);
-    this.throttle(address, `client:${clientId}`, 'basic');
     const repeat = client !== null && this.deps.hasher.isCachedSuccess(client.secretHash, secret);
     const end = repeat ? () => undefined : this.deps.limiter.begin(address, `client:${clientId}`);
     const result = await this.deps.hasher
@@ -146,9 +150,11 @@ export class SecretChecks {
     return client;
   }
 
-  throttle(address: string, account: string | null, scheme: SchemeName | undefined): void {
+  /** Throws too_many_attempts while the address (or address and account) must wait, after the tarpit's hold. */
+  async throttle(address: string, account: string | null, scheme: SchemeName | undefined): Promise<void> {
     const wait = this.deps.limiter.retryAfter(address, account);
     if (wait > 0) {
+      await this.deps.tarpit?.hold(address, wait);
       const secs = Math.ceil(wait);
       const inSecs = `${secs} second${secs === 1 ? '' : 's'}`;
       throw new AuthFailure(

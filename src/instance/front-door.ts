@@ -11,6 +11,7 @@ import { ClientCertificateVerifier } from '../auth/schemes/client-certificate.js
 import type { DigestAlgorithm } from '../auth/schemes/digest.js';
 import { DigestNonces } from '../auth/schemes/digest-nonce.js';
 import { SecretBox } from '../auth/secret-box.js';
+import { Tarpit } from '../auth/tarpit.js';
 import { AccessTokens } from '../auth/tokens/access-tokens.js';
 import { SigningKeyRing } from '../auth/tokens/keyring.js';
 import { OpaqueTokens } from '../auth/tokens/opaque-tokens.js';
@@ -97,6 +98,7 @@ export async function assembleFrontDoor(opts: {
     freeFailures: initial.auth.throttle_free_failures,
     maxDelaySeconds: initial.auth.throttle_max_delay_seconds,
   });
+  const tarpit = new Tarpit({ delayMs: () => config().auth.throttle_tarpit_ms });
   const nonces = new DigestNonces({
     key: box.deriveKey('digest-nonce'),
     clock,
@@ -117,6 +119,7 @@ export async function assembleFrontDoor(opts: {
     store,
     hasher,
     limiter,
+    tarpit,
     nonces,
     box,
     clock,

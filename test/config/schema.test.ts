@@ -69,6 +69,7 @@ describe('config schema', () => {
         argon2_parallelism: 1,
         throttle_free_failures: 5,
         throttle_max_delay_seconds: 900,
+        throttle_tarpit_ms: 1000,
       },
       metrics: { access: 'loopback' },
       audit: { min_free_disk: '1GiB', summarize_floods: true },
@@ -94,7 +95,7 @@ describe('config schema', () => {
   });
 
   it('documents every setting with its default, a description and what is allowed', () => {
-    assert.equal(SETTINGS.length, 57);
+    assert.equal(SETTINGS.length, 58);
     const defaults = defaultConfig();
     for (const s of SETTINGS) {
       assert.ok(s.description.length > 10, s.key);

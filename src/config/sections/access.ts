@@ -78,6 +78,12 @@ export const authShape = {
     900,
     'Longest delay imposed after repeated failures; never a permanent lockout.',
   ),
+  throttle_tarpit_ms: integerSetting(
+    0,
+    10000,
+    1000,
+    'How long a throttled attempt (429) is held before it is answered, in ms, never longer than its Retry-After: a client that ignores Retry-After and retries at once then slows itself down instead of the server. At most 64 answers per address and 1,024 in all are held; past that they go at once. 0 answers at once.',
+  ),
 };
 
 export const webhooksShape = {
