@@ -11,7 +11,8 @@
  * recorded next to it), and the caller knows its own address. Older ids (16 characters, random only)
  * are still accepted everywhere ids are read; they simply carry no time.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { fillRandom } from './random-pool.js';
 
 const TIME_BYTES = 6;
 const TAG_BYTES = 3;
@@ -30,7 +31,7 @@ export function mintRequestId(nowMs: number, clientAddress: string | undefined):
   const id = Buffer.alloc(ID_BYTES);
   id.writeUIntBE(Math.max(0, Math.floor(nowMs)), 0, TIME_BYTES);
   Buffer.from(sourceTag(clientAddress ?? ''), 'hex').copy(id, TIME_BYTES);
-  randomBytes(RANDOM_BYTES).copy(id, TIME_BYTES + TAG_BYTES);
+  fillRandom(id, TIME_BYTES + TAG_BYTES, RANDOM_BYTES);
   return id.toString('base64url');
 }
 

@@ -14,6 +14,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../types.js';
+import { fillRandom } from '../../util/random-pool.js';
 
 export type NonceState = 'valid' | 'stale' | 'invalid';
 
@@ -73,7 +74,7 @@ export class DigestNonces {
     const prefix = Buffer.alloc(PREFIX_BYTES);
     prefix.writeBigUInt64BE(BigInt(Math.max(0, this.clock.now().getTime())), 0);
     this.run.copy(prefix, TIMESTAMP_BYTES);
-    randomBytes(RANDOM_BYTES).copy(prefix, TIMESTAMP_BYTES + RUN_BYTES);
+    fillRandom(prefix, TIMESTAMP_BYTES + RUN_BYTES, RANDOM_BYTES);
     return Buffer.concat([prefix, this.mac(prefix)]).toString('base64url');
   }
 

@@ -7,12 +7,13 @@
  * kept in sync (NTP), and tokens carry no `nbf` unless the issuer asks for one, so a replica
  * running slightly behind never refuses a fresh token.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { RefusalCause } from '../../contract/refusal-cause.js';
 import type { AuthStore } from '../../store/identities/auth-store.js';
 import { type Clock, type Principal, ROLES, type Role } from '../../types.js';
 import { describeSeconds } from '../../util/durations.js';
+import { pooledRandomBytes } from '../../util/random-pool.js';
 import { AuthFailure } from '../failure.js';
 import type { SigningKeyRing } from './keyring.js';
 
@@ -97,7 +98,7 @@ export class AccessTokens {
     const { kid, privateKey } = this.opts.keyring.signingKey();
     const iat = Math.floor(this.opts.clock.now().getTime() / 1000);
     const exp = iat + request.ttlSeconds;
-    const jti = randomBytes(16).toString('base64url');
+    const jti = pooledRandomBytes(16).toString('base64url');
     const claims: JWTPayload = {
       client_id: request.clientId,
       scope: request.scopes.join(' '),
