@@ -248,10 +248,13 @@ export class Authenticator {
         { scheme: 'digest' },
       );
     }
-    await this.secrets.throttle(input.address, null, 'digest');
+    const early = this.secrets.throttled(input.address, null, 'digest');
+    if (early) throw await this.secrets.held(input.address, early);
     const user = await this.findDigestUser(resp.username, resp.userhash, resp.algorithm, settings.realm);
     const claimed = user?.name ?? (resp.userhash ? 'hashed user name' : resp.username);
-    await this.secrets.throttle(input.address, user?.name ?? resp.username, 'digest');
+    // Checked with nothing awaited until the attempt is counted (recordFailure below).
+    const throttled = this.secrets.throttled(input.address, user?.name ?? resp.username, 'digest');
+    if (throttled) throw await this.secrets.held(input.address, throttled);
     const secrets = user ? openDigestSecrets(this.deps.box, user) : null;
     const ha1 = secrets && secrets.realm === settings.realm ? secrets.ha1[resp.algorithm] : undefined;
     if (!user || !ha1) {

@@ -36,9 +36,13 @@ export class SecretChecks {
     const { limiter, store, hasher } = this.deps;
     // Throttled means 429 for every attempt, right or wrong: answering a recently verified password
     // 200 while wrong guesses get a cheap 429 would tell a guesser which guess was right. Checked
-    // before the account is looked up, so a throttled flood costs no store read either.
-    await this.throttle(address, userId, scheme);
+    // before the account is looked up, so a throttled flood costs no store read either, and again
+    // after, with nothing awaited between that check and the counting of this attempt below.
+    const early = this.throttled(address, userId, scheme);
+    if (early) throw await this.held(address, early);
     const user = await store.getUser(userId);
+    const late = this.throttled(address, userId, scheme);
+    if (late) throw await this.held(address, late);
     // A repeat of a password verified moments ago is not a guess; anything else counts as one
     // while it is being checked, so parallel guesses cannot outrun the throttle.
     const repeat = user !== null && hasher.isCachedSuccess(user.passwordHash, password);
@@ -98,8 +102,11 @@ export class SecretChecks {
 
   /** A confidential client's secret (client_credentials), checked like a password. */
   async verifyClient(clientId: string, secret: string, address: string): Promise<OAuthClientRecord> {
-    await this.throttle(address, `client:${clientId}`, 'basic');
+    const early = this.throttled(address, `client:${clientId}`, 'basic');
+    if (early) throw await this.held(address, early);
     const client = await this.deps.store.getClient(clientId);
+    const late = this.throttled(address, `client:${clientId}`, 'basic');
+    if (late) throw await this.held(address, late);
     const repeat = client !== null && this.deps.hasher.isCachedSuccess(client.secretHash, secret);
     const end = repeat ? () => undefined : this.deps.limiter.begin(address, `client:${clientId}`);
     const result = await this.deps.hasher
@@ -150,14 +157,17 @@ export class SecretChecks {
     return client;
   }
 
-  /** Throws too_many_attempts while the address (or address and account) must wait, after the tarpit's hold. */
-  async throttle(address: string, account: string | null, scheme: SchemeName | undefined): Promise<void> {
+  /**
+   * The too_many_attempts refusal while the address (or address and account) must wait, else null.
+   * Synchronous on purpose: when it returns null the caller goes on without yielding, so the check
+   * and the attempt's counting (`limiter.begin`, `recordFailure`) cannot be split by a parallel guess.
+   */
+  throttled(address: string, account: string | null, scheme: SchemeName | undefined): AuthFailure | null {
     const wait = this.deps.limiter.retryAfter(address, account);
     if (wait > 0) {
-      await this.deps.tarpit?.hold(address, wait);
       const secs = Math.ceil(wait);
       const inSecs = `${secs} second${secs === 1 ? '' : 's'}`;
-      throw new AuthFailure(
+      return new AuthFailure(
         'too_many_attempts',
         `too many failed attempts; try again in ${inSecs}`,
         `wait ${inSecs} (see Retry-After) and check the credentials before trying again`,
@@ -169,5 +179,12 @@ export class SecretChecks {
         },
       );
     }
+    return null;
+  }
+
+  /** A throttled refusal, after the tarpit has held it (auth.throttle_tarpit_ms), to be thrown. */
+  async held(address: string, refusal: AuthFailure): Promise<AuthFailure> {
+    await this.deps.tarpit?.hold(address, refusal.retryAfterSeconds ?? 0);
+    return refusal;
   }
 }
