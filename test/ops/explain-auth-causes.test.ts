@@ -5,19 +5,19 @@
  * without a typed cause get only the general advice.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { hashAuditRecord } from '../../src/audit/chain.js';
+import { describe, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit/types.js';
 import { describeCause } from '../../src/contract/cause-words.js';
 import type { RefusalCause } from '../../src/contract/refusal-cause.js';
 import type { Reason } from '../../src/contract/refusals.js';
 import { oauthDecisionEvent } from '../../src/http/audit-events.js';
-import { initDataDir } from '../../src/instance/init.js';
-import { type Instance, openInstance } from '../../src/instance/open.js';
-import { explainRequest, renderRequestStory } from '../../src/ops/explain/index.js';
-import { systemClock } from '../../src/types.js';
-import { tempDir } from '../helpers/cli.js';
+import {
+  explainFixture,
+  frontDoorRefusal,
+  type RecordMaker,
+  type TypedCauseCase,
+  typedCauseTests,
+} from '../helpers/explain-fixture.js';
 
 const at = '2030-01-01T12:00:00.000Z';
 
@@ -91,46 +91,7 @@ describe('typed causes of the front door keep the words the audit records had', 
 });
 
 describe('explain: front-door advice comes from the typed cause, never from the words', () => {
-  const tmp = tempDir('explain-auth-causes');
-  const dataDir = join(tmp.path, 'data');
-  let instance: Instance;
-
-  before(async () => {
-    await initDataDir({
-      dataDir,
-      keyType: 'ec-p256',
-      caSubject: 'CN=explain auth causes CA',
-      caValidityDays: 365,
-      serverValidityDays: 90,
-      serverNames: [],
-      clock: systemClock,
-    });
-    instance = await openInstance(dataDir);
-  });
-  after(async () => {
-    await instance.close();
-    tmp.remove();
-  });
-
-  function refusal(requestId: string, reason: Reason, cause: string, typed?: RefusalCause): AuditEvent {
-    return {
-      at: new Date(),
-      requestId,
-      kind: 'auth.attempt',
-      phase: 'decision',
-      outcome: 'failure',
-      reason,
-      principal: null,
-      claimedName: 'alice',
-      method: 'bearer',
-      credentialId: null,
-      clientAddress: '192.0.2.10',
-      cause,
-      told: { status: 401, detail: 'refused', hint: 'check' },
-      target: 'GET /v1/whoami',
-      details: typed ? { cause: typed } : {},
-    };
-  }
+  const fixture = explainFixture('explain-auth-causes');
 
   /** An OAuth token endpoint refusal, recorded as the server records it. */
   function oauthRefusal(requestId: string, reason: Reason, cause: string, typed?: RefusalCause): AuditEvent {
@@ -155,31 +116,17 @@ describe('explain: front-door advice comes from the typed cause, never from the 
     );
   }
 
-  async function advice(event: AuditEvent): Promise<string> {
-    await instance.store.appendAudit([event], hashAuditRecord);
-    const story = await explainRequest(instance.store, event.requestId, { dataDir, server: null });
-    assert.ok(story);
-    return renderRequestStory(story);
-  }
-
-  const REWORDED = 'reworded by a later version';
   const now = new Date().toISOString();
-  const cases: Array<{
-    make: typeof refusal;
-    reason: Reason;
-    typed: RefusalCause;
-    oldWords: string;
-    expect: RegExp;
-  }> = [
+  const cases: Array<TypedCauseCase & { make: RecordMaker }> = [
     {
-      make: refusal,
+      make: frontDoorRefusal,
       reason: 'account_disabled',
       typed: { code: 'token_owner_disabled', token: 'tok_d1', owner: 'bob' },
       oldWords: 'API token tok_d1: owner bob is disabled',
       expect: /account bob is disabled \(the token tok_d1 acts for it\)[\s\S]*user enable bob/,
     },
     {
-      make: refusal,
+      make: frontDoorRefusal,
       reason: 'client_certificate_invalid',
       typed: {
         code: 'client_certificate_rejected',
@@ -192,14 +139,14 @@ describe('explain: front-door advice comes from the typed cause, never from the 
       expect: /A revoked certificate never authenticates again/,
     },
     {
-      make: refusal,
+      make: frontDoorRefusal,
       reason: 'client_certificate_invalid',
       typed: { code: 'client_certificate_rejected', problem: 'expired', serial: '0d', at: now },
       oldWords: `client certificate 0d expired at ${now}`,
       expect: /let its certificate expire/,
     },
     {
-      make: refusal,
+      make: frontDoorRefusal,
       reason: 'client_certificate_invalid',
       typed: { code: 'client_certificate_rejected', problem: 'not_yet_valid', serial: '0e', at: now },
       oldWords: `client certificate 0e not valid before ${now}`,
@@ -268,14 +215,7 @@ describe('explain: front-door advice comes from the typed cause, never from the 
     },
   ];
 
-  for (const [index, c] of cases.entries()) {
-    test(`${c.reason} ${c.typed.code}: reworded text keeps the advice, the old words alone do not give it`, async () => {
-      const typed = await advice(c.make(`auth-typed-${index}`, c.reason, REWORDED, c.typed));
-      assert.match(typed, c.expect);
-      const untyped = await advice(c.make(`auth-untyped-${index}`, c.reason, c.oldWords));
-      assert.doesNotMatch(untyped, c.expect);
-    });
-  }
+  typedCauseTests(fixture, 'auth', cases, frontDoorRefusal);
 
   test('an OAuth refusal keeps its typed cause in the audit record', async () => {
     const typed: RefusalCause = { code: 'refresh_token_unknown' };

@@ -3,19 +3,13 @@
  * of the detail may be reworded (or come from another version) without changing the advice.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { hashAuditRecord } from '../../src/audit/chain.js';
+import { describe, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit/types.js';
 import type { RefusalCause } from '../../src/contract/refusal-cause.js';
 import type { Reason } from '../../src/contract/refusals.js';
-import { initDataDir } from '../../src/instance/init.js';
-import { type Instance, openInstance } from '../../src/instance/open.js';
-import { explainRequest, renderRequestStory } from '../../src/ops/explain/index.js';
 import { PolicyFailure } from '../../src/ra/failure.js';
 import { checkKeyPolicy } from '../../src/ra/key-policy.js';
-import { systemClock } from '../../src/types.js';
-import { tempDir } from '../helpers/cli.js';
+import { explainFixture, type TypedCauseCase, typedCauseTests } from '../helpers/explain-fixture.js';
 
 describe('typed causes of RA refusals', () => {
   test('a refused key carries the rule it broke', () => {
@@ -38,26 +32,7 @@ describe('typed causes of RA refusals', () => {
 });
 
 describe('explain: RA advice comes from the typed cause, never from the words', () => {
-  const tmp = tempDir('explain-ra-causes');
-  const dataDir = join(tmp.path, 'data');
-  let instance: Instance;
-
-  before(async () => {
-    await initDataDir({
-      dataDir,
-      keyType: 'ec-p256',
-      caSubject: 'CN=explain ra causes CA',
-      caValidityDays: 365,
-      serverValidityDays: 90,
-      serverNames: [],
-      clock: systemClock,
-    });
-    instance = await openInstance(dataDir);
-  });
-  after(async () => {
-    await instance.close();
-    tmp.remove();
-  });
+  const fixture = explainFixture('explain-ra-causes');
 
   function refusal(requestId: string, reason: Reason, words: string, typed?: RefusalCause): AuditEvent {
     return {
@@ -79,15 +54,7 @@ describe('explain: RA advice comes from the typed cause, never from the words', 
     };
   }
 
-  async function advice(event: AuditEvent): Promise<string> {
-    await instance.store.appendAudit([event], hashAuditRecord);
-    const story = await explainRequest(instance.store, event.requestId, { dataDir, server: null });
-    assert.ok(story);
-    return renderRequestStory(story);
-  }
-
-  const REWORDED = 'reworded by a later version';
-  const cases: Array<{ reason: Reason; typed: RefusalCause; oldWords: string; expect: RegExp }> = [
+  const cases: TypedCauseCase[] = [
     {
       reason: 'name_invalid',
       typed: { code: 'names_invalid', names: ['*.example.com'], wildcardsDisallowed: ['*.example.com'] },
@@ -102,18 +69,10 @@ describe('explain: RA advice comes from the typed cause, never from the words', 
     },
   ];
 
-  for (const [index, c] of cases.entries()) {
-    test(`${c.reason} ${c.typed.code}: reworded text keeps the advice, the old words alone do not give it`, async () => {
-      const typed = await advice(refusal(`ra-typed-${index}`, c.reason, REWORDED, c.typed));
-      assert.match(typed, c.expect);
-      // The same words the server used to write, without a typed cause: the general advice, no guess.
-      const untyped = await advice(refusal(`ra-untyped-${index}`, c.reason, c.oldWords));
-      assert.doesNotMatch(untyped, c.expect);
-    });
-  }
+  typedCauseTests(fixture, 'ra', cases, refusal);
 
   test('a name refused for another rule than wildcards does not advise allowing wildcards', async () => {
-    const text = await advice(
+    const text = await fixture.advice(
       refusal('ra-typed-x', 'name_invalid', 'a wildcard is mentioned in these words', {
         code: 'names_invalid',
         names: ['*.com'],

@@ -4,18 +4,15 @@
  * typed causes produce is the text the records had before they were typed.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { hashAuditRecord } from '../../src/audit/chain.js';
-import type { AuditEvent } from '../../src/audit/types.js';
+import { describe, test } from 'node:test';
 import { describeCause } from '../../src/contract/cause-words.js';
 import type { RefusalCause } from '../../src/contract/refusal-cause.js';
-import type { Reason } from '../../src/contract/refusals.js';
-import { initDataDir } from '../../src/instance/init.js';
-import { type Instance, openInstance } from '../../src/instance/open.js';
-import { explainRequest, renderRequestStory } from '../../src/ops/explain/index.js';
-import { systemClock } from '../../src/types.js';
-import { tempDir } from '../helpers/cli.js';
+import {
+  explainFixture,
+  frontDoorRefusal,
+  type TypedCauseCase,
+  typedCauseTests,
+} from '../helpers/explain-fixture.js';
 
 describe('typed causes of token refusals', () => {
   test('describeCause says what the records said before the causes were typed', () => {
@@ -57,57 +54,10 @@ describe('typed causes of token refusals', () => {
 });
 
 describe('explain: token advice comes from the typed cause, never from the words', () => {
-  const tmp = tempDir('explain-token-causes');
-  const dataDir = join(tmp.path, 'data');
-  let instance: Instance;
+  const fixture = explainFixture('explain-token-causes');
 
-  before(async () => {
-    await initDataDir({
-      dataDir,
-      keyType: 'ec-p256',
-      caSubject: 'CN=explain token causes CA',
-      caValidityDays: 365,
-      serverValidityDays: 90,
-      serverNames: [],
-      clock: systemClock,
-    });
-    instance = await openInstance(dataDir);
-  });
-  after(async () => {
-    await instance.close();
-    tmp.remove();
-  });
-
-  function refusal(requestId: string, reason: Reason, cause: string, typed?: RefusalCause): AuditEvent {
-    return {
-      at: new Date(),
-      requestId,
-      kind: 'auth.attempt',
-      phase: 'decision',
-      outcome: 'failure',
-      reason,
-      principal: null,
-      claimedName: 'alice',
-      method: 'bearer',
-      credentialId: null,
-      clientAddress: '192.0.2.10',
-      cause,
-      told: { status: 401, detail: 'the token is not valid', hint: 'check' },
-      target: 'GET /v1/whoami',
-      details: typed ? { cause: typed } : {},
-    };
-  }
-
-  async function advice(event: AuditEvent): Promise<string> {
-    await instance.store.appendAudit([event], hashAuditRecord);
-    const story = await explainRequest(instance.store, event.requestId, { dataDir, server: null });
-    assert.ok(story);
-    return renderRequestStory(story);
-  }
-
-  const REWORDED = 'reworded by a later version';
   const at = new Date().toISOString();
-  const cases: Array<{ reason: Reason; typed: RefusalCause; oldWords: string; expect: RegExp }> = [
+  const cases: TypedCauseCase[] = [
     {
       reason: 'token_invalid',
       typed: { code: 'token_unknown' },
@@ -168,13 +118,5 @@ describe('explain: token advice comes from the typed cause, never from the words
     },
   ];
 
-  for (const [index, c] of cases.entries()) {
-    test(`${c.reason} ${c.typed.code}: reworded text keeps the advice, the old words alone do not give it`, async () => {
-      const typed = await advice(refusal(`typed-${index}`, c.reason, REWORDED, c.typed));
-      assert.match(typed, c.expect);
-      // The same words the server used to write, without a typed cause: the general advice, no guess.
-      const untyped = await advice(refusal(`untyped-${index}`, c.reason, c.oldWords));
-      assert.doesNotMatch(untyped, c.expect);
-    });
-  }
+  typedCauseTests(fixture, 'token', cases, frontDoorRefusal);
 });
