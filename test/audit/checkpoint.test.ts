@@ -97,7 +97,9 @@ describe('signed checkpoints', () => {
       { ...checkpoint, at: new Date(Number.NaN) },
       // A periodic checkpoint turned into a prune checkpoint would excuse deleting the records before it.
       { ...checkpoint, prunedBefore: 42 },
-      { ...checkpoint, signature: `${checkpoint.signature.slice(0, -2)}AA` },
+      // One bit of the signature flipped (replacing its last characters could leave the bytes as they
+      // were: the last base64url character of 64 bytes carries only 4 of its 6 bits).
+      { ...checkpoint, signature: flipBit(checkpoint.signature) },
       { ...checkpoint, signature: 'not base64url!' },
     ];
     for (const checkpointVariant of altered) {
@@ -120,3 +122,9 @@ describe('signed checkpoints', () => {
     assert.throws(() => signCheckpoint(key, 1, HASH, AT, 0), RangeError);
   });
 });
+
+function flipBit(signature: string): string {
+  const bytes = Buffer.from(signature, 'base64url');
+  bytes[10] = (bytes[10] ?? 0) ^ 1;
+  return bytes.toString('base64url');
+}
