@@ -7,7 +7,7 @@
  * kept in sync (NTP), and tokens carry no `nbf` unless the issuer asks for one, so a replica
  * running slightly behind never refuses a fresh token.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { RefusalCause } from '../../contract/refusal-cause.js';
 import type { AuthStore } from '../../store/identities/auth-store.js';
@@ -162,7 +162,7 @@ export class AccessTokens {
     // Bearer request) while the token is inside its validity; times are re-checked on every use,
     // and revocation is checked by the caller every time. A signing key leaves the JWKS only after
     // every token it signed has expired, so a cached signature never outlives its key.
-    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const cacheKey = hash('sha256', token, 'base64url');
     const seconds = now.getTime() / 1000;
     const hit = this.verified.get(cacheKey);
     if (hit && seconds < hit.exp && (hit.nbf === undefined || seconds >= hit.nbf)) return hit;

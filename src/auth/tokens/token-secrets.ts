@@ -2,7 +2,7 @@
  * Random bearer secrets with recognisable prefixes (so secret scanners can find leaked ones), and
  * the hash the store keeps instead of them. 256 random bits need no slow hash: SHA-256 is right.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { pooledRandomBytes } from '../../util/random-pool.js';
 
 export const API_TOKEN_PREFIX = 'cmat_';
@@ -29,7 +29,7 @@ export function secretTokenPrefix(token: string): TokenPrefix | null {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** `prefix` + `length` random base32 characters: public ids ("tok_...", "rtk_..."), not secrets. */
