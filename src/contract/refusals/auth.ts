@@ -130,7 +130,8 @@ export const AUTH_REFUSALS = {
       'Too many failed attempts from this address or for this name; Retry-After says how long to wait.',
     oauthError: 'slow_down',
     layer: 'auth',
-    remedy: 'Wait for the delay, and find what keeps sending wrong credentials.',
+    remedy:
+      'Wait for the delay, and find what keeps sending wrong credentials. Retrying at once only waits longer: each 429 is held up to auth.throttle_tarpit_ms before it is sent.',
   },
   request_rejected: {
     status: 403,
