@@ -2,6 +2,7 @@
  * Which schemes a caller may use, and how a refused scheme is told: in words a CLI user can read,
  * never echoing a scheme name no registry knows (it may be a token sent without "Bearer").
  */
+import type { RefusalCause } from '../contract/refusal-cause.js';
 import { isLoopbackAddress } from '../util/address.js';
 import type { AuthSettings, CredentialsInput } from './credentials.js';
 import { AuthFailure, type SchemeName } from './failure.js';
@@ -65,12 +66,20 @@ export function unsupported(scheme: string, enabled: string[], why?: string): Au
     enabled.length === 0
       ? 'this server accepts no authentication scheme here; ask its operator'
       : `this server accepts ${inWords(enabled)}: use ${enabled.length === 1 ? 'that' : 'one of those'}${enabled.includes('Bearer') ? ' (`certmaster login` gets a Bearer token)' : ''}`,
-    {
-      code: 'scheme_disabled',
-      scheme: known ?? 'unregistered',
-      ...(known ? {} : { length: scheme.length }),
-      enabled,
-      ...(why ? { plainHttp: true } : {}),
-    },
+    { ...schemeDisabled(scheme, enabled), ...(why ? { plainHttp: true } : {}) },
   );
+}
+
+/**
+ * The typed cause of a refused scheme: its registered name, or only the length of a name no RFC
+ * registers (it may be a pasted secret, and the audit log must not keep it).
+ */
+export function schemeDisabled(
+  scheme: string,
+  enabled: string[],
+): RefusalCause & { code: 'scheme_disabled' } {
+  const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
+  return known
+    ? { code: 'scheme_disabled', scheme: known, enabled }
+    : { code: 'scheme_disabled', scheme: 'unregistered', length: scheme.length, enabled };
 }

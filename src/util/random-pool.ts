@@ -5,8 +5,9 @@
  * event loop, a third of an unauthenticated 401's time (docs/benchmarks-auth.md). Node's own
  * `crypto.randomUUID` keeps such a cache for the same reason.
  *
- * Every byte is handed out once: a used-up block is replaced by a new one, never refilled, so a slice
- * returned earlier keeps its bytes. The bytes are the same CSPRNG's output, only fetched ahead.
+ * Every byte is handed out once: a used-up block is replaced by a new one, never refilled, and bytes
+ * are zeroed in the block as they are handed out, so a token secret drawn from it is not left behind
+ * there (in a heap snapshot, say). The bytes are the same CSPRNG's output, only fetched ahead.
  */
 import { randomFillSync } from 'node:crypto';
 
@@ -33,7 +34,9 @@ export function pooledRandomBytes(size: number): Buffer {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`invalid size ${size}`);
   if (size > MAX_POOLED) return randomFillSync(Buffer.alloc(size));
   const start = take(size);
-  return Buffer.from(block.subarray(start, start + size));
+  const bytes = Buffer.from(block.subarray(start, start + size));
+  block.fill(0, start, start + size);
+  return bytes;
 }
 
 /** Writes `size` random bytes into `target` at `offset`, with no allocation. */
@@ -44,4 +47,5 @@ export function fillRandom(target: Buffer, offset: number, size: number): void {
   }
   const start = take(size);
   block.copy(target, offset, start, start + size);
+  block.fill(0, start, start + size);
 }

@@ -5,6 +5,7 @@
  */
 import type { Principal } from '../../types.js';
 import { AuthFailure } from '../failure.js';
+import { schemeDisabled } from '../scheme-policy.js';
 import { isMalformed, parseAuthorization } from '../schemes/authorization.js';
 import { presentedClient } from '../tokens/client-credentials.js';
 import { OAuthError } from '../tokens/oauth-error.js';
@@ -70,12 +71,7 @@ export async function introspectionCaller(
     'scheme_unsupported',
     'introspection takes Bearer tokens or Basic client credentials',
     'use one of the schemes listed in the WWW-Authenticate headers of this answer',
-    {
-      code: 'scheme_disabled',
-      scheme: 'unregistered',
-      length: (scheme ?? '').length,
-      enabled: ['Bearer', 'Basic'],
-    },
+    schemeDisabled(scheme ?? '', ['Bearer', 'Basic']),
   );
 }
 
