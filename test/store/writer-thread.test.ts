@@ -176,6 +176,33 @@ describe('SQLite writer thread', () => {
     }
   });
 
+  it('refuses, without sending, a write submitted once the thread is being killed (no answer can race the exit)', async () => {
+    const file = path();
+    const { store, writer } = await storeWithThread(file);
+    try {
+      const first = autosigned();
+      await store.submitRequest(first.request, first.certificate, SUBMIT_OPTIONS);
+      const killed = writer.terminateThread();
+      const late = autosigned();
+      // Before the fix, this write was posted to the dying thread, which now and then committed and
+      // answered it before it exited (CI saw the audit test below get an answer it had to lose).
+      await assert.rejects(
+        store.submitRequest(late.request, late.certificate, SUBMIT_OPTIONS),
+        (error: unknown) =>
+          error instanceof WriterThreadStoppedError && /it was terminated/.test(error.message),
+      );
+      await killed;
+      const after = autosigned();
+      assert.equal(
+        (await store.submitRequest(after.request, after.certificate, SUBMIT_OPTIONS)).kind,
+        'created',
+      );
+      assert.equal(await store.getRequest(late.request.id), null, 'the refused write never reached a thread');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('makes the audit log unavailable (and not ready) while its writes are lost, and available again after', async () => {
     const { store, writer } = await storeWithThread(path());
     const log = new AuditLog({

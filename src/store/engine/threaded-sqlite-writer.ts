@@ -89,6 +89,7 @@ class WriterThread {
   #nextId = 1;
   #stopped = false;
   #closing = false;
+  #terminating = false;
   #referenced = false;
   readonly #exited: Promise<void>;
 
@@ -116,6 +117,7 @@ class WriterThread {
   }
 
   submit(name: string, args: unknown[]): Promise<unknown> {
+    if (this.#terminating) return Promise.reject(new WriterThreadStoppedError('it was terminated'));
     if (this.#stopped || this.#closing) {
       return Promise.reject(new WriterThreadStoppedError('it was stopping'));
     }
@@ -143,8 +145,19 @@ class WriterThread {
     return this.#exited;
   }
 
-  /** Ends the thread at once, as a crash would. */
+  /**
+   * Ends the thread at once, as a crash would. From this call on, the thread takes no write, and the
+   * writes still queued here are refused, not sent: a write submitted after the crash began must not
+   * reach the dying thread and be answered in the moment before it exits.
+   */
   terminate(): Promise<void> {
+    if (!this.#stopped && !this.#terminating) {
+      this.#terminating = true;
+      const queued = this.#outbox;
+      this.#outbox = [];
+      const error = new WriterThreadStoppedError('it was terminated');
+      for (const write of queued) this.#settle(write.id)?.reject(error);
+    }
     void this.#worker.terminate();
     return this.#exited;
   }
