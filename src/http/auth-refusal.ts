@@ -25,7 +25,7 @@ export function refusalEvent(
   request: FastifyRequest,
   failure: AuthFailure,
   at: Date,
-  challenger?: Challenger,
+  challenges: readonly string[] = [],
 ): AuditEvent {
   const { status } = REFUSALS[failure.reason];
   const p = request.principal;
@@ -47,11 +47,7 @@ export function refusalEvent(
       status,
       detail: failure.detail,
       // What the caller is told, filled in as sendAuthFailure fills it.
-      hint: toldHint(
-        request,
-        failure,
-        challenger && failure.reason === 'credentials_missing' ? challenger.challenges(failure, request) : [],
-      ),
+      hint: toldHint(request, failure, challenges),
     },
     // What the caller sent is bounded: a record too long to store would turn this 401 into a 503.
     target: routeTarget(request),
@@ -63,7 +59,7 @@ export function refusalEvent(
 }
 
 /** The scheme names of challenges, in their order: "Bearer", "Digest", "Basic". */
-function schemesOf(challenges: string[]): string[] {
+function schemesOf(challenges: readonly string[]): string[] {
   const names = challenges.map((c) => c.split(' ', 1)[0] ?? '').filter((n) => n !== '');
   return [...new Set(names)];
 }
@@ -75,7 +71,11 @@ const PRINTABLE_HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
  * The hint with what only the HTTP layer knows: the server's own URL where the auth layer wrote
  * `--server URL`, and (a CLI user sees no headers) the schemes this server accepts, in words.
  */
-export function toldHint(request: FastifyRequest, failure: AuthFailure, challenges: string[]): string {
+export function toldHint(
+  request: FastifyRequest,
+  failure: AuthFailure,
+  challenges: readonly string[],
+): string {
   let hint = failure.hint;
   if (PRINTABLE_HOST.test(request.host)) {
     hint = hint.replaceAll('--server URL', `--server ${request.protocol}://${request.host}`);
@@ -87,17 +87,30 @@ export function toldHint(request: FastifyRequest, failure: AuthFailure, challeng
   return hint;
 }
 
+/**
+ * The challenges a refusal's answer carries, built once per refusal: each Digest challenge mints a
+ * nonce (an HMAC), and the audit record's hint and the answer must name the same schemes. A 401 must
+ * carry a challenge (RFC 9110 §15.5.2); a 403 for a token's scope carries the Bearer challenge with
+ * error="insufficient_scope" (RFC 6750 §3.1); other refusals carry none.
+ */
+export function refusalChallenges(
+  request: FastifyRequest,
+  failure: AuthFailure,
+  challenger: Challenger,
+): string[] {
+  const { status } = REFUSALS[failure.reason];
+  return status === 401 || failure.reason === 'insufficient_scope'
+    ? challenger.challenges(failure, request)
+    : [];
+}
+
 export function sendAuthFailure(
   request: FastifyRequest,
   reply: FastifyReply,
   failure: AuthFailure,
-  challenger: Challenger,
+  challenges: readonly string[],
 ): FastifyReply {
   const { status, title } = REFUSALS[failure.reason];
-  // 401 must carry a challenge (RFC 9110 §15.5.2); 403 for a token's scope carries the Bearer
-  // challenge with error="insufficient_scope" (RFC 6750 §3.1).
-  const challenges =
-    status === 401 || failure.reason === 'insufficient_scope' ? challenger.challenges(failure, request) : [];
   if (status === 401) reply.header('www-authenticate', challenges);
   if (failure.reason === 'insufficient_scope') {
     // Another scheme would not help a token that lacks a scope: only the Bearer challenge says so.

@@ -14,6 +14,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { Principal } from '../types.js';
 import { isLoopbackAddress } from '../util/address.js';
 import { authorize } from './auth-refusal.js';
+import { sentProblemReason } from './problem.js';
 import { roleScopes } from './scope-guard.js';
 
 /** The values of metrics.access. */
@@ -109,7 +110,7 @@ export function authorizationScheme(header: string | undefined): string {
 export function refusalHook(metrics: Metrics): onSendAsyncHookHandler<unknown> {
   return async (request, reply, payload) => {
     const status = reply.statusCode;
-    const reason = status >= 400 ? problemReason(reply, payload) : 'unknown';
+    const reason = status >= 400 ? (sentProblemReason(reply) ?? problemReason(reply, payload)) : 'unknown';
     if (status >= 400 && status < 500) metrics.refusal(status, reason);
     const header = request.headers.authorization;
     if (header === undefined || header.trim() === '') return payload;

@@ -57,8 +57,17 @@ export class HttpProblem extends Error {
   }
 }
 
+/** The reason of each problem sent through sendProblem, so the metrics hook need not parse the body back. */
+const sentReasons = new WeakMap<FastifyReply, string>();
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  sentReasons.set(reply, problem.reason);
   return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** The reason of the problem this reply sent through sendProblem; undefined for any other answer. */
+export function sentProblemReason(reply: FastifyReply): string | undefined {
+  return sentReasons.get(reply);
 }
 
 /**

@@ -16,7 +16,7 @@ import { csrNamesForRecord } from '../ra/csr-input.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { Clock } from '../types.js';
 import { auditUnavailable, boundedCause, routeTarget } from './audit-events.js';
-import { type Challenger, refusalEvent, sendAuthFailure } from './auth-refusal.js';
+import { type Challenger, refusalChallenges, refusalEvent, sendAuthFailure } from './auth-refusal.js';
 import { buildProblem, type Problem, sendProblem } from './problem.js';
 
 export interface RefusalHandlerDeps {
@@ -160,36 +160,33 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
   app.setErrorHandler(async (error, request, reply) => {
     if ((error as Error).name === 'AuditUnavailableError') return outage(request, reply, error);
     if (error instanceof AuthFailure) {
+      const challenges = refusalChallenges(request, error, deps.challenger);
       if (deps.audit) {
         try {
           await deps.audit.record(
-            await withCsrNames(request, refusalEvent(request, error, deps.clock.now(), deps.challenger)),
+            await withCsrNames(request, refusalEvent(request, error, deps.clock.now(), challenges)),
           );
         } catch (e) {
           return outage(request, reply, e);
         }
       }
-      return sendAuthFailure(request, reply, error, deps.challenger);
+      return sendAuthFailure(request, reply, error, challenges);
     }
     if (error instanceof PolicyFailure && error.status === 401) {
       // The RA lost the race for an enrollment token's last use: the token no longer
       // authenticates, so the answer is the same 401 with a Bearer challenge (RFC 9110 §15.5.2)
       // the authenticator gives. The RA has already written the audit record.
-      return sendAuthFailure(
-        request,
-        reply,
-        new AuthFailure(
-          error.reason,
-          error.detail,
-          error.hint,
-          error.facts ?? {
-            code: 'enrollment_token_used_up',
-            token: request.principal?.token?.id ?? 'unknown',
-          },
-          { scheme: 'bearer' },
-        ),
-        deps.challenger,
+      const failure = new AuthFailure(
+        error.reason,
+        error.detail,
+        error.hint,
+        error.facts ?? {
+          code: 'enrollment_token_used_up',
+          token: request.principal?.token?.id ?? 'unknown',
+        },
+        { scheme: 'bearer' },
       );
+      return sendAuthFailure(request, reply, failure, refusalChallenges(request, failure, deps.challenger));
     }
     if (error instanceof PolicyFailure) {
       const answer = buildProblem(request, error.reason, error.message, error.hint, {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AuthFailure } from '../../src/auth/failure.js';
-import { type Challenger, sendAuthFailure } from '../../src/http/auth-refusal.js';
+import { type Challenger, refusalChallenges, sendAuthFailure } from '../../src/http/auth-refusal.js';
 import {
   authorizationScheme,
   metricsAccessDecision,
@@ -60,7 +60,8 @@ describe('/metrics and the request metrics hooks', () => {
     app.addHook('onSend', refusalHook(metrics));
     app.addHook('onResponse', requestDurationHook(metrics));
     app.setErrorHandler((error, request, reply) => {
-      if (error instanceof AuthFailure) return sendAuthFailure(request, reply, error, challenger);
+      if (error instanceof AuthFailure)
+        return sendAuthFailure(request, reply, error, refusalChallenges(request, error, challenger));
       return reply.send(error);
     });
     app.setNotFoundHandler((request, reply) =>
