@@ -105,7 +105,6 @@ export const AUTH_REFUSALS = {
     oauthError: null,
     layer: 'auth',
     remedy: 'Renew the host certificate, or authenticate another way.',
-    reservedFor: 'mutual TLS renewal (not raised yet)',
   },
   insufficient_scope: {
     status: 403,
