@@ -41,22 +41,6 @@ export function buildProblem(
   };
 }
 
-/**
- * A refusal a front end decides itself (a media type, an unknown EST label), thrown from a handler or
- * a body parser and answered as problem+json by the app's error handler.
- */
-export class HttpProblem extends Error {
-  constructor(
-    readonly reason: string,
-    detail: string,
-    readonly hint: string,
-    readonly field?: string,
-  ) {
-    super(detail);
-    this.name = 'HttpProblem';
-  }
-}
-
 /** The reason of each problem sent through sendProblem, so the metrics hook need not parse the body back. */
 const sentReasons = new WeakMap<FastifyReply, string>();
 

@@ -734,6 +734,16 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
     assert.equal(wrong.json<{ error: string }>().error, 'invalid_client');
   });
 
+  test('another scheme is told in words which two it may use, not pointed at headers a CLI user cannot see', async () => {
+    const digest = await introspect('x', 'Digest username="svc-introspector", realm="certmaster"');
+    assert.equal(digest.statusCode, 401);
+    const body = digest.json<{ reason: string; hint: string }>();
+    assert.equal(body.reason, 'scheme_unsupported');
+    assert.match(body.hint, /Bearer token/);
+    assert.match(body.hint, /Basic/);
+    assert.doesNotMatch(body.hint, /WWW-Authenticate/);
+  });
+
   test('active access tokens are described; expired, revoked and unknown ones are just inactive', async () => {
     const alice = await tokensOf(login());
     const admin = await tokensOf(login('ada'));

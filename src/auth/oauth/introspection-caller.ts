@@ -70,7 +70,7 @@ export async function introspectionCaller(
   throw new AuthFailure(
     'scheme_unsupported',
     'introspection takes Bearer tokens or Basic client credentials',
-    'use one of the schemes listed in the WWW-Authenticate headers of this answer',
+    'send a Bearer token that carries tokens:manage, or the Basic credentials (client id and secret) of a client allowed to introspect',
     schemeDisabled(scheme ?? '', ['Bearer', 'Basic']),
   );
 }
