@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { SigningKeyRing } from '../../src/auth/tokens/keyring.js';
 import { registerDoctor } from '../../src/cli/doctor.js';
@@ -287,6 +288,20 @@ describe('certmaster doctor', () => {
     assert.equal(store.status, 'fail');
     assert.match(store.message, /does not exist: a server started now would begin with an empty database/);
     assert.equal(existsSync(db), false);
+  });
+
+  test('a store migrated by a newer certmaster: fail, and the fix is to upgrade, not to check the database', async () => {
+    const dataDir = await freshDataDir();
+    const db = new Database(join(dataDir, 'certmaster.db'));
+    db.prepare('insert into certmaster_migration (name, timestamp) values (?, ?)').run(
+      '0099_from_the_future',
+      new Date().toISOString(),
+    );
+    db.close();
+    const store = result(await runDoctor({ dataDir }), 'store');
+    assert.equal(store.status, 'fail');
+    assert.match(store.message, /newer than this certmaster supports/);
+    assert.match(store.fix ?? '', /^upgrade certmaster/);
   });
 
   test('a directory that is not a data directory: one failing check', async () => {

@@ -5,7 +5,7 @@ import type { Config } from '../../config/schema.js';
 import { type DataLayout, resolveStoreUrl } from '../../instance/layout.js';
 import type { Store } from '../../store/certificates/store.js';
 import type { AuthStore } from '../../store/identities/auth-store.js';
-import { LATEST_SCHEMA_VERSION } from '../../store/migrations/index.js';
+import { LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../../store/migrations/index.js';
 import { openStore, parseStoreUrl } from '../../store/open.js';
 import { printable } from '../explain/index.js';
 import { type CheckResult, fail, ok } from './result.js';
@@ -20,8 +20,8 @@ export async function openStoreChecked(
   timeoutMs: number,
 ): Promise<{ result: CheckResult; store: StoreForDoctor | null }> {
   const url = resolveStoreUrl(config.store.url, layout.root);
-  const where = /^postgres/i.test(url) ? 'the PostgreSQL store' : `the store ${url.replace(/^sqlite:/, '')}`;
   const location = parseStoreUrl(url);
+  const where = location.kind === 'postgres' ? 'the PostgreSQL store' : `the store ${location.path}`;
   if (location.kind === 'sqlite' && !existsSync(location.path)) {
     // Opening would create an empty database, and the server would start with no accounts or records.
     return {
@@ -46,7 +46,7 @@ export async function openStoreChecked(
       result: fail(
         'store',
         `${where} cannot be opened: ${printable(message, 300)}`,
-        /newer than this certmaster/.test(message)
+        e instanceof SchemaTooNewError
           ? 'upgrade certmaster to the version that migrated this store'
           : 'check store.url, that the database is up and reachable, and the file permissions',
       ),
