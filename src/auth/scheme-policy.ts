@@ -4,6 +4,7 @@
  */
 import type { RefusalCause } from '../contract/refusal-cause.js';
 import { isLoopbackAddress } from '../util/address.js';
+import { orList } from '../util/words.js';
 import type { AuthSettings, CredentialsInput } from './credentials.js';
 import { AuthFailure, type SchemeName } from './failure.js';
 
@@ -47,8 +48,7 @@ export function enabledSchemes(settings: AuthSettings, input: CredentialsInput):
 
 /** "Basic", "Basic or Bearer", "Bearer, Digest or Basic". */
 export function inWords(schemes: string[]): string {
-  if (schemes.length <= 1) return schemes[0] ?? 'no scheme';
-  return `${schemes.slice(0, -1).join(', ')} or ${schemes[schemes.length - 1]}`;
+  return schemes.length === 0 ? 'no scheme' : orList(schemes);
 }
 
 /**

@@ -217,6 +217,31 @@ describe('explain: front-door advice comes from the typed cause, never from the 
 
   typedCauseTests(fixture, 'auth', cases, frontDoorRefusal);
 
+  // A CLI user sees no WWW-Authenticate header: the advice names, in words, the schemes that were on.
+  test('scheme_unsupported names the schemes that were on (auth.bearer false), not the headers', async () => {
+    const typed: RefusalCause = { code: 'scheme_disabled', scheme: 'Bearer', enabled: ['Digest', 'Basic'] };
+    const advice = await fixture.advice(
+      frontDoorRefusal('auth-schemes-1', 'scheme_unsupported', describeCause(typed), typed),
+    );
+    assert.match(advice, /one of the schemes this server accepted then: Digest or Basic, or enable Bearer/);
+    assert.match(advice, /config set auth\.bearer true/);
+    assert.doesNotMatch(advice, /WWW-Authenticate/);
+  });
+
+  test('scheme_unsupported with one scheme on, and with none', async () => {
+    const one: RefusalCause = { code: 'scheme_disabled', scheme: 'Digest', enabled: ['Basic'] };
+    const advice = await fixture.advice(
+      frontDoorRefusal('auth-schemes-2', 'scheme_unsupported', describeCause(one), one),
+    );
+    assert.match(advice, /use the scheme this server accepted then: Basic, or enable Digest/);
+    const none: RefusalCause = { code: 'scheme_disabled', scheme: 'Negotiate', enabled: [] };
+    const nothing = await fixture.advice(
+      frontDoorRefusal('auth-schemes-3', 'scheme_unsupported', describeCause(none), none),
+    );
+    assert.match(nothing, /accepted no authentication scheme at the time/);
+    assert.doesNotMatch(nothing, /WWW-Authenticate|Bearer, Digest or Basic/);
+  });
+
   test('an OAuth refusal keeps its typed cause in the audit record', async () => {
     const typed: RefusalCause = { code: 'refresh_token_unknown' };
     const event = oauthRefusal('auth-record-1', 'token_invalid', describeCause(typed), typed);

@@ -1,5 +1,6 @@
 /** What to do about the front door's refusals: missing, malformed or wrong credentials, tokens, scopes, the throttle. */
 import type { Reason } from '../../contract/refusals.js';
+import { orList } from '../../util/words.js';
 import { credentialsInvalidAdvice, tokenInvalidAdvice, tokenRevokedAdvice } from './advice-credentials.js';
 import type { Advisor } from './advisor.js';
 import { printable, serverArg, shellWord, stringDetail } from './text.js';
@@ -62,12 +63,23 @@ export const SIGN_IN_ADVISORS: Record<SignInReason, Advisor> = {
     const scheme = disabled?.scheme ?? null;
     const setting =
       scheme === null ? null : ({ Basic: 'basic', Digest: 'digest', Bearer: 'bearer' }[scheme] ?? null);
+    // The schemes that were on when the request was refused, as the record says: a CLI user sees no
+    // WWW-Authenticate header, and the server's settings may have changed since.
+    const enabled = (disabled?.enabled ?? []).map((s) => printable(s, 20));
+    const accepted =
+      disabled === null
+        ? 'one of the schemes this server accepts (its 401 answers list them)'
+        : enabled.length === 0
+          ? null
+          : `${enabled.length === 1 ? '' : 'one of '}the scheme${enabled.length === 1 ? '' : 's'} this server accepted then: ${orList(enabled)}`;
     return {
       meaning: `The client used an authentication scheme this server does not accept${scheme ? ` (${scheme})` : ''}.`,
       fix:
-        setting === null
-          ? 'Configure the client to use one of the schemes in the WWW-Authenticate headers of the answer (Bearer, Digest or Basic).'
-          : `Configure the client to use another scheme from the WWW-Authenticate headers, or enable ${scheme} on the server.`,
+        accepted === null
+          ? `This server accepted no authentication scheme at the time${setting === null ? '' : `; enable ${scheme} on the server`}.`
+          : setting === null
+            ? `Configure the client to use ${accepted}.`
+            : `Configure the client to use ${accepted}, or enable ${scheme} on the server.`,
       command: setting === null ? null : `certmaster config set auth.${setting} true ${local}`,
     };
   },
