@@ -9,13 +9,13 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize } from '../auth/authorize.js';
 import { AuthFailure } from '../auth/failure.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfileName, parseLabelProfiles } from '../ca/profiles.js';
 import { Refusal } from '../contract/refusal-error.js';
 import type { RegistrationAuthority, RequestView } from '../ra/service.js';
 import { pemBlocks } from '../util/pem.js';
 import { actorOf } from './actor.js';
-import { authorize } from './auth-refusal.js';
 import {
   base64Body,
   CERTS_ONLY_MEDIA_TYPE,

@@ -9,11 +9,11 @@ import type {
   onResponseAsyncHookHandler,
   onSendAsyncHookHandler,
 } from 'fastify';
+import { authorize } from '../auth/authorize.js';
 import { AuthFailure } from '../auth/failure.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Principal } from '../types.js';
 import { isLoopbackAddress } from '../util/address.js';
-import { authorize } from './auth-refusal.js';
 import { sentProblemReason } from './problem.js';
 import { roleScopes } from './scope-guard.js';
 

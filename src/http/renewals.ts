@@ -5,10 +5,10 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { authorize } from '../auth/authorize.js';
 import { AuthFailure } from '../auth/failure.js';
 import type { RegistrationAuthority } from '../ra/service.js';
 import { actorOf } from './actor.js';
-import { authorize } from './auth-refusal.js';
 import { problemSchema } from './problem.js';
 import { requestViewBodySchema, toResponse } from './requests.js';
 import { roleScopes } from './scope-guard.js';

@@ -4,10 +4,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
+import { authorize } from '../auth/authorize.js';
 import { AuthFailure } from '../auth/failure.js';
 import type { RegistrationAuthority, RequestView } from '../ra/service.js';
 import { actorOf } from './actor.js';
-import { authorize } from './auth-refusal.js';
 import { buildProblem, problemSchema, sendProblem } from './problem.js';
 import { roleScopes } from './scope-guard.js';
 

@@ -15,7 +15,7 @@ import {
   parseThresholds,
   parseWebhookUrls,
   signBody,
-} from '../../src/ops/webhooks.js';
+} from '../../src/ops/webhooks/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';
 import { parseExposition, value } from './prometheus.js';
