@@ -2,32 +2,11 @@
  * ACME errors (RFC 8555 §6.7): each carries the ACME error type, the HTTP status, and certmaster's
  * own `reason` and `hint`, so the one problem document serves ACME clients and operators alike.
  */
+import { Refusal } from '../contract/refusal-error.js';
+import { REFUSALS, type Reason } from '../contract/refusals.js';
 import type { AcmeErrorRecord, AcmeIdentifier } from '../domain/acme.js';
 
 export const ACME_ERROR_PREFIX = 'urn:ietf:params:acme:error:';
-
-/** The RFC 8555 §6.7 error types certmaster sends, with their HTTP status. */
-const STATUS_OF_TYPE: Record<string, number> = {
-  accountDoesNotExist: 400,
-  alreadyRevoked: 400,
-  badCSR: 400,
-  badNonce: 400,
-  badPublicKey: 400,
-  badRevocationReason: 400,
-  badSignatureAlgorithm: 400,
-  connection: 400,
-  dns: 400,
-  externalAccountRequired: 403,
-  incorrectResponse: 403,
-  invalidContact: 400,
-  malformed: 400,
-  orderNotReady: 403,
-  rateLimited: 429,
-  rejectedIdentifier: 400,
-  serverInternal: 500,
-  unauthorized: 403,
-  unsupportedIdentifier: 400,
-};
 
 export interface AcmeSubproblem {
   type: string;
@@ -35,27 +14,34 @@ export interface AcmeSubproblem {
   identifier: AcmeIdentifier;
 }
 
-export class AcmeProblem extends Error {
-  readonly status: number;
-
+/**
+ * An ACME refusal: a Refusal whose status comes from the refusal table like every other answer's,
+ * with the RFC 8555 §6.7 error type beside it. RFC 8555 assigns a status to few types, and a type
+ * says what kind of error it is, not which: `unauthorized` is a refused signature (403) as well as an
+ * unavailable CA (503), and certmaster's reason tells them apart.
+ */
+export class AcmeProblem extends Refusal {
   constructor(
     /** The ACME error type without its URN prefix, e.g. "badNonce". */
     readonly type: string,
-    /** certmaster's reason code (docs/refusals.md). */
-    readonly reason: string,
+    reason: Reason,
     detail: string,
-    readonly hint: string,
+    hint: string,
     readonly extra: {
       subproblems?: AcmeSubproblem[];
       retryAfterSeconds?: number;
+      /** Only where RFC 8555 names a status the table's does not say: 409 for a keyChange conflict (§7.3.5). */
       status?: number;
       /** RFC 8555 §7.3.5: a keyChange to a key another account holds names that account. */
       conflictAccountId?: string;
     } = {},
   ) {
-    super(detail);
+    super(reason, detail, hint);
     this.name = 'AcmeProblem';
-    this.status = extra.status ?? STATUS_OF_TYPE[type] ?? 400;
+  }
+
+  override get status(): number {
+    return this.extra.status ?? REFUSALS[this.reason].status;
   }
 
   /** The problem as stored on an order or a challenge. */
@@ -101,8 +87,5 @@ export function notFound(what: string): AcmeProblem {
     'not_found',
     `no ${what} is served at this URL`,
     'use the URLs the server returned',
-    {
-      status: 404,
-    },
   );
 }

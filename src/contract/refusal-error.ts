@@ -4,10 +4,11 @@
  * layer alone turns a Refusal into status, challenges and problem+json, reading the status from
  * the table.
  */
+import { AnswerError } from './answer-error.js';
 import type { RefusalCause } from './refusal-cause.js';
 import { REFUSALS, type Reason } from './refusals.js';
 
-export class Refusal extends Error {
+export class Refusal extends AnswerError {
   readonly reason: Reason;
   /** What the caller is told: never whether a user exists, which part was wrong, or a secret. */
   readonly detail: string;
@@ -18,15 +19,7 @@ export class Refusal extends Error {
   recorded = false;
 
   constructor(reason: Reason, detail: string, hint: string, facts?: RefusalCause) {
-    // A refusal is an answer, not a bug: capturing a stack trace for each of thousands of bad
-    // passwords a second costs more than the rest of the refusal (measured in bench/).
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      super(detail);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    super(detail);
     this.name = 'Refusal';
     this.reason = reason;
     this.detail = detail;

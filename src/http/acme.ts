@@ -70,6 +70,9 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
   const urlsOf = (request: FastifyRequest): AcmeUrls =>
     new AcmeUrls(`${opts.https ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`);
 
+  // RFC 8555 §6.2: ACME POSTs are application/jose+json and nothing else; this scope is the plugin's
+  // own, so the application's JSON parser stays for the other routes.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(JOSE, { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, JSON.parse(body as string));
@@ -94,10 +97,16 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
   app.setErrorHandler(async (error, request, reply) => {
     let problem: AcmeProblem;
     if (error instanceof AcmeProblem) problem = error;
+    // RFC 8555 §6.2: a POST that is not application/jose+json is answered 415.
     else if ((error as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      problem = malformed(`ACME requests are ${JOSE}`, `send Content-Type: ${JOSE}`);
+      problem = new AcmeProblem(
+        'malformed',
+        'unsupported_media_type',
+        `ACME requests are ${JOSE}`,
+        `send Content-Type: ${JOSE}`,
+      );
     else if ((error as { statusCode?: number }).statusCode === 413)
-      problem = malformed('the body is too large', 'send one JWS');
+      problem = new AcmeProblem('malformed', 'body_too_large', 'the body is too large', 'send one JWS');
     else {
       request.log.error({ err: error }, 'ACME request failed');
       problem = new AcmeProblem(
@@ -105,7 +114,6 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
         'internal_error',
         'the server failed to handle this request',
         `report request id ${request.id} to the operator`,
-        { status: 500 },
       );
     }
     try {
@@ -123,7 +131,6 @@ export async function acmePlugin(app: FastifyInstance, opts: AcmePluginOptions):
         'audit_unavailable',
         'the audit log is unavailable',
         'retry later',
-        { status: 503 },
       );
     }
     if (problem.extra.conflictAccountId !== undefined)

@@ -159,7 +159,7 @@ describe('ACME External Account Binding', () => {
         { type: 'dns', value: 'www.acme.test' },
       ],
     });
-    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.status, 403, refused.text);
     assert.equal(refused.json.type, 'urn:ietf:params:acme:error:rejectedIdentifier');
     assert.match(String(refused.json.detail), /www\.acme\.test/);
     const sub = refused.json.subproblems as Array<{ identifier: { value: string } }>;

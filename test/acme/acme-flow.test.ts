@@ -133,6 +133,28 @@ describe('ACME', () => {
     assert.equal(wrongUrl.json.type, 'urn:ietf:params:acme:error:unauthorized');
   });
 
+  it('answers a POST that is not application/jose+json with 415 and an oversized body with 413 (RFC 8555 §6.2)', async () => {
+    const client = await TestAcmeClient.create(server.url, server.caPem);
+    const url = client.directory.newAccount ?? '';
+    const wrongType = await call(url, {
+      method: 'POST',
+      ca: server.caPem,
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(wrongType.status, 415, wrongType.text);
+    assert.equal(wrongType.json.type, 'urn:ietf:params:acme:error:malformed');
+    assert.equal(wrongType.json.reason, 'unsupported_media_type');
+    const huge = await call(url, {
+      method: 'POST',
+      ca: server.caPem,
+      body: JSON.stringify({ payload: 'x'.repeat(2 * 1024 * 1024) }),
+      headers: { 'content-type': 'application/jose+json' },
+    });
+    assert.equal(huge.status, 413, huge.text);
+    assert.equal(huge.json.reason, 'body_too_large');
+  });
+
   it('refuses names outside ra.autosign with rejectedIdentifier naming each one', async () => {
     const client = await TestAcmeClient.create(server.url, server.caPem);
     await client.register();
@@ -142,7 +164,7 @@ describe('ACME', () => {
         { type: 'dns', value: 'db.example.com' },
       ],
     });
-    assert.equal(r.status, 400);
+    assert.equal(r.status, 403, r.text); // the refusal table: name_not_allowed is 403
     assert.equal(r.json.type, 'urn:ietf:params:acme:error:rejectedIdentifier');
     assert.equal(r.json.reason, 'name_not_allowed');
     const sub = r.json.subproblems as Array<{ type: string; identifier: { value: string } }>;

@@ -2,6 +2,7 @@
  * An OAuth 2 error (RFC 6749 §5.2) with certmaster's members: the refusal reason code, a hint for
  * the caller, and the precise cause for the audit log only. The HTTP layer picks the status.
  */
+import { AnswerError } from '../../contract/answer-error.js';
 import { describeCause } from '../../contract/cause-words.js';
 import type { RefusalCause } from '../../contract/refusal-cause.js';
 import { REFUSALS } from '../../contract/refusals.js';
@@ -20,7 +21,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'slow_down';
 
-export class OAuthError extends Error {
+export class OAuthError extends AnswerError {
   readonly error: OAuthErrorCode;
   /** error_description: what the caller is told; never a secret or whether an account exists. */
   readonly description: string;
