@@ -219,7 +219,7 @@ describe('every refusal is audited under the request id the caller saw', () => {
       cause: 'scheme Negotiate not enabled',
       address,
       secrets: [negotiate],
-      explains: [/Negotiate/, /WWW-Authenticate/],
+      explains: [/Negotiate/, /schemes this server accepted then: Bearer, Digest or Basic/],
     });
   });
 
@@ -716,7 +716,7 @@ describe('what a caller sends is bounded before it is recorded', () => {
       cause: 'scheme Negotiate not enabled',
       address,
       secrets: [],
-      explains: [/WWW-Authenticate/],
+      explains: [/schemes this server accepted then: Bearer, Digest or Basic/],
     });
   });
 
