@@ -1,5 +1,5 @@
 /** The JSON shape of an API or enrollment token record, shared by the API and the CLI. Never the secret. */
-import type { TokenRecord } from './store/identities/auth-store.js';
+import type { TokenRecord } from './domain/identities.js';
 
 export function tokenJson(t: TokenRecord) {
   return {
@@ -18,12 +18,3 @@ export function tokenJson(t: TokenRecord) {
   };
 }
 export type TokenView = ReturnType<typeof tokenJson>;
-
-/** "90s", "15m", "1h", "7d", or plain seconds. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d{1,9})\s*([smhd]?)$/.exec(text.trim());
-  if (!m) return null;
-  const n = Number(m[1]);
-  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
-  return n > 0 ? n * unit : null;
-}

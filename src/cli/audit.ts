@@ -18,7 +18,7 @@ import {
   auditRecordsFromJson,
   printable,
 } from '../ops/explain/index.js';
-import { parseDuration } from '../tokens-view.js';
+import { parseDuration } from '../util/durations.js';
 import { type TargetFlags, targetOptions } from './operator-backend.js';
 import { CliError, printJson } from './output.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { getSetting, listSettings, loadConfig, setSetting } from '../config/file.js';
+import { getSetting, listSettings, setSetting } from '../config/file.js';
 import { ConfigError } from '../config/schema.js';
-import { dataLayout } from '../instance/layout.js';
+import { initialisedLayout, openDataDir } from '../instance/data-dir.js';
 import { CliError, printJson, printTable } from './output.js';
 
 function show(value: unknown): string {
@@ -32,7 +32,7 @@ export function registerConfig(program: Command): void {
     .requiredOption('--data <dir>', 'data directory')
     .option('--json', 'machine-readable output')
     .action((flags: { data: string; json?: boolean }) => {
-      const settings = configErrors(() => listSettings(loadConfig(dataLayout(flags.data).config)));
+      const settings = configErrors(() => listSettings(openDataDir(flags.data).config));
       if (flags.json) printJson(settings);
       else
         printTable(
@@ -47,7 +47,7 @@ export function registerConfig(program: Command): void {
     .argument('<key>')
     .requiredOption('--data <dir>', 'data directory')
     .action((key: string, flags: { data: string }) => {
-      const value = configErrors(() => getSetting(loadConfig(dataLayout(flags.data).config), key));
+      const value = configErrors(() => getSetting(openDataDir(flags.data).config, key));
       process.stdout.write(`${show(value)}\n`);
     });
 
@@ -58,7 +58,7 @@ export function registerConfig(program: Command): void {
     .argument('<value>')
     .requiredOption('--data <dir>', 'data directory')
     .action((key: string, value: string, flags: { data: string }) => {
-      const next = configErrors(() => setSetting(dataLayout(flags.data).config, key, value));
+      const next = configErrors(() => setSetting(initialisedLayout(flags.data).config, key, value));
       process.stdout.write(`${key} = ${show(getSetting(next, key))}\n`);
       process.stderr.write('A running server applies this on SIGHUP or restart.\n');
     });

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { openInstance } from '../instance/open.js';
 import { type ExpiringItem, humanDuration, instanceExpirySources, listExpiring } from '../ops/expiry.js';
-import { parseDuration } from '../tokens-view.js';
 import { type Clock, systemClock } from '../types.js';
+import { describeSeconds, parseDuration } from '../util/durations.js';
 import { CliError, printJson, printTable, safe } from './output.js';
 
 /** Further ahead than this is planning, not warning; it also keeps the arithmetic far from overflow. */
@@ -34,21 +34,6 @@ export function expiringJson(item: ExpiringItem) {
     seconds_left: item.secondsLeft,
     expired: item.secondsLeft <= 0,
   };
-}
-
-/** The window as given: "30d" -> "30 days", "36h" -> "36 hours" (no rounding, unlike humanDuration). */
-function windowText(seconds: number): string {
-  for (const [unit, size] of [
-    ['day', 86_400],
-    ['hour', 3600],
-    ['minute', 60],
-  ] as const) {
-    if (seconds % size === 0) {
-      const n = seconds / size;
-      return `${n} ${unit}${n === 1 ? '' : 's'}`;
-    }
-  }
-  return `${seconds} second${seconds === 1 ? '' : 's'}`;
 }
 
 function leftText(item: ExpiringItem): string {
@@ -111,7 +96,7 @@ Example:
           withinSeconds: within,
         });
         if (flags.json) printJson(items.map(expiringJson));
-        else printHuman(items, windowText(within));
+        else printHuman(items, describeSeconds(within, { exact: true }));
       } finally {
         await instance.close();
       }

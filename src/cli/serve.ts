@@ -3,11 +3,13 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { auditEvent } from '../audit/event.js';
 import { isEncryptedKeyPem } from '../ca/key-encryption.js';
+import { type ListenAddress, parseListenAddress } from '../domain/listen-address.js';
 import { caPassphraseFromEnvironment, readPassphraseFile } from '../instance/ca-passphrase.js';
 import { isEmptyDir } from '../instance/init.js';
 import { dataLayout } from '../instance/layout.js';
 import { openInstance } from '../instance/open.js';
 import { startCertmasterServer } from '../instance/server.js';
+import { quoted } from '../util/terminal-text.js';
 import { addInitOptions, type InitFlags, runInit } from './init.js';
 import { localActor } from './local-actor.js';
 import { CliError } from './output.js';
@@ -35,12 +37,18 @@ async function servePassphrase(flags: ServeFlags): Promise<string | undefined> {
   return promptSecret(`Passphrase of the CA key ${keyPath}: `);
 }
 
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
-  const port = Number(m?.[3]);
-  if (!m || port > 65535)
-    throw new CliError(`--listen "${text}" is not HOST:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)`);
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
+/**
+ * `--listen HOST:PORT`, read by the same rules as server.listen (src/domain/listen-address.ts), except
+ * that port 0 asks the system for a free port.
+ */
+export function parseListen(text: string): ListenAddress {
+  try {
+    return parseListenAddress(text, { allowPortZero: true });
+  } catch (e) {
+    throw new CliError(
+      `--listen ${quoted(text)} is not HOST:PORT (e.g. 127.0.0.1:8443 or [::1]:8443): ${(e as Error).message}`,
+    );
+  }
 }
 
 export function registerServe(program: Command): void {

@@ -1,29 +1,8 @@
 /** Checks of string settings: each returns null when the value is fine, else why it is not. */
-import { isIP } from 'node:net';
 import { parseAutosign } from '../domain/autosign.js';
-import { isNameProblem, quoteForDisplay, validateDnsName } from '../domain/names.js';
+import { parseListenAddress } from '../domain/listen-address.js';
 import { parseReservedNames } from '../domain/reserved-names.js';
 import { parseStoreUrl } from '../util/store-url.js';
-
-/** Splits "HOST:PORT" ("[::1]:8443" for IPv6); throws an Error saying what is wrong. */
-export function parseListenAddress(text: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(text);
-  if (!match) throw new Error('expected HOST:PORT, with an IPv6 address in brackets as in [::1]:8443');
-  const port = Number(match[3]);
-  if (port < 1 || port > 65535) throw new Error(`port ${port} is outside 1..65535`);
-  const bracketed = match[1];
-  if (bracketed !== undefined) {
-    if (isIP(bracketed) !== 6 || bracketed.includes('%')) {
-      throw new Error(`${quoteForDisplay(bracketed)} is not an IPv6 address`);
-    }
-    return { host: bracketed, port };
-  }
-  const host = match[2] ?? '';
-  if (isIP(host) === 4) return { host, port };
-  const checked = validateDnsName(host, { allowWildcard: false });
-  if (isNameProblem(checked)) throw new Error(checked.reason);
-  return { host: checked, port };
-}
 
 export function checkListen(value: string): string | null {
   try {
@@ -52,11 +31,10 @@ export function checkPublicUrl(value: string): string | null {
   return null;
 }
 
+/** A store URL as settings take it: with its scheme (parseStoreUrl knows which), never a bare path. */
 export function checkStoreUrl(value: string): string | null {
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/i.test(value))
-    return 'must start with sqlite: or postgres:// (or postgresql://)';
   try {
-    parseStoreUrl(value);
+    parseStoreUrl(value, undefined, { barePath: false });
     return null;
   } catch (err) {
     return (err as Error).message;

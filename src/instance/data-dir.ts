@@ -16,13 +16,22 @@ export interface OpenedDataDir {
 
 /** The layout and settings of `dir`; a DataDirError when it was never initialised. */
 export function openDataDir(dir: string): OpenedDataDir {
+  const layout = initialisedLayout(dir);
+  return { layout, config: loadConfig(layout.config) };
+}
+
+/**
+ * The layout of `dir` without reading its settings (`config set` repairs a file that does not load);
+ * a DataDirError when it was never initialised, the same as openDataDir's.
+ */
+export function initialisedLayout(dir: string): DataLayout {
   const layout = dataLayout(dir);
   if (!isInitialized(layout.root)) {
     throw new DataDirError(
       `${layout.root} is not an initialised certmaster data directory; give the server's --data DIR, or create one with \`certmaster init --data ${dir}\``,
     );
   }
-  return { layout, config: loadConfig(layout.config) };
+  return layout;
 }
 
 /**

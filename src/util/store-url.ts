@@ -7,9 +7,22 @@ import { resolve } from 'node:path';
 
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
-/** Reads a store URL; a bare path is an SQLite file. Throws an Error that says what is wrong. */
-export function parseStoreUrl(url: string, base: string = process.cwd()): StoreLocation {
-  if (/^postgres(ql)?:\/\//i.test(url)) {
+/** The accepted schemes, as messages name them. */
+export const STORE_URL_SCHEMES = 'sqlite: or postgres:// (or postgresql://)';
+
+const POSTGRES_SCHEME = /^postgres(ql)?:\/\//i;
+const SQLITE_SCHEME = /^sqlite:/i;
+
+/**
+ * Reads a store URL; a bare path is an SQLite file unless `barePath` is false (settings always name
+ * their scheme). Throws an Error that says what is wrong.
+ */
+export function parseStoreUrl(
+  url: string,
+  base: string = process.cwd(),
+  options: { barePath?: boolean } = {},
+): StoreLocation {
+  if (POSTGRES_SCHEME.test(url)) {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -21,16 +34,16 @@ export function parseStoreUrl(url: string, base: string = process.cwd()): StoreL
     }
     return { kind: 'postgres', url };
   }
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url);
-  if (
-    scheme !== null &&
-    scheme[1]?.toLowerCase() !== 'sqlite' &&
-    url.slice(scheme[0].length).startsWith('//')
-  ) {
-    throw new Error(`unsupported store URL scheme "${scheme[1]}": use sqlite: or postgres://`);
+  const sqlite = SQLITE_SCHEME.test(url);
+  if (!sqlite) {
+    if (options.barePath === false) throw new Error(`must start with ${STORE_URL_SCHEMES}`);
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url);
+    if (scheme !== null && url.slice(scheme[0].length).startsWith('//')) {
+      throw new Error(`unsupported store URL scheme "${scheme[1]}": use ${STORE_URL_SCHEMES}`);
+    }
   }
   if (url === '') throw new Error('the store URL is empty');
-  const path = /^sqlite:/i.test(url) ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : url;
+  const path = sqlite ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : url;
   if (path === '') throw new Error('sqlite: needs a file path, as in sqlite:certmaster.db');
   if (path.startsWith('//')) {
     throw new Error('a sqlite: store URL needs a file path, e.g. sqlite:/var/lib/certmaster/certmaster.db');

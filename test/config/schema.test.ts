@@ -159,6 +159,10 @@ describe('config schema', () => {
       'store.url = "mysql://db/x": must start with sqlite: or postgres:// (or postgresql://)',
     ],
     [
+      { store: { url: '/var/lib/certmaster/db.sqlite' } },
+      'store.url = "/var/lib/certmaster/db.sqlite": must start with sqlite: or postgres:// (or postgresql://)',
+    ],
+    [
       { ra: { autosign: 'web.*.example.com' } },
       'ra.autosign = "web.*.example.com": "web.*.example.com" has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"',
     ],

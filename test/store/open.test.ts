@@ -39,6 +39,19 @@ describe('parseStoreUrl', () => {
     assert.throws(() => parseStoreUrl('sqlite:'), /needs a file path/);
     assert.throws(() => parseStoreUrl('sqlite://host/cm.db'), /needs a file path/);
   });
+
+  it('refuses a bare path when told settings name their scheme', () => {
+    for (const url of ['/srv/cm.db', 'mysql://db/cm', '']) {
+      assert.throws(
+        () => parseStoreUrl(url, undefined, { barePath: false }),
+        /^Error: must start with sqlite: or postgres:\/\/ \(or postgresql:\/\/\)$/,
+      );
+    }
+    assert.deepEqual(parseStoreUrl('sqlite:cm.db', '/srv', { barePath: false }), {
+      kind: 'sqlite',
+      path: '/srv/cm.db',
+    });
+  });
 });
 
 describe('openStore on SQLite', () => {
