@@ -125,8 +125,40 @@ export function describeCause(cause: RefusalCause): string {
           : `scope ${cause.scope ?? ''} beyond ${(cause.allowed ?? []).join(' ')}`;
     case 'secret_over_plain_http':
       return `${cause.what} over plain HTTP from ${cause.address}`;
+    case 'csr_rejected':
+      return `CSR refused at its ${cause.field}`;
+    case 'names_not_covered':
+      return `${cause.principal} may have ${cause.allowed.join(', ') || 'no names'} (${NAME_LIMITS[cause.by]}); asked also for ${cause.outside.join(', ')}`;
+    case 'renewed_certificate_revoked':
+      return `certificate ${cause.serial} was revoked while its renewal was made`;
+    case 'renewal_not_permitted':
+      return `${cause.principal} may not renew certificate ${cause.serial}`;
+    case 'renewal_names_differ':
+      return `renewal of ${cause.serial} asks for ${cause.asked.join(', ')}; it holds ${cause.held.join(', ')}${cause.rule === 'exact' ? ' (exact names required)' : ''}`;
+    case 'renewal_after_expiry':
+      return `certificate ${cause.serial} expired at ${cause.expiredAt}${cause.graceEnd === null ? '; no renewal after expiry' : `; grace ended at ${cause.graceEnd}`}`;
+    case 'renewal_key_reused':
+      return `renewal of ${cause.serial} reuses its key`;
+    case 'renewal_window_closed':
+      return `renewal of ${cause.serial} opens at ${cause.opensAt} (window ${cause.window})`;
+    case 'ca_cannot_sign':
+      return `the CA cannot sign: ${cause.why}`;
+    case 'trigger_vetoed':
+      return `trigger ${cause.trigger} vetoed ${cause.event}: ${cause.message}`;
+    case 'argument_invalid':
+      return `${cause.argument}: ${cause.why}`;
+    case 'object_unknown':
+      return `no ${cause.kind} ${cause.id}`;
+    case 'request_not_pending':
+      return `request ${cause.request} is ${cause.state ?? 'no longer pending'}`;
   }
 }
+
+const NAME_LIMITS: Readonly<Record<Extract<RefusalCause, { code: 'names_not_covered' }>['by'], string>> = {
+  name_patterns: 'its name patterns',
+  presented_certificate: 'the names of the certificate it presented',
+  acme_authorizations: 'the names its ACME account proved',
+};
 
 const ABSENT_WORDS: Readonly<Record<CredentialRoute, string>> = {
   api: 'no credentials',

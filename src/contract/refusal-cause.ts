@@ -145,7 +145,49 @@ export type RefusalCause =
       allowed?: string[];
     }
   /** A secret sent over plain HTTP from another machine (insecure_transport). */
-  | { code: 'secret_over_plain_http'; what: string; address: string };
+  | { code: 'secret_over_plain_http'; what: string; address: string }
+  // -- The RA's refusals (src/ra) ---------------------------------------------------------------
+  /** The CSR could not be read, or a check of it failed; `field` names the part (400 csr_invalid). */
+  | { code: 'csr_rejected'; field: string }
+  /**
+   * The caller may not have these names (403 name_not_allowed): `by` says what limits it (its own
+   * name patterns, the names of the certificate it presented, the names its ACME account proved).
+   */
+  | {
+      code: 'names_not_covered';
+      principal: string;
+      by: 'name_patterns' | 'presented_certificate' | 'acme_authorizations';
+      allowed: string[];
+      outside: string[];
+    }
+  /** A renewal of a certificate that was revoked while it was being made (409 request_conflict). */
+  | { code: 'renewed_certificate_revoked'; serial: string }
+  /** The caller may not renew this certificate: it is not the one presented, or not current (403). */
+  | { code: 'renewal_not_permitted'; serial: string; principal: string }
+  /** A renewal asked for other names than the certificate's: all new (`added`) or not exactly (EST). */
+  | {
+      code: 'renewal_names_differ';
+      serial: string;
+      held: string[];
+      asked: string[];
+      rule: 'no_additions' | 'exact';
+    }
+  /** A renewal after expiry: not allowed at all (`graceEnd` null), or after the grace period. */
+  | { code: 'renewal_after_expiry'; serial: string; expiredAt: string; graceEnd: string | null }
+  /** A renewal with the key of the certificate it renews, under ra.renew_same_key false. */
+  | { code: 'renewal_key_reused'; serial: string }
+  /** A renewal before its window opens (ra.renew_window). */
+  | { code: 'renewal_window_closed'; serial: string; opensAt: string; window: number }
+  /** The CA could not sign: its key or certificate is unusable (503 ca_unavailable). */
+  | { code: 'ca_cannot_sign'; why: string }
+  /** A site's pre-trigger refused the action (403 request_vetoed). */
+  | { code: 'trigger_vetoed'; trigger: string; event: string; message: string }
+  /** An argument of an operator's or API caller's request is wrong (400 invalid_argument). */
+  | { code: 'argument_invalid'; argument: string; why: string }
+  /** The thing an operator or API caller named does not exist, or is not theirs (404 not_found). */
+  | { code: 'object_unknown'; kind: 'token' | 'certificate' | 'request'; id: string }
+  /** An operator decision on a request that is no longer pending (409 not_pending). */
+  | { code: 'request_not_pending'; request: string; state: string | null };
 
 /** Which route needed credentials that were not sent. */
 export type CredentialRoute =
@@ -251,6 +293,19 @@ const CODES: Readonly<Record<RefusalCauseCode, true>> = {
   scope_refused: true,
   secret_over_plain_http: true,
   token_of_other_client: true,
+  csr_rejected: true,
+  names_not_covered: true,
+  renewed_certificate_revoked: true,
+  renewal_not_permitted: true,
+  renewal_names_differ: true,
+  renewal_after_expiry: true,
+  renewal_key_reused: true,
+  renewal_window_closed: true,
+  ca_cannot_sign: true,
+  trigger_vetoed: true,
+  argument_invalid: true,
+  object_unknown: true,
+  request_not_pending: true,
 };
 
 /**

@@ -265,6 +265,7 @@ export const operatorPlugin: FastifyPluginAsyncTypebox<{
           'not_found',
           `no certificate has serial ${serial}`,
           'list them with GET /v1/certificates',
+          { facts: { code: 'object_unknown', kind: 'certificate', id: serial.slice(0, 255) } },
         );
       return { ...certificateJson(cert), certificate: cert.certificatePem };
     },

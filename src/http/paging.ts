@@ -45,7 +45,10 @@ export function decodeCursor(cursor: string): PageKey {
     'invalid_argument',
     'the cursor is not one this server gave, or it was cut short',
     'start the listing again without cursor, then pass the `next` value of each answer as it is',
-    { field: 'cursor' },
+    {
+      field: 'cursor',
+      facts: { code: 'argument_invalid', argument: 'cursor', why: 'not one this server gave, or cut short' },
+    },
   );
 }
 

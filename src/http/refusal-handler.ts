@@ -10,6 +10,7 @@ import type { AuditSink } from '../audit/event.js';
 import type { OutageNotes } from '../audit/outage-log.js';
 import type { AuditEvent } from '../audit/types.js';
 import { AuthFailure } from '../auth/failure.js';
+import type { RefusalCause } from '../contract/refusal-cause.js';
 import { Refusal } from '../contract/refusal-error.js';
 import type { Reason } from '../contract/refusals.js';
 import { csrNamesForRecord } from '../ra/csr-input.js';
@@ -38,6 +39,7 @@ export function frontDoorRefusalEvent(
   problem: Problem,
   cause: string | null,
   at: Date,
+  facts?: RefusalCause,
 ): AuditEvent {
   const p = request.principal;
   const authenticated = p !== null && p !== undefined && !p.anonymous;
@@ -57,7 +59,7 @@ export function frontDoorRefusalEvent(
     // A 404's detail quotes the path the caller sent: bounded, or its record would not fit.
     told: { status: problem.status, detail: boundedCause(problem.detail), hint: boundedCause(problem.hint) },
     target: routeTarget(request),
-    details: problem.field ? { field: problem.field } : {},
+    details: { ...(problem.field ? { field: problem.field } : {}), ...(facts ? { cause: facts } : {}) },
   };
 }
 
@@ -143,10 +145,11 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
     reply: FastifyReply,
     problem: Problem,
     cause: string | null,
+    facts?: RefusalCause,
   ): Promise<FastifyReply> => {
     if (deps.audit) {
       try {
-        await deps.audit.record(frontDoorRefusalEvent(request, problem, cause, deps.clock.now()));
+        await deps.audit.record(frontDoorRefusalEvent(request, problem, cause, deps.clock.now(), facts));
       } catch (error) {
         return outage(request, reply, error);
       }
@@ -176,16 +179,9 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
       // The RA lost the race for an enrollment token's last use: the token no longer
       // authenticates, so the answer is the same 401 with a Bearer challenge (RFC 9110 §15.5.2)
       // the authenticator gives. The RA has already written the audit record.
-      const failure = new AuthFailure(
-        error.reason,
-        error.detail,
-        error.hint,
-        error.facts ?? {
-          code: 'enrollment_token_used_up',
-          token: request.principal?.token?.id ?? 'unknown',
-        },
-        { scheme: 'bearer' },
-      );
+      const failure = new AuthFailure(error.reason, error.detail, error.hint, error.facts, {
+        scheme: 'bearer',
+      });
       return sendAuthFailure(request, reply, failure, refusalChallenges(request, failure, deps.challenger));
     }
     if (error instanceof PolicyFailure) {
@@ -195,10 +191,18 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
       });
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       // The RA records the refusals it decides; those raised before it (a route's own checks) are recorded here.
-      return error.recorded ? sendProblem(reply, answer) : refuse(request, reply, answer, error.message);
+      return error.recorded
+        ? sendProblem(reply, answer)
+        : refuse(request, reply, answer, error.internalCause, error.facts);
     }
     if (error instanceof Refusal) {
-      return refuse(request, reply, problem(request, error.reason, error.detail, error.hint), error.message);
+      return refuse(
+        request,
+        reply,
+        problem(request, error.reason, error.detail, error.hint),
+        error.message,
+        error.facts,
+      );
     }
     const err = error as { code?: string; statusCode?: number; validation?: unknown; message: string };
     if (err.validation) {

@@ -181,7 +181,9 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
         });
       } catch (e) {
         if (e instanceof TokenRequestError)
-          throw new PolicyFailure('invalid_argument', e.message, 'see `certmaster token create --help`');
+          throw new PolicyFailure('invalid_argument', e.message, 'see `certmaster token create --help`', {
+            facts: { code: 'argument_invalid', argument: 'token', why: e.message },
+          });
         throw e;
       }
     },
@@ -248,6 +250,7 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
           'not_found',
           `no token of yours has id ${id}`,
           'list them with `certmaster token list`',
+          { facts: { code: 'object_unknown', kind: 'token', id: id.slice(0, 255) } },
         );
       }
       await record(request, 'revoke', id, { owner: existing.owner });

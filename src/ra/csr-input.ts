@@ -20,7 +20,10 @@ export async function readCsr(pem: string, checker: PossessionChecker = ON_THIS_
     return await parseCsrWith(pemToDer(pem, 'CERTIFICATE REQUEST'), checker);
   } catch (e) {
     if (e instanceof CsrError) {
-      const failure = new PolicyFailure('csr_invalid', e.message, csrHint(e.field), { field: e.field });
+      const failure = new PolicyFailure('csr_invalid', e.message, csrHint(e.field), {
+        field: e.field,
+        facts: { code: 'csr_rejected', field: e.field },
+      });
       // A CSR that can be read but fails a check (its signature, say) still names its host, so that
       // `explain --host` finds the refusal.
       const asked = csrNamesForRecord(pem);

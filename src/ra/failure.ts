@@ -9,6 +9,8 @@ import type { Reason } from '../contract/refusals.js';
 export type PolicyReason = Reason;
 
 export class PolicyFailure extends Refusal {
+  /** Every RA refusal carries its typed cause (set by Refusal's constructor). */
+  declare facts: RefusalCause;
   /** Which part of the input is at fault (e.g. "csr", "subjectAltName", "names[2]"). */
   readonly field: string | undefined;
   /** Several problems at once (e.g. every bad name), each a sentence. */
@@ -30,9 +32,10 @@ export class PolicyFailure extends Refusal {
       field?: string;
       problems?: Array<{ field: string; message: string }>;
       cause?: string;
-      facts?: RefusalCause;
+      /** The typed cause, for the audit record and `explain`: every RA refusal has one. */
+      facts: RefusalCause;
       retryAfterSeconds?: number;
-    } = {},
+    },
   ) {
     super(reason, detail, hint, extra.facts);
     this.name = 'PolicyFailure';

@@ -122,6 +122,7 @@ export class OperatorDecisions {
       throw notFound(
         `no pending request has id or common name "${key}"`,
         'see what is waiting with `certmaster ca list --pending`',
+        { kind: 'request', id: key },
       );
     }
     return first;

@@ -9,14 +9,20 @@ export function normalizeSerial(text: string): string {
       'invalid_argument',
       `"${text.slice(0, 60)}" is not a certificate serial`,
       'serials are hexadecimal, as `certmaster ca list --signed` shows them',
-      { field: 'serial' },
+      { field: 'serial', facts: { code: 'argument_invalid', argument: 'serial', why: 'not hexadecimal' } },
     );
   }
   return hex;
 }
 
-export function notFound(detail: string, hint: string): PolicyFailure {
-  return new PolicyFailure('not_found', detail, hint);
+export function notFound(
+  detail: string,
+  hint: string,
+  what: { kind: 'token' | 'certificate' | 'request'; id: string },
+): PolicyFailure {
+  return new PolicyFailure('not_found', detail, hint, {
+    facts: { code: 'object_unknown', kind: what.kind, id: what.id.slice(0, 255) },
+  });
 }
 
 export function notPending(key: string, state?: string): PolicyFailure {
@@ -24,5 +30,6 @@ export function notPending(key: string, state?: string): PolicyFailure {
     'not_pending',
     `request ${key} is ${state ?? 'no longer pending'}; only pending requests can be signed or rejected`,
     'see its state with `certmaster ca list --all`',
+    { facts: { code: 'request_not_pending', request: key.slice(0, 255), state: state ?? null } },
   );
 }

@@ -52,6 +52,7 @@ export function checkRenewalPolicy(policy: RenewalPolicy, ask: RenewalAsk): void
         'renewal_after_expiry_refused',
         `certificate ${serial} expired at ${expired}, and this server does not renew expired certificates (ra.renew_after_expiry = none)`,
         ENROLL_AGAIN,
+        { facts: { code: 'renewal_after_expiry', serial, expiredAt: expired, graceEnd: null } },
       );
     }
     const graceEnd = new Date(current.notAfter.getTime() + policy.afterExpiryMs);
@@ -60,6 +61,14 @@ export function checkRenewalPolicy(policy: RenewalPolicy, ask: RenewalAsk): void
         'renewal_after_expiry_refused',
         `certificate ${serial} expired at ${expired}; renewal after expiry was allowed until ${graceEnd.toISOString()}`,
         ENROLL_AGAIN,
+        {
+          facts: {
+            code: 'renewal_after_expiry',
+            serial,
+            expiredAt: expired,
+            graceEnd: graceEnd.toISOString(),
+          },
+        },
       );
     }
   }
@@ -71,7 +80,16 @@ export function checkRenewalPolicy(policy: RenewalPolicy, ask: RenewalAsk): void
       'renewal_names_changed',
       `a renewal may not add names: certificate ${serial} is for CN ${current.commonName} (${[...current.dnsNames, ...current.ipAddresses].join(', ') || 'no SANs'}); the CSR asks for CN ${ask.commonName}${shown.length > 0 ? `, adding ${shown.join(', ')}` : ''}`,
       'make the CSR with the same common name and at most the names of the certificate you renew (`certmaster renew` does); for new names, enroll with an account or an enrollment token',
-      { field: 'names' },
+      {
+        field: 'names',
+        facts: {
+          code: 'renewal_names_differ',
+          serial,
+          held: [...held].slice(0, 100),
+          asked: [ask.commonName, ...ask.names].slice(0, 100),
+          rule: 'no_additions',
+        },
+      },
     );
   }
   if (!policy.sameKey && certificateSpki(current.certificatePem).equals(ask.spki)) {
@@ -79,7 +97,7 @@ export function checkRenewalPolicy(policy: RenewalPolicy, ask: RenewalAsk): void
       'renewal_same_key',
       `the CSR uses the key of certificate ${serial}; this server requires a new key on renewal (ra.renew_same_key = false)`,
       'generate a new key for the renewal (`certmaster renew` does) and send its CSR',
-      { field: 'csr' },
+      { field: 'csr', facts: { code: 'renewal_key_reused', serial } },
     );
   }
   if (policy.window > 0) {
@@ -89,7 +107,15 @@ export function checkRenewalPolicy(policy: RenewalPolicy, ask: RenewalAsk): void
         'renewal_not_yet_open',
         `renewal of certificate ${serial} opens at ${opens.toISOString()}, after ${Math.round(policy.window * 100)}% of its lifetime (ra.renew_window = ${policy.window})`,
         `try again after ${opens.toISOString()}; \`certmaster agent\` renews at the right time by itself`,
-        { retryAfterSeconds: Math.max(1, Math.ceil((opens.getTime() - now.getTime()) / 1000)) },
+        {
+          retryAfterSeconds: Math.max(1, Math.ceil((opens.getTime() - now.getTime()) / 1000)),
+          facts: {
+            code: 'renewal_window_closed',
+            serial,
+            opensAt: opens.toISOString(),
+            window: policy.window,
+          },
+        },
       );
     }
   }

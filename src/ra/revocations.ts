@@ -54,7 +54,10 @@ export class Revocations {
         'invalid_argument',
         `"${reasonText}" is not a revocation reason`,
         `use one of: ${Object.keys(REVOCATION_REASONS).join(', ')} (RFC 5280 §5.3.1)`,
-        { field: 'reason' },
+        {
+          field: 'reason',
+          facts: { code: 'argument_invalid', argument: 'reason', why: 'not an RFC 5280 revocation reason' },
+        },
       );
     }
     const known = await this.deps.store.getCertificate(serial);
@@ -62,6 +65,7 @@ export class Revocations {
       throw notFound(
         `no certificate has serial ${serial}`,
         'list certificates with `certmaster ca list --all`',
+        { kind: 'certificate', id: serial },
       );
     const event = {
       commonName: known.commonName,
@@ -76,6 +80,7 @@ export class Revocations {
       throw notFound(
         `no certificate has serial ${serial}`,
         'list certificates with `certmaster ca list --all`',
+        { kind: 'certificate', id: serial },
       );
     this.deps.observer()?.revoked(revoked.revocationReason ?? reason);
     await this.deps.triggers.run({ event: 'revoke', phase: 'post', ...event });
@@ -110,6 +115,7 @@ export class Revocations {
         'give the common name to clean',
         {
           field: 'name',
+          facts: { code: 'argument_invalid', argument: 'name', why: 'empty or longer than 253 characters' },
         },
       );
     }

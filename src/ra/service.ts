@@ -166,6 +166,7 @@ export class RegistrationAuthority {
         'forbidden',
         `${input.principal.name} presented no certificate to renew`,
         'present the certificate being renewed on the TLS connection: `certmaster renew --cert cert.pem --key key.pem`',
+        { facts: { code: 'certificate_required', action: 'renewal', method: input.principal.method } },
       );
     }
 
@@ -227,12 +228,10 @@ export class RegistrationAuthority {
     const enroller = this.deps.enrollers.forPrincipal(input.principal);
     const decision = await enroller.authorizeSign(input.principal, allNames, { autosign: policy.autosign });
     if (decision.kind === 'refuse') {
-      throw new PolicyFailure(
-        decision.reason,
-        decision.detail,
-        decision.hint,
-        decision.field ? { field: decision.field } : {},
-      );
+      throw new PolicyFailure(decision.reason, decision.detail, decision.hint, {
+        ...(decision.field ? { field: decision.field } : {}),
+        facts: decision.facts,
+      });
     }
     await veto(this.deps.triggers, { event: 'request', phase: 'pre', ...event });
 
@@ -301,6 +300,7 @@ export class RegistrationAuthority {
             'request_conflict',
             `certificate ${e.serial} was revoked while this renewal was being made (another renewal of it, or an operator); nothing was issued`,
             'present the certificate that replaced it, or enroll again if it was revoked by an operator',
+            { facts: { code: 'renewed_certificate_revoked', serial: e.serial } },
           );
         }
         throw e;
@@ -325,6 +325,13 @@ export class RegistrationAuthority {
         'name_not_allowed',
         `certificate ${input.renews} cannot be renewed by ${input.principal.name}`,
         'present the unrevoked certificate being renewed on the TLS connection',
+        {
+          facts: {
+            code: 'renewal_not_permitted',
+            serial: String(input.renews ?? '').slice(0, 64),
+            principal: input.principal.name,
+          },
+        },
       );
     }
     if (input.renewal === true) {
@@ -338,7 +345,16 @@ export class RegistrationAuthority {
         'name_not_allowed',
         `a renewal must ask for exactly the names of certificate ${current.serial} (CN ${current.commonName}; ${held.join(', ')}); the CSR asks for CN ${commonName}; ${asked.join(', ')}`,
         'make the CSR with the same subject and subjectAltName as the current certificate (RFC 7030 §4.2.2); for other names, enroll with simpleenroll',
-        { field: 'names' },
+        {
+          field: 'names',
+          facts: {
+            code: 'renewal_names_differ',
+            serial: current.serial,
+            held: [current.commonName, ...held].slice(0, 100),
+            asked: [commonName, ...asked].slice(0, 100),
+            rule: 'exact',
+          },
+        },
       );
     }
   }

@@ -36,6 +36,7 @@ export async function signRequest(
       'ca_unavailable',
       (e as Error).message,
       'an operator must renew or replace the CA',
+      { facts: { code: 'ca_cannot_sign', why: (e as Error).message } },
     );
   }
   return {
@@ -61,6 +62,14 @@ export async function veto(triggers: Triggers, event: TriggerEvent): Promise<voi
       'request_vetoed',
       `the ${event.phase}-${event.event} trigger ${outcome.trigger} refused: ${outcome.message}`,
       'this site runs its own checks before acting; ask an operator what the trigger requires',
+      {
+        facts: {
+          code: 'trigger_vetoed',
+          trigger: outcome.trigger,
+          event: `${event.phase}-${event.event}`,
+          message: outcome.message,
+        },
+      },
     );
   }
 }

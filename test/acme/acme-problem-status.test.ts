@@ -34,7 +34,11 @@ describe('ACME problems take their status from the refusal table', () => {
       ['request_vetoed', 'unauthorized', 403],
     ];
     for (const [reason, type, status] of cases) {
-      const problem = fromPolicyFailure(new PolicyFailure(reason, 'refused', 'hint'));
+      const problem = fromPolicyFailure(
+        new PolicyFailure(reason, 'refused', 'hint', {
+          facts: { code: 'argument_invalid', argument: 'test', why: 'a test' },
+        }),
+      );
       assert.equal(problem.type, type, reason);
       assert.equal(problem.status, status, reason);
       assert.equal(problem.reason, reason);

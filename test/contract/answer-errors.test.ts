@@ -21,7 +21,9 @@ test('refusals and OAuth errors carry no stack frames; a plain Error does', () =
       name: 'nobody',
       hashed: false,
     }),
-    new PolicyFailure('csr_invalid', 'the CSR is unreadable', 'make a new one'),
+    new PolicyFailure('csr_invalid', 'the CSR is unreadable', 'make a new one', {
+      facts: { code: 'csr_rejected', field: 'der' },
+    }),
     new OAuthError('invalid_grant', 'the refresh token is not valid', 'sign in again', {
       code: 'refresh_token_unknown',
     }),

@@ -29,6 +29,13 @@ class RenewalEnroller implements Enroller {
           reason: 'name_not_allowed',
           detail: 'a renewal keeps its names',
           hint: 'ask for the names of the certificate you hold',
+          facts: {
+            code: 'names_not_covered',
+            principal: principal.name,
+            by: 'presented_certificate',
+            allowed: [principal.name],
+            outside: names.filter((n) => n !== principal.name),
+          },
         };
   }
   async onIssued(principal: Principal): Promise<void> {

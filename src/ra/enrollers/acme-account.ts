@@ -23,6 +23,13 @@ export class AcmeAccountEnroller implements Enroller {
         detail: `${principal.name} has proved control of no names`,
         hint: 'complete the order’s authorizations before finalizing',
         field: 'names',
+        facts: {
+          code: 'names_not_covered',
+          principal: principal.name,
+          by: 'acme_authorizations',
+          allowed: [],
+          outside: names.slice(0, 100),
+        },
       };
     }
     return patternDecision(principal, names);

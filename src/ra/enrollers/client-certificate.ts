@@ -27,6 +27,13 @@ export class ClientCertificateEnroller implements Enroller {
       detail: `the certificate ${principal.certificate?.serial ?? ''} of ${principal.name} certifies ${[...held].join(', ') || 'no names'}; the request also asks for ${extra.join(', ')}`,
       hint: 'ask only for the names of the certificate you present; for other names, enroll with an account or an enrollment token that allows them',
       field: 'names',
+      facts: {
+        code: 'names_not_covered',
+        principal: principal.name,
+        by: 'presented_certificate',
+        allowed: [...held].slice(0, 100),
+        outside: extra.slice(0, 100),
+      },
     };
   }
 }

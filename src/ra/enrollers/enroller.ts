@@ -4,6 +4,7 @@
  * orchestration asks the registry for the enroller of a principal and never looks at its kind.
  */
 
+import type { RefusalCause } from '../../contract/refusal-cause.js';
 import type { AutosignPolicy } from '../../domain/autosign.js';
 import type { AuthMethod, Principal } from '../../types.js';
 import type { PolicyReason } from '../failure.js';
@@ -20,7 +21,14 @@ export type EnrollDecision =
   /** Leave the request pending for an operator. */
   | { kind: 'queue' }
   /** Refuse the request outright. */
-  | { kind: 'refuse'; reason: PolicyReason; detail: string; hint: string; field?: string };
+  | {
+      kind: 'refuse';
+      reason: PolicyReason;
+      detail: string;
+      hint: string;
+      field?: string;
+      facts: RefusalCause;
+    };
 
 export interface Enroller {
   /** A stable name for this kind of caller (logs, tests, docs). */

@@ -23,6 +23,13 @@ export function patternDecision(principal: Principal, names: readonly string[]):
     detail: `${principal.name} may obtain certificates only for ${own.join(', ') || 'no names'}; the request asks for ${names.join(', ')}`,
     hint: 'ask for names your account or enrollment token allows, or ask an operator for a token that covers these names',
     field: 'names',
+    facts: {
+      code: 'names_not_covered',
+      principal: principal.name,
+      by: 'name_patterns',
+      allowed: own.slice(0, 100),
+      outside: names.filter((n) => !(patterns && autosignAllows(patterns, [n]))).slice(0, 100),
+    },
   };
 }
 
