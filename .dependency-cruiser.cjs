@@ -1,7 +1,8 @@
 /**
  * The layering rules of docs/architecture.md, checked in CI by `npm run lint:layers`.
  * Layers, from the edge inwards: http (and the acme/est front ends) -> auth -> ra -> ca -> store,
- * audit beside; contract has no dependencies; the SDK in src/client stands alone.
+ * audit beside; contract has no dependencies; the SDK in src/client stands alone. no-circular sees
+ * cycles of files only: test/contract/layering.test.ts fails on a cycle of top-level folders.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -74,7 +75,35 @@ module.exports = {
       severity: 'error',
       comment: 'Settings are parsed before anything is built: config uses only domain rules and utilities.',
       from: { path: '^src/config/' },
-      to: { path: '^src/(http|auth|ra|acme|ops|instance|cli|client|store|audit)/' },
+      to: { path: '^src/(http|auth|ra|ca|acme|ops|instance|cli|client|store|audit)/' },
+    },
+    {
+      name: 'audit-owns-its-storage-port',
+      severity: 'error',
+      comment: 'Audit owns its storage port (audit/storage-port.ts): the store implements it; audit never imports the store.',
+      from: { path: '^src/audit/' },
+      to: { path: '^src/store/' },
+    },
+    {
+      name: 'ops-sees-no-wiring',
+      severity: 'error',
+      comment: 'The instance wires ops in, so ops names what it reads (ExpiryInstance, DoctorLayout), never the instance.',
+      from: { path: '^src/ops/' },
+      to: { path: '^src/instance/' },
+    },
+    {
+      name: 'domain-is-pure',
+      severity: 'error',
+      comment: 'Domain rules have no I/O and no layers: they use only each other, utilities and the wire contract.',
+      from: { path: '^src/domain/' },
+      to: { path: '^src/', pathNot: '^src/(domain|util|contract)/' },
+    },
+    {
+      name: 'util-is-a-leaf',
+      severity: 'error',
+      comment: 'Utilities are the bottom of every layer: they import nothing of ours outside src/util.',
+      from: { path: '^src/util/' },
+      to: { path: '^src/', pathNot: '^src/util/' },
     },
   ],
   options: {

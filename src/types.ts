@@ -1,7 +1,8 @@
 /**
  * Domain types shared by the layers. Nothing here knows about HTTP or SQL.
  */
-import type { LeafProfileName } from './ca/profiles.js';
+import type { LeafProfileName } from './domain/leaf-profiles.js';
+import type { Role } from './domain/roles.js';
 
 export { KEY_TYPES, type KeyType } from './util/keys.js';
 
@@ -84,9 +85,8 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Roles of accounts: what each may do is the scopes it grants, in src/auth/scopes.ts. */
-export const ROLES = ['admin', 'operator', 'auditor', 'host'] as const;
-export type Role = (typeof ROLES)[number];
+/** Roles of accounts (src/domain/roles.ts, where the domain's records can import them). */
+export { ROLES, type Role } from './domain/roles.js';
 
 /** How a principal proved who it is. */
 export type AuthMethod =

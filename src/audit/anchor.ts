@@ -6,8 +6,8 @@
  * with the same hash, or have pruned past it behind a checkpoint that vouches for the same hash.
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditStore } from '../store/audit/audit-store.js';
 import { verifyCheckpoint } from './checkpoint.js';
+import type { AuditStore } from './storage-port.js';
 import type { AuditCheckpoint } from './types.js';
 
 /** How much of the log the stored checkpoints vouch for. */

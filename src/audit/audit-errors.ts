@@ -1,4 +1,4 @@
-/** The audit log's failures as its callers see them: the HTTP layer matches them by name. */
+/** The audit log's failures as its callers see them (the HTTP layer matches them by name), and its port's. */
 
 export type AuditUnavailableReason = 'write_failed' | 'queue_full' | 'closed';
 
@@ -26,5 +26,19 @@ export class AuditChainBrokenError extends Error {
   ) {
     super(`the audit chain is broken at record ${firstBrokenSeq} (${why}); nothing was pruned`);
     this.name = 'AuditChainBrokenError';
+  }
+}
+
+/**
+ * A stored audit record the store cannot decode (a tampered kind, a date that is not one): raised by
+ * the store behind the storage port (storage-port.ts) with its seq, so verification can name it.
+ */
+export class AuditRecordUnreadableError extends Error {
+  constructor(
+    readonly seq: number,
+    why: string,
+  ) {
+    super(`record ${seq} cannot be read: ${why}`);
+    this.name = 'AuditRecordUnreadableError';
   }
 }

@@ -5,9 +5,9 @@
  * cutting records off the end is caught too, back to the last checkpoint.
  */
 import { hash, type KeyObject } from 'node:crypto';
-import { AuditRecordUnreadableError } from '../store/audit/audit-errors.js';
-import type { AuditStore } from '../store/audit/audit-store.js';
+import { AuditRecordUnreadableError } from './audit-errors.js';
 import { verifyCheckpoint } from './checkpoint.js';
+import type { AuditStore } from './storage-port.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
 
 /** The predecessor of the first record ever written. */

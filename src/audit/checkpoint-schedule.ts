@@ -4,9 +4,9 @@
  * records only an external anchor could vouch for. One checkpoint write at a time, in the background:
  * callers of `record` never wait for one.
  */
-import type { AuditStore } from '../store/audit/audit-store.js';
 import type { Clock } from '../types.js';
 import { type AuditSigningKey, signCheckpoint } from './checkpoint.js';
+import type { AuditStore } from './storage-port.js';
 import type { AuditRecord } from './types.js';
 
 /** pino's shape, so the server's logger can be passed as it is. */

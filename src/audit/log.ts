@@ -6,8 +6,6 @@
  * fraction of a commit per request rather than a commit each.
  */
 import type { KeyObject } from 'node:crypto';
-import { assertStorableAuditEvent } from '../store/audit/audit-schema.js';
-import type { AuditStore } from '../store/audit/audit-store.js';
 import type { Clock } from '../types.js';
 import { MicroBatcher } from '../util/micro-batcher.js';
 import { type AnchorVerification, type AuditCoverage, auditCoverage, verifyAgainstAnchor } from './anchor.js';
@@ -16,6 +14,8 @@ import type { Auditor } from './auditor.js';
 import { type AuditVerification, hashAuditRecord, verifyAuditChain } from './chain.js';
 import { type AuditSigningKey, auditKeyId, signCheckpoint } from './checkpoint.js';
 import { type AuditLogLogger, CheckpointSchedule } from './checkpoint-schedule.js';
+import { assertStorableAuditEvent } from './storable-event.js';
+import type { AuditStore } from './storage-port.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord, SpaceReclaim } from './types.js';
 
 export { AuditChainBrokenError, AuditUnavailableError, type AuditUnavailableReason } from './audit-errors.js';

@@ -1,5 +1,6 @@
 /** `certmaster doctor`: find the misconfigurations that cause 401s before users do. */
 import type { Command } from 'commander';
+import { dataLayout } from '../instance/layout.js';
 import { doctorFailed, renderDoctor, runDoctor } from '../ops/doctor/index.js';
 import { CliError, printJson } from './output.js';
 
@@ -36,6 +37,7 @@ Examples:
     .action(async (flags: DoctorFlags) => {
       const results = await runDoctor({
         dataDir: flags.data,
+        layout: dataLayout(flags.data),
         ...(flags.peer !== undefined ? { peer: flags.peer } : {}),
       });
       if (flags.json) printJson(results);

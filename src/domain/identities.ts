@@ -5,7 +5,7 @@
  * the clear: passwords as argon2id hashes, random tokens as SHA-256 hashes, digest password
  * equivalents and JWT signing keys sealed with the server's secret box.
  */
-import type { Role } from '../types.js';
+import type { Role } from './roles.js';
 
 export interface UserRecord {
   /** 1..64 characters, no ":" (RFC 7617 §2: the user-id cannot contain a colon), no control characters. */

@@ -6,8 +6,8 @@
 
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Instance } from '../instance/open.js';
-import type { TokenRecord } from '../store/identities/auth-store.js';
+import type { Store } from '../store/certificates/store.js';
+import type { AuthStore, TokenRecord } from '../store/identities/auth-store.js';
 import type { IssuedCertificate } from '../types.js';
 import { describeSeconds } from '../util/durations.js';
 
@@ -176,10 +176,22 @@ export function certificateFacts(certificate: string | Buffer | X509Certificate)
 const MAX_CERTIFICATES_READ = 10_000;
 
 /**
+ * What `instanceExpirySources` reads of an opened data directory (src/instance's `Instance` has all
+ * of it). Ops names what it uses rather than importing the wiring, which imports ops.
+ */
+export interface ExpiryInstance {
+  ca: { readonly certificate: X509Certificate };
+  /** Where the server certificate is on disk. */
+  layout: { readonly serverCertificate: string };
+  store: Pick<Store, 'listCertificates'> &
+    Pick<AuthStore, 'listTokens'> & { latestCrl: NonNullable<ExpirySources['crl']> };
+}
+
+/**
  * The sources of an opened data directory. The server certificate is re-read on every call, so a
  * renewed file on disk is seen without a restart; a missing file means none (plain HTTP).
  */
-export function instanceExpirySources(instance: Instance): ExpirySources {
+export function instanceExpirySources(instance: ExpiryInstance): ExpirySources {
   return {
     ca: () => certificateFacts(instance.ca.certificate),
     serverCertificate: () => {

@@ -4,7 +4,7 @@
  */
 import type { Actor } from '../audit/event.js';
 import type { AuditKind } from '../audit/types.js';
-import { DEFAULT_LEAF_PROFILE, type LeafProfileName } from '../ca/profiles.js';
+import { DEFAULT_LEAF_PROFILE, type LeafProfileName } from '../domain/leaf-profiles.js';
 import { validateRequestedNames } from '../domain/names.js';
 import { reservedAmong } from '../domain/reserved-names.js';
 import { SerialCollisionError, SupersedeConflictError } from '../store/certificates/store.js';

@@ -1,6 +1,7 @@
 /** Turning a decided request into a certificate, and the site's trigger veto before any action. */
 import type { LeafRequest, SignedLeaf } from '../ca/authority.js';
-import { DEFAULT_LEAF_PROFILE, LEAF_PROFILES } from '../ca/profiles.js';
+import { LEAF_PROFILES } from '../ca/profiles.js';
+import { DEFAULT_LEAF_PROFILE } from '../domain/leaf-profiles.js';
 import type { CertificateRequest, IssuedCertificate } from '../types.js';
 import { PolicyFailure } from './failure.js';
 import type { TriggerEvent, TriggerOutcome } from './triggers.js';

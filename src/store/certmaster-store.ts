@@ -4,6 +4,7 @@
  * the same SQLite group commit and are durable before they resolve.
  */
 import type { Kysely } from 'kysely';
+import type { AuditHasher, AuditStore } from '../audit/storage-port.js';
 import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from '../audit/types.js';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
 import type { PageKey } from '../domain/page-key.js';
@@ -11,7 +12,6 @@ import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from 
 import { KyselyAcmeStore } from './acme/acme-kysely-store.js';
 import type { AcmeStore } from './acme/acme-store.js';
 import { type AuditDialect, KyselyAuditStore } from './audit/audit-kysely-store.js';
-import type { AuditHasher, AuditStore } from './audit/audit-store.js';
 import { KyselyStore } from './certificates/kysely-store.js';
 import type { StoreDatabase } from './certificates/schema.js';
 import type {

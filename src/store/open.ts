@@ -1,10 +1,10 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { AuditStore } from '../audit/storage-port.js';
 import type { RevocationStore } from '../ca/revocation-port.js';
 import { type Clock, systemClock } from '../types.js';
 import { parseStoreUrl, type StoreLocation } from '../util/store-url.js';
 import type { AcmeStore } from './acme/acme-store.js';
-import type { AuditStore } from './audit/audit-store.js';
 import type { StoreDatabase } from './certificates/schema.js';
 import type { Store } from './certificates/store.js';
 import { KyselyCertmasterStore } from './certmaster-store.js';

@@ -11,6 +11,7 @@ import {
   AuditUnavailableError,
   NoopAuditSink,
 } from '../../src/audit/log.js';
+import type { AuditHasher, AuditStore } from '../../src/audit/storage-port.js';
 import type {
   AuditCheckpoint,
   AuditEvent,
@@ -18,7 +19,6 @@ import type {
   AuditRecord,
   SpaceReclaim,
 } from '../../src/audit/types.js';
-import type { AuditHasher, AuditStore } from '../../src/store/audit/audit-store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from '../store/backends.js';
 import { fixedClock } from '../store/records.js';

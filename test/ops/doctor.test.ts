@@ -18,7 +18,13 @@ import { setSetting } from '../../src/config/file.js';
 import { openSecretBox } from '../../src/instance/front-door.js';
 import { initDataDir } from '../../src/instance/init.js';
 import { dataLayout, resolveStoreUrl } from '../../src/instance/layout.js';
-import { type CheckResult, doctorFailed, renderDoctor, runDoctor } from '../../src/ops/doctor/index.js';
+import {
+  type CheckResult,
+  type DoctorOptions,
+  doctorFailed,
+  renderDoctor,
+  runDoctor,
+} from '../../src/ops/doctor/index.js';
 import { openStore } from '../../src/store/open.js';
 import { systemClock } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
@@ -44,6 +50,11 @@ async function freshDataDir(options: { digestAdmin?: boolean } = {}): Promise<st
       : {}),
   });
   return dataDir;
+}
+
+/** What the CLI tells the doctor about DIR: the directory and where its files are. */
+function doctorOf(dataDir: string): DoctorOptions {
+  return { dataDir, layout: dataLayout(dataDir) };
 }
 
 function result(results: CheckResult[], check: string): CheckResult {
@@ -89,7 +100,7 @@ async function skewedPeer(offsetMs: number): Promise<{ url: string; close(): Pro
 describe('certmaster doctor', () => {
   test('a healthy fresh data directory passes every check', async () => {
     const dataDir = await freshDataDir({ digestAdmin: true });
-    const results = await runDoctor({ dataDir });
+    const results = await runDoctor(doctorOf(dataDir));
     assert.deepEqual(
       results.filter((r) => r.status !== 'ok'),
       [],
@@ -120,13 +131,13 @@ describe('certmaster doctor', () => {
     });
     await store.close();
     const clock = new MovableClock(thisUpdate.getTime());
-    assert.equal(result(await runDoctor({ dataDir, clock }), 'crl').status, 'ok');
+    assert.equal(result(await runDoctor({ ...doctorOf(dataDir), clock }), 'crl').status, 'ok');
     clock.advance(13 * 3600);
-    const aging = result(await runDoctor({ dataDir, clock }), 'crl');
+    const aging = result(await runDoctor({ ...doctorOf(dataDir), clock }), 'crl');
     assert.equal(aging.status, 'warn');
     assert.match(aging.message, /CRL number 7.*not rebuilt/);
     clock.advance(12 * 3600);
-    const expired = result(await runDoctor({ dataDir, clock }), 'crl');
+    const expired = result(await runDoctor({ ...doctorOf(dataDir), clock }), 'crl');
     assert.equal(expired.status, 'fail');
     assert.match(expired.message, /expired/);
     assert.match(expired.fix ?? '', /certmaster serve/);
@@ -136,7 +147,7 @@ describe('certmaster doctor', () => {
     const dataDir = await freshDataDir();
     const caKey = dataLayout(dataDir).caKey;
     chmodSync(caKey, 0o644);
-    const results = await runDoctor({ dataDir });
+    const results = await runDoctor(doctorOf(dataDir));
     const perms = result(results, 'permissions');
     assert.equal(perms.status, 'fail');
     assert.ok(perms.message.includes(`${caKey} is mode 0644, readable by others`), perms.message);
@@ -150,7 +161,7 @@ describe('certmaster doctor', () => {
   test('the realm changed after a digest account was made: fail, with the passwd --digest fix', async () => {
     const dataDir = await freshDataDir({ digestAdmin: true });
     setSetting(dataLayout(dataDir).config, 'auth.realm', 'ops.example.com');
-    const results = await runDoctor({ dataDir });
+    const results = await runDoctor(doctorOf(dataDir));
     const realm = result(results, 'digest-realm');
     assert.equal(realm.status, 'fail');
     assert.match(
@@ -172,7 +183,7 @@ describe('certmaster doctor', () => {
     const dataDir = await freshDataDir({ digestAdmin: true });
     const key = dataLayout(dataDir).authKey;
     writeFileSync(key, Buffer.alloc(32, 7), { mode: 0o600 });
-    const realm = result(await runDoctor({ dataDir }), 'digest-realm');
+    const realm = result(await runDoctor(doctorOf(dataDir)), 'digest-realm');
     assert.equal(realm.status, 'fail');
     assert.match(
       realm.message,
@@ -185,12 +196,12 @@ describe('certmaster doctor', () => {
     const config = dataLayout(dataDir).config;
     setSetting(config, 'server.plain_http', 'true');
     assert.equal(
-      result(await runDoctor({ dataDir }), 'basic-over-plain-http').status,
+      result(await runDoctor(doctorOf(dataDir)), 'basic-over-plain-http').status,
       'ok',
       'loopback is fine',
     );
     setSetting(config, 'server.listen', '0.0.0.0:8080');
-    const check = result(await runDoctor({ dataDir }), 'basic-over-plain-http');
+    const check = result(await runDoctor(doctorOf(dataDir)), 'basic-over-plain-http');
     assert.equal(check.status, 'fail');
     assert.match(
       check.message,
@@ -199,7 +210,7 @@ describe('certmaster doctor', () => {
     assert.ok(check.fix?.includes(`certmaster config set server.plain_http false --data ${dataDir}`));
     assert.ok(check.fix?.includes(`certmaster config set auth.basic false --data ${dataDir}`));
     setSetting(config, 'auth.basic', 'false');
-    assert.equal(result(await runDoctor({ dataDir }), 'basic-over-plain-http').status, 'ok');
+    assert.equal(result(await runDoctor(doctorOf(dataDir)), 'basic-over-plain-http').status, 'ok');
   });
 
   test('--peer whose clock is 10 minutes off: fail with the skew; a peer in step: ok', async () => {
@@ -207,12 +218,12 @@ describe('certmaster doctor', () => {
     const off = await skewedPeer(-600_000);
     const inStep = await skewedPeer(0);
     try {
-      const clock = result(await runDoctor({ dataDir, peer: off.url }), 'clock');
+      const clock = result(await runDoctor({ ...doctorOf(dataDir), peer: off.url }), 'clock');
       assert.equal(clock.status, 'fail');
       const skew = Number(/clock is (\d+) s ahead of/.exec(clock.message)?.[1]);
       assert.ok(skew >= 598 && skew <= 602, clock.message);
       assert.match(clock.fix ?? '', /NTP/);
-      assert.equal(result(await runDoctor({ dataDir, peer: inStep.url }), 'clock').status, 'ok');
+      assert.equal(result(await runDoctor({ ...doctorOf(dataDir), peer: inStep.url }), 'clock').status, 'ok');
     } finally {
       await off.close();
       await inStep.close();
@@ -239,11 +250,14 @@ describe('certmaster doctor', () => {
     const dataDir = await freshDataDir();
     const day = 86_400_000;
     const at = (days: number) => new MovableClock(Date.now() + days * day);
-    assert.equal(result(await runDoctor({ dataDir, clock: at(70) }), 'server-certificate').status, 'warn');
-    const soon = result(await runDoctor({ dataDir, clock: at(85) }), 'server-certificate');
+    assert.equal(
+      result(await runDoctor({ ...doctorOf(dataDir), clock: at(70) }), 'server-certificate').status,
+      'warn',
+    );
+    const soon = result(await runDoctor({ ...doctorOf(dataDir), clock: at(85) }), 'server-certificate');
     assert.equal(soon.status, 'fail');
     assert.match(soon.message, /the server certificate expires in [45] days/);
-    const ca = result(await runDoctor({ dataDir, clock: at(400) }), 'ca-certificate');
+    const ca = result(await runDoctor({ ...doctorOf(dataDir), clock: at(400) }), 'ca-certificate');
     assert.equal(ca.status, 'fail');
     assert.match(ca.message, /the CA certificate expired at/);
   });
@@ -255,7 +269,7 @@ describe('certmaster doctor', () => {
     try {
       const ring = new SigningKeyRing(store, openSecretBox(layout), systemClock);
       await ring.init();
-      assert.equal(result(await runDoctor({ dataDir }), 'signing-keys').status, 'ok');
+      assert.equal(result(await runDoctor(doctorOf(dataDir)), 'signing-keys').status, 'ok');
       const [key] = await store.listSigningKeys();
       assert.ok(key);
       const past = new Date(Date.now() - 1000);
@@ -263,7 +277,7 @@ describe('certmaster doctor', () => {
     } finally {
       await store.close();
     }
-    const keys = result(await runDoctor({ dataDir }), 'signing-keys');
+    const keys = result(await runDoctor(doctorOf(dataDir)), 'signing-keys');
     assert.equal(keys.status, 'fail');
     assert.match(keys.fix ?? '', /restart certmaster serve/);
   });
@@ -272,7 +286,7 @@ describe('certmaster doctor', () => {
     const dataDir = await freshDataDir();
     setSetting(dataLayout(dataDir).config, 'ra.max_names', '5');
     writeFileSync(dataLayout(dataDir).config, '[ra]\nmax_names = 0\n', { mode: 0o600 });
-    const results = await runDoctor({ dataDir });
+    const results = await runDoctor(doctorOf(dataDir));
     const config = result(results, 'config');
     assert.equal(config.status, 'fail');
     assert.match(config.message, /ra\.max_names = 0 in .*certmaster\.toml: must be between 1 and 100/);
@@ -284,7 +298,7 @@ describe('certmaster doctor', () => {
     const dataDir = await freshDataDir();
     const db = join(dataDir, 'certmaster.db');
     for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
-    const store = result(await runDoctor({ dataDir }), 'store');
+    const store = result(await runDoctor(doctorOf(dataDir)), 'store');
     assert.equal(store.status, 'fail');
     assert.match(store.message, /does not exist: a server started now would begin with an empty database/);
     assert.equal(existsSync(db), false);
@@ -298,14 +312,14 @@ describe('certmaster doctor', () => {
       new Date().toISOString(),
     );
     db.close();
-    const store = result(await runDoctor({ dataDir }), 'store');
+    const store = result(await runDoctor(doctorOf(dataDir)), 'store');
     assert.equal(store.status, 'fail');
     assert.match(store.message, /newer than this certmaster supports/);
     assert.match(store.fix ?? '', /^upgrade certmaster/);
   });
 
   test('a directory that is not a data directory: one failing check', async () => {
-    const results = await runDoctor({ dataDir: join(tmp.path, 'nothing-here') });
+    const results = await runDoctor(doctorOf(join(tmp.path, 'nothing-here')));
     assert.equal(results.length, 1);
     assert.equal(result(results, 'data-dir').status, 'fail');
     assert.match(result(results, 'data-dir').fix ?? '', /certmaster init --data /);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Command } from 'commander';
 import { hashAuditRecord } from '../../src/audit/chain.js';
 import { type Actor, auditEvent } from '../../src/audit/event.js';
+import type { AuditStore } from '../../src/audit/storage-port.js';
 import type { AuditEvent, AuditRecord } from '../../src/audit/types.js';
 import { createAccount } from '../../src/auth/accounts.js';
 import { scopesOfRole } from '../../src/auth/scopes.js';
@@ -30,7 +31,6 @@ import {
   renderRequestStory,
 } from '../../src/ops/explain/index.js';
 import { PolicyFailure } from '../../src/ra/failure.js';
-import type { AuditStore } from '../../src/store/audit/audit-store.js';
 import { type Principal, systemClock } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
 import { MovableClock } from '../helpers/clock.js';

@@ -1,5 +1,5 @@
 /** Settings of the standard enrollment protocols: EST (RFC 7030) and ACME (RFC 8555). */
-import { parseLabelProfiles } from '../../ca/profiles.js';
+import { parseLabelProfiles } from '../../domain/leaf-profiles.js';
 import { checkResolver } from '../checks.js';
 import { booleanSetting, checkBy, integerSetting, stringSetting } from '../setting-kinds.js';
 

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
-import type { DataLayout } from '../../instance/layout.js';
 import type { Clock } from '../../types.js';
 import { printable } from '../explain/index.js';
+import type { DoctorLayout } from './doctor-layout.js';
 import { type CheckResult, fail, ok, warn } from './result.js';
 
 export const SKEW_WARN_SECONDS = 30;
@@ -13,7 +13,7 @@ export const SKEW_FAIL_SECONDS = 300;
 
 export async function checkClockSkew(
   peer: string,
-  layout: DataLayout,
+  layout: DoctorLayout,
   clock: Clock,
   timeoutMs: number,
 ): Promise<CheckResult> {
@@ -64,7 +64,7 @@ export async function checkClockSkew(
 
 function peerDate(
   url: URL,
-  layout: DataLayout,
+  layout: DoctorLayout,
   clock: Clock,
   timeoutMs: number,
 ): Promise<{ date: string | undefined; sentAt: number; receivedAt: number }> {

@@ -1,11 +1,14 @@
 /** The configuration file, and what the listener settings mean for Basic sign-ins. */
 import { loadConfig } from '../../config/file.js';
 import { type Config, ConfigError, parseListenAddress } from '../../config/schema.js';
-import type { DataLayout } from '../../instance/layout.js';
 import { isLoopbackAddress } from '../../util/address.js';
+import type { DoctorLayout } from './doctor-layout.js';
 import { type CheckResult, fail, ok } from './result.js';
 
-export function checkConfig(layout: DataLayout, dir: string): { result: CheckResult; config: Config | null } {
+export function checkConfig(
+  layout: DoctorLayout,
+  dir: string,
+): { result: CheckResult; config: Config | null } {
   try {
     const config = loadConfig(layout.config);
     return { result: ok('config', `${layout.config} is valid`), config };

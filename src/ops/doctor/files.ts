@@ -3,17 +3,17 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEncryptedKeyPem } from '../../ca/key-encryption.js';
-import type { DataLayout } from '../../instance/layout.js';
 import type { Clock } from '../../types.js';
 import { pemBlocks } from '../../util/pem.js';
 import { shellWord } from '../explain/index.js';
+import type { DoctorLayout } from './doctor-layout.js';
 import { type CheckResult, DAY_MS, fail, ok, warn } from './result.js';
 
 export const CERTIFICATE_WARN_DAYS = 30;
 export const CERTIFICATE_FAIL_DAYS = 7;
 
 /** Says whether the CA key is under a passphrase; unencrypted is the zero-setup default, not a fault. */
-export function checkCaKeyAtRest(layout: DataLayout, dir: string): CheckResult {
+export function checkCaKeyAtRest(layout: DoctorLayout, dir: string): CheckResult {
   let pem: string;
   try {
     pem = readFileSync(layout.caKey, 'utf8');
@@ -36,7 +36,7 @@ export function checkCaKeyAtRest(layout: DataLayout, dir: string): CheckResult {
 }
 
 /** Directories 0700 and private keys 0600: group or other bits on them are a finding each. */
-export function checkPermissions(layout: DataLayout): CheckResult {
+export function checkPermissions(layout: DoctorLayout): CheckResult {
   const wanted: Array<{ path: string; mode: 0o700 | 0o600 }> = [
     { path: layout.root, mode: 0o700 },
     { path: layout.caDir, mode: 0o700 },

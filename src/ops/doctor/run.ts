@@ -3,20 +3,23 @@
  * before users meet them, each with the fix. It reads the data directory and, given a peer, that
  * peer's clock; it changes nothing except what opening the store does (pending migrations apply).
  */
-import { isInitialized } from '../../instance/init.js';
-import { dataLayout } from '../../instance/layout.js';
+import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from '../../types.js';
 import { shellWord } from '../explain/index.js';
 import { checkClockSkew } from './clock.js';
 import { checkBasicOverPlainHttp, checkConfig } from './config.js';
 import { checkFreeDisk } from './disk.js';
+import type { DoctorLayout } from './doctor-layout.js';
 import { checkCaKeyAtRest, checkCertificate, checkPermissions } from './files.js';
 import { type CheckResult, fail, warn } from './result.js';
 import { openStoreChecked } from './store.js';
 import { checkCrl, checkDigestRealm, checkSigningKeys } from './store-records.js';
 
 export interface DoctorOptions {
+  /** The data directory as the operator gave it (the fixes name it so). */
   dataDir: string;
+  /** Where its files are: src/instance's `dataLayout(dataDir)`. */
+  layout: DoctorLayout;
   /** Another certmaster (or any HTTP server) whose Date header the local clock is compared with. */
   peer?: string;
   clock?: Clock;
@@ -30,9 +33,9 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const layout = dataLayout(options.dataDir);
+  const layout = options.layout;
   const dir = shellWord(options.dataDir);
-  if (!isInitialized(layout.root)) {
+  if (!existsSync(layout.initialized)) {
     return [
       fail(
         'data-dir',

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { openDigestSecrets } from '../../auth/accounts.js';
 import { SecretBox } from '../../auth/secret-box.js';
 import type { Config } from '../../config/schema.js';
-import type { DataLayout } from '../../instance/layout.js';
 import type { Clock } from '../../types.js';
 import { printable, shellWord } from '../explain/index.js';
+import type { DoctorLayout } from './doctor-layout.js';
 import { type CheckResult, DAY_MS, fail, ok, warn } from './result.js';
 import type { StoreForDoctor } from './store.js';
 
@@ -37,7 +37,7 @@ export async function checkCrl(store: StoreForDoctor, clock: Clock, dir: string)
  */
 export async function checkDigestRealm(
   store: StoreForDoctor,
-  layout: DataLayout,
+  layout: DoctorLayout,
   config: Config,
   dir: string,
 ): Promise<CheckResult> {

@@ -2,12 +2,13 @@
 import { existsSync } from 'node:fs';
 import type { RevocationStore } from '../../ca/revocation-port.js';
 import type { Config } from '../../config/schema.js';
-import { type DataLayout, resolveStoreUrl } from '../../instance/layout.js';
 import type { Store } from '../../store/certificates/store.js';
 import type { AuthStore } from '../../store/identities/auth-store.js';
 import { LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../../store/migrations/index.js';
 import { openStore, parseStoreUrl } from '../../store/open.js';
+import { absoluteStoreUrl } from '../../util/store-url.js';
 import { printable } from '../explain/index.js';
+import type { DoctorLayout } from './doctor-layout.js';
 import { type CheckResult, fail, ok } from './result.js';
 
 export type StoreForDoctor = Pick<Store, 'health' | 'close'> &
@@ -15,11 +16,11 @@ export type StoreForDoctor = Pick<Store, 'health' | 'close'> &
   Pick<RevocationStore, 'latestCrl'>;
 
 export async function openStoreChecked(
-  layout: DataLayout,
+  layout: DoctorLayout,
   config: Config,
   timeoutMs: number,
 ): Promise<{ result: CheckResult; store: StoreForDoctor | null }> {
-  const url = resolveStoreUrl(config.store.url, layout.root);
+  const url = absoluteStoreUrl(config.store.url, layout.root);
   const location = parseStoreUrl(url);
   const where = location.kind === 'postgres' ? 'the PostgreSQL store' : `the store ${location.path}`;
   if (location.kind === 'sqlite' && !existsSync(location.path)) {

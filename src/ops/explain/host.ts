@@ -1,6 +1,6 @@
 /** One host: why can't it get or renew a certificate? */
+import type { AuditStore } from '../../audit/storage-port.js';
 import type { AuditRecord } from '../../audit/types.js';
-import type { AuditStore } from '../../store/audit/audit-store.js';
 import type { Store } from '../../store/certificates/store.js';
 import type { CertificateRequest, Clock, IssuedCertificate } from '../../types.js';
 import { adviceFor, toldStatus } from './advice.js';

@@ -1,7 +1,7 @@
 /** One request's story: every record under its id, the decisive one, and the advice. */
 import { type OutageLookup, outageRecord } from '../../audit/outage-log.js';
+import type { AuditStore } from '../../audit/storage-port.js';
 import type { AuditRecord } from '../../audit/types.js';
-import type { AuditStore } from '../../store/audit/audit-store.js';
 import { adviceFor, toldStatus } from './advice.js';
 import { floodStory, floodSummariesOf } from './flood-story.js';
 import { type CommandContext, describeMethod, isRoute, printable, type RequestStory, when } from './text.js';

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { hashAuditRecord } from '../../audit/chain.js';
+import type { AuditHasher, AuditStore } from '../../audit/storage-port.js';
 import type {
   AuditCheckpoint,
   AuditEvent,
@@ -26,7 +27,6 @@ import {
   rowToAuditCheckpoint,
   rowToAuditRecord,
 } from './audit-schema.js';
-import type { AuditHasher, AuditStore } from './audit-store.js';
 
 export type AuditDialect = 'sqlite' | 'postgres';
 

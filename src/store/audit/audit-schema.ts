@@ -1,22 +1,15 @@
 /**
  * The audit tables as Kysely sees them (created by audit-migration.ts), and the conversions between
  * their rows and the records of audit/types.ts. Instants are integer milliseconds, `told` and `details`
- * JSON text, as elsewhere in the store. What is written is checked (kinds, sizes), and what is read back
- * is checked again: a row this build does not understand is an error naming its seq, never a guess.
+ * JSON text, as elsewhere in the store. What is written is checked (kinds, sizes: the audit layer's rule,
+ * audit/storable-event.ts), and what is read back is checked again: a row this build does not understand
+ * is an error naming its seq, never a guess.
  */
 import type { ColumnType, Selectable } from 'kysely';
-import { canonicalJson } from '../../audit/chain.js';
-import {
-  AUDIT_KINDS,
-  type AuditCheckpoint,
-  type AuditEvent,
-  type AuditKind,
-  type AuditOutcome,
-  type AuditPhase,
-  type AuditRecord,
-} from '../../audit/types.js';
+import { AuditRecordUnreadableError } from '../../audit/audit-errors.js';
+import { isAuditKind, isAuditOutcome, isAuditPhase, storableAuditEvent } from '../../audit/storable-event.js';
+import type { AuditCheckpoint, AuditEvent, AuditRecord } from '../../audit/types.js';
 import { fromMillis, type Millis, type StoreDatabase, toMillis } from '../certificates/schema.js';
-import { AuditRecordUnreadableError } from './audit-errors.js';
 
 /** An integer read as number (SQLite) or string (pg BIGINT), written as number. */
 type BigIntColumn = ColumnType<number | string, number, number>;
@@ -72,68 +65,7 @@ export type AuditCheckpointRow = Omit<AuditCheckpointsTable, 'seq' | 'at' | 'pru
   pruned_before: number | null;
 };
 
-/** Request ids, names, reasons and causes are short; a longer one is a bug, not an event. */
-export const MAX_AUDIT_TEXT_LENGTH = 4096;
-/** Details are "small extra facts" (types.ts): names asked for, a serial, a route. */
-export const MAX_AUDIT_DETAILS_LENGTH = 64 * 1024;
-
-const KINDS: ReadonlySet<string> = new Set<string>(AUDIT_KINDS);
-const PHASES: ReadonlySet<string> = new Set<AuditPhase>(['request', 'response', 'decision']);
-const OUTCOMES: ReadonlySet<string> = new Set<AuditOutcome>(['success', 'failure']);
 const HASH_HEX = /^[0-9a-f]{64}$/;
-
-/**
- * NUL cannot be stored in PostgreSQL text, and a lone surrogate does not survive UTF-8: either would make
- * the stored record differ from the hashed one. A client can put both in a user name it claims, so they
- * are replaced (U+FFFD) rather than refused.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this finds
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-function storableText(field: string, value: string | null, required: boolean): string | null {
-  if (value === null) {
-    if (required) {
-      throw new TypeError(`an audit event needs a ${field}`);
-    }
-    return null;
-  }
-  if (typeof value !== 'string' || (required && value.length === 0)) {
-    throw new TypeError(`an audit event's ${field} must be a${required ? ' non-empty' : ''} string or null`);
-  }
-  if (value.length > MAX_AUDIT_TEXT_LENGTH) {
-    throw new RangeError(`an audit event's ${field} is longer than ${MAX_AUDIT_TEXT_LENGTH} characters`);
-  }
-  return value.replace(UNSTORABLE, '\uFFFD');
-}
-
-function storableTold(told: AuditEvent['told']): AuditEvent['told'] {
-  if (told === null) {
-    return null;
-  }
-  if (
-    typeof told !== 'object' ||
-    !Number.isSafeInteger(told.status) ||
-    typeof told.detail !== 'string' ||
-    typeof told.hint !== 'string'
-  ) {
-    throw new TypeError("an audit event's told is { status, detail, hint } or null");
-  }
-  if (told.detail.length + told.hint.length > MAX_AUDIT_TEXT_LENGTH) {
-    throw new RangeError(`an audit event's told is longer than ${MAX_AUDIT_TEXT_LENGTH} characters`);
-  }
-  return { status: told.status, detail: told.detail, hint: told.hint };
-}
-
-function storableDetails(details: Record<string, unknown>): string {
-  if (details === null || typeof details !== 'object' || Array.isArray(details)) {
-    throw new TypeError("an audit event's details must be an object");
-  }
-  const text = canonicalJson(details);
-  if (text.length > MAX_AUDIT_DETAILS_LENGTH) {
-    throw new RangeError(`an audit event's details are longer than ${MAX_AUDIT_DETAILS_LENGTH} characters`);
-  }
-  return text;
-}
 
 export type AuditEventInsertRow = Omit<AuditEventRow, 'seq' | 'prev_hash' | 'hash'>;
 
@@ -145,42 +77,13 @@ export interface EncodedAuditEvent {
 
 /**
  * The row for an event (without seq and hashes), and the event as that row reads back: the one to hash.
- * Details are stored as canonical JSON, whose parse encodes back to the same text, so the hash of the
- * event given here is the hash of the record read later. Throws (TypeError, RangeError) for an event
- * the log cannot store, so callers can check an event before queueing it with others.
+ * What may be stored, and how, is the audit layer's rule (audit/storable-event.ts); this maps it to
+ * columns. Throws (TypeError, RangeError) for an event the log cannot store.
  */
 export function encodeAuditEvent(event: AuditEvent): EncodedAuditEvent {
-  if (!KINDS.has(event.kind)) {
-    throw new TypeError(`unknown audit kind ${String(event.kind)}`);
-  }
-  if (!PHASES.has(event.phase)) {
-    throw new TypeError(`unknown audit phase ${String(event.phase)}`);
-  }
-  if (!OUTCOMES.has(event.outcome)) {
-    throw new TypeError(`unknown audit outcome ${String(event.outcome)}`);
-  }
-  if (!(event.at instanceof Date)) {
-    throw new TypeError("an audit event's at must be a Date");
-  }
-  const stored: AuditEvent = {
-    at: event.at,
-    requestId: storableText('request id', event.requestId, true) as string,
-    kind: event.kind,
-    phase: event.phase,
-    outcome: event.outcome,
-    reason: storableText('reason', event.reason, false),
-    principal: storableText('principal', event.principal, false),
-    claimedName: storableText('claimed name', event.claimedName, false),
-    method: storableText('method', event.method, false),
-    credentialId: storableText('credential id', event.credentialId, false),
-    clientAddress: storableText('client address', event.clientAddress, false),
-    cause: storableText('cause', event.cause, false),
-    told: storableTold(event.told),
-    target: storableText('target', event.target, false),
-    details: event.details,
-  };
+  const { event: stored, toldJson, detailsJson } = storableAuditEvent(event);
   const row: AuditEventInsertRow = {
-    at: toMillis(event.at),
+    at: toMillis(stored.at),
     request_id: stored.requestId,
     kind: stored.kind,
     phase: stored.phase,
@@ -192,16 +95,11 @@ export function encodeAuditEvent(event: AuditEvent): EncodedAuditEvent {
     credential_id: stored.credentialId,
     client_address: stored.clientAddress,
     cause: stored.cause,
-    told: stored.told === null ? null : canonicalJson(stored.told),
+    told: toldJson,
     target: stored.target,
-    details: storableDetails(event.details),
+    details: detailsJson,
   };
   return { row, stored };
-}
-
-/** Throws when `event` cannot be stored; see encodeAuditEvent. */
-export function assertStorableAuditEvent(event: AuditEvent): void {
-  encodeAuditEvent(event);
 }
 
 export function toSeq(value: number | string): number {
@@ -249,21 +147,22 @@ export function rowToAuditEvent(
   row: Omit<Selectable<AuditEventsTable>, 'seq' | 'prev_hash' | 'hash'>,
 ): AuditEvent {
   try {
-    if (!KINDS.has(row.kind)) {
-      throw new AuditRecordUnreadableError(seq, `its kind ${row.kind} is unknown`);
+    const { kind, phase, outcome } = row;
+    if (!isAuditKind(kind)) {
+      throw new AuditRecordUnreadableError(seq, `its kind ${kind} is unknown`);
     }
-    if (!PHASES.has(row.phase)) {
-      throw new AuditRecordUnreadableError(seq, `its phase ${row.phase} is unknown`);
+    if (!isAuditPhase(phase)) {
+      throw new AuditRecordUnreadableError(seq, `its phase ${phase} is unknown`);
     }
-    if (!OUTCOMES.has(row.outcome)) {
-      throw new AuditRecordUnreadableError(seq, `its outcome ${row.outcome} is unknown`);
+    if (!isAuditOutcome(outcome)) {
+      throw new AuditRecordUnreadableError(seq, `its outcome ${outcome} is unknown`);
     }
     return {
       at: fromMillis(row.at),
       requestId: row.request_id,
-      kind: row.kind as AuditKind,
-      phase: row.phase as AuditPhase,
-      outcome: row.outcome as AuditOutcome,
+      kind,
+      phase,
+      outcome,
       reason: row.reason,
       principal: row.principal,
       claimedName: row.claimed_name,

@@ -6,11 +6,11 @@
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { GENESIS_HASH } from '../../audit/chain.js';
+import type { AuditHasher } from '../../audit/storage-port.js';
 import type { AuditCheckpoint, AuditRecord } from '../../audit/types.js';
 import type { WriteContext } from '../certificates/write-operations.js';
 import type { AuditQueries } from './audit-queries.js';
 import { type AuditEventRow, auditCheckpointToRow, type EncodedAuditEvent, toSeq } from './audit-schema.js';
-import type { AuditHasher } from './audit-store.js';
 
 /** How the chain is serialised across processes within a write transaction. */
 export type ChainLock = (ctx: WriteContext) => Promise<void>;

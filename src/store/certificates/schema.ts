@@ -6,7 +6,7 @@
  * 2^53 in general); ours never do, so the boundary converts with a range check.
  */
 import type { ColumnType, Selectable } from 'kysely';
-import { isLeafProfileName } from '../../ca/profiles.js';
+import { isLeafProfileName } from '../../domain/leaf-profiles.js';
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../../types.js';
 import type { AcmeTables } from '../acme/acme-schema.js';
 import {

@@ -4,8 +4,8 @@
  * Buffers (which arrive as plain Uint8Arrays).
  */
 import Database from 'better-sqlite3';
+import { AuditRecordUnreadableError } from '../../audit/audit-errors.js';
 import { AcmeKeyTakenError } from '../acme/acme-store.js';
-import { AuditRecordUnreadableError } from '../audit/audit-errors.js';
 import { SerialCollisionError, SupersedeConflictError } from '../certificates/store.js';
 import { DuplicateError } from '../identities/auth-store.js';
 import { StoreClosedError } from './group-commit.js';

@@ -1,5 +1,5 @@
 /**
- * Schema version 3: the audit log (audit-store.ts). Records are numbered by `seq`, which the writer
+ * Schema version 3: the audit log (audit/storage-port.ts). Records are numbered by `seq`, which the writer
  * assigns (it is part of each record's hash) inside the transaction that appends; the primary key then
  * also refuses a second record with the same number, whichever process wrote it.
  */

@@ -1,11 +1,10 @@
-/** The store's interface for the audit log: append-only, hash-chained, prunable only behind a checkpoint. */
-import type {
-  AuditCheckpoint,
-  AuditEvent,
-  AuditFilter,
-  AuditRecord,
-  SpaceReclaim,
-} from '../../audit/types.js';
+/**
+ * The audit log's storage port: what it needs of a store, append-only, hash-chained, prunable only
+ * behind a checkpoint. The audit layer owns it; src/store implements it (store/audit/audit-kysely-store.ts)
+ * and nothing in src/audit imports src/store. A row the store cannot decode is an
+ * `AuditRecordUnreadableError` (audit-errors.ts); what an event may hold is storable-event.ts.
+ */
+import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from './types.js';
 
 /** Computes a record's hash from its predecessor's hash, its sequence number and its content. */
 export type AuditHasher = (prevHash: string, seq: number, event: AuditEvent) => string;
