@@ -15,7 +15,7 @@ import { buildPublicApp } from '../http/public-app.js';
 import { freeDiskBytes, minFreeDiskBytes, watchDiskSpace } from '../ops/disk-space.js';
 import { countExpiringCertificates, instanceExpirySources, listExpiring } from '../ops/expiry.js';
 import { Metrics } from '../ops/metrics.js';
-import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks.js';
+import { ExpiryNotifier, loadWebhookSettings } from '../ops/webhooks/index.js';
 import { type Clock, systemClock } from '../types.js';
 import { acmeServiceOf } from './acme.js';
 import { assembleFrontDoor, type FrontDoorParts, openSecretBox } from './front-door.js';
