@@ -1,13 +1,19 @@
 /** Authorization: whether a caller, once known, may do what a route needs. */
 import type { Principal } from '../types.js';
 import { AuthFailure } from './failure.js';
+import { ROLE_SCOPES } from './scopes.js';
+
+/** Every scope the principal's roles allow, whatever its token narrowed them to. */
+export function roleScopes(principal: Principal): string[] {
+  return principal.roles.flatMap((r) => ROLE_SCOPES[r] ?? []);
+}
 
 /**
  * A route's authorization check: anonymous callers must authenticate (401); a known caller
  * without the scope gets 403 (RFC 9110 §15.5.4): insufficient_scope when a token narrowed what
  * its owner may do, forbidden when the account's role itself does not allow it.
  */
-export function authorize(principal: Principal, scope: string, roleScopes: (p: Principal) => string[]): void {
+export function authorize(principal: Principal, scope: string): void {
   if (principal.anonymous) {
     throw new AuthFailure(
       'credentials_missing',

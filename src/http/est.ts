@@ -23,7 +23,6 @@ import {
   EstBodyError,
   pkcs10BodyToPem,
 } from './est-encoding.js';
-import { roleScopes } from './scope-guard.js';
 
 export interface EstPluginOptions {
   ra: RegistrationAuthority;
@@ -155,7 +154,7 @@ export const estPlugin: FastifyPluginAsync<EstPluginOptions> = async (app, opts)
         { code: 'credentials_absent', route: 'est_enroll' },
       );
     }
-    authorize(principal, 'requests:submit', roleScopes);
+    authorize(principal, 'requests:submit');
     const view = await ra.submit({ csrPem: readCsr(request), principal, actor: actorOf(request), profile });
     return answer(reply, view);
   };

@@ -15,7 +15,6 @@ import type { Metrics } from '../ops/metrics.js';
 import type { Principal } from '../types.js';
 import { isLoopbackAddress } from '../util/address.js';
 import { sentProblemReason } from './problem.js';
-import { roleScopes } from './scope-guard.js';
 
 /** The values of metrics.access. */
 export type MetricsAccess = 'loopback' | 'scope' | 'open';
@@ -57,7 +56,7 @@ export const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (ap
             { code: 'metrics_not_loopback', address: request.raw.socket.remoteAddress ?? 'unknown' },
           );
         }
-        if (decision === 'authorize') authorize(request.principal, METRICS_SCOPE, roleScopes);
+        if (decision === 'authorize') authorize(request.principal, METRICS_SCOPE);
       },
     },
     async (_request, reply) => {

@@ -11,7 +11,6 @@ import type { RegistrationAuthority } from '../ra/service.js';
 import { actorOf } from './actor.js';
 import { problemSchema } from './problem.js';
 import { requestViewBodySchema, toResponse } from './requests.js';
-import { roleScopes } from './scope-guard.js';
 
 export const RENEWALS_ROUTE = '/v1/renewals';
 
@@ -70,7 +69,7 @@ export const renewalsPlugin: FastifyPluginAsyncTypebox<{ ra: RegistrationAuthori
           { code: 'certificate_required', action: 'renewal', method: principal.method },
         );
       }
-      authorize(principal, 'requests:submit', roleScopes);
+      authorize(principal, 'requests:submit');
       const { csr } = request.body;
       const view = await ra.renew({ csrPem: csr, principal, actor: actorOf(request) });
       const retryAfter = ra.retryAfterSeconds;

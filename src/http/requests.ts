@@ -9,7 +9,6 @@ import { AuthFailure } from '../auth/failure.js';
 import type { RegistrationAuthority, RequestView } from '../ra/service.js';
 import { actorOf } from './actor.js';
 import { buildProblem, problemSchema, sendProblem } from './problem.js';
-import { roleScopes } from './scope-guard.js';
 
 /** A PEM CSR is a few KiB even with a 4096-bit key; the body limit bounds the whole body anyway. */
 const MAX_CSR_CHARS = 32 * 1024;
@@ -113,7 +112,7 @@ export const requestsPlugin: FastifyPluginAsyncTypebox<{
           { code: 'credentials_absent', route: 'anonymous_requests_off' },
         );
       }
-      if (!request.principal.anonymous) authorize(request.principal, 'requests:submit', roleScopes);
+      if (!request.principal.anonymous) authorize(request.principal, 'requests:submit');
       const { csr } = request.body;
       const view = await ra.submit({
         csrPem: csr,

@@ -18,7 +18,7 @@ import { actorOf } from './actor.js';
 import { NEXT_PROPERTY, onePage, PAGE_QUERY } from './paging.js';
 import { problemSchema } from './problem.js';
 import { stringEnum } from './request-schema.js';
-import { requireScope, roleScopes } from './scope-guard.js';
+import { requireScope } from './scope-guard.js';
 
 const tokenItem = {
   type: 'object',
@@ -135,9 +135,9 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
       mustBeSignedIn(p);
       const body = request.body;
       // A durable token outlives the sign-in that made it: only an admin (tokens:manage) may ask for one.
-      if (body.durable === true) authorize(p, 'tokens:manage', roleScopes);
-      if (body.kind === 'enrollment') authorize(p, 'requests:approve', roleScopes);
-      if (p.method === 'enrollment_token') authorize(p, 'tokens:manage', roleScopes);
+      if (body.durable === true) authorize(p, 'tokens:manage');
+      if (body.kind === 'enrollment') authorize(p, 'requests:approve');
+      if (p.method === 'enrollment_token') authorize(p, 'tokens:manage');
       const wanted = body.scopes ?? [];
       const beyond = wanted.filter((s) => !p.scopes.includes(s));
       if (body.kind === 'api' && beyond.length > 0) {
