@@ -1,7 +1,8 @@
 /**
  * The auth suite's servers: dist/ built from the current src/, data directories made with the real CLI
  * (an administrator with digest secrets, a service account), and `certmaster serve` with the bench-only
- * routes on, with or without the audit writer.
+ * routes on, with or without the audit writer. BENCH_WRITER_THREAD=1 runs the audited server with
+ * `store.writer_thread true` (SQLite writes, the audit's among them, on a worker thread).
  */
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -131,6 +132,8 @@ export async function prepareAuthData(
   ]);
   const noop = join(root, 'noop');
   cpSync(main, noop, { recursive: true });
+  if (process.env.BENCH_WRITER_THREAD === '1')
+    await cli(processes, repo, ['config', 'set', 'store.writer_thread', 'true', '--data', main]);
   const credentials: BenchCredentials = {
     user: ADMIN,
     password,
