@@ -4,12 +4,11 @@
  * fresh stale=true challenge, never 200.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { computeHA1, expectedResponse } from '../../src/auth/schemes/digest.js';
 import { cli, type RunningServer, startServer, tempDir } from '../helpers/cli.js';
+import { digestAuthorization } from '../helpers/digest.js';
 import { call, type Reply } from '../helpers/http.js';
 
 const tmp = tempDir('digest-replay');
@@ -57,20 +56,14 @@ function sha256Challenge(reply: Reply): Map<string, string> {
 /** What a client sends for GET /v1/whoami, answering the challenge of `reply`. */
 function answer(reply: Reply): string {
   const c = sha256Challenge(reply);
-  const realm = c.get('realm') ?? '';
-  const nonce = c.get('nonce') ?? '';
-  const cnonce = randomBytes(8).toString('hex');
-  const response = expectedResponse({
-    alg: 'SHA-256',
-    ha1: computeHA1('SHA-256', 'admin', realm, PASSWORD),
-    nonce,
-    nc: '00000001',
-    cnonce,
-    qop: 'auth',
-    method: 'GET',
+  return digestAuthorization({
+    user: 'admin',
+    password: PASSWORD,
+    realm: c.get('realm') ?? '',
+    nonce: c.get('nonce') ?? '',
+    opaque: c.get('opaque') ?? '',
     uri: '/v1/whoami',
   });
-  return `Digest username="admin", realm="${realm}", uri="/v1/whoami", algorithm=SHA-256, nonce="${nonce}", nc=00000001, cnonce="${cnonce}", qop=auth, response="${response}", opaque="${c.get('opaque') ?? ''}"`;
 }
 
 function assertStale(reply: Reply): void {

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { computeHA1, expectedResponse } from '../../src/auth/schemes/digest.js';
 import { tempDir } from '../helpers/cli.js';
+import { digestAuthorization } from '../helpers/digest.js';
 import { startTestServer, type TestServer } from '../helpers/instance.js';
 import { type CurlResult, curl } from './curl.js';
 
@@ -91,19 +91,14 @@ describe('Digest refusals say what to try without telling whether the account ex
     assert.ok(digest, 'a SHA-256 Digest challenge');
     const realm = /realm="([^"]*)"/.exec(digest)?.[1] ?? '';
     const opaque = /opaque="([^"]*)"/.exec(digest)?.[1] ?? '';
-    const nonce = randomBytes(24).toString('base64url');
-    const cnonce = randomBytes(8).toString('hex');
-    const response = expectedResponse({
-      alg: 'SHA-256',
-      ha1: computeHA1('SHA-256', 'admin', realm, ADMIN.password),
-      nonce,
-      nc: '00000001',
-      cnonce,
-      qop: 'auth',
-      method: 'GET',
+    const header = digestAuthorization({
+      user: 'admin',
+      password: ADMIN.password,
+      realm,
+      nonce: randomBytes(24).toString('base64url'),
+      opaque,
       uri: '/v1/whoami',
     });
-    const header = `Digest username="admin", realm="${realm}", uri="/v1/whoami", algorithm=SHA-256, nonce="${nonce}", nc=00000001, cnonce="${cnonce}", qop=auth, response="${response}", opaque="${opaque}"`;
     const r = await curl(ca, ['-H', `Authorization: ${header}`, `${url}/v1/whoami`]);
     const { detail, hint } = refused(r, 'credentials_invalid');
     assert.equal(detail, 'the Digest nonce was not issued by this server');
