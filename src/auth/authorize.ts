@@ -14,14 +14,7 @@ export function roleScopes(principal: Principal): string[] {
  * its owner may do, forbidden when the account's role itself does not allow it.
  */
 export function authorize(principal: Principal, scope: string): void {
-  if (principal.anonymous) {
-    throw new AuthFailure(
-      'credentials_missing',
-      'this needs credentials and none were sent',
-      'log in with `certmaster login --server URL`, or send a token: `Authorization: Bearer TOKEN`',
-      { code: 'credentials_absent', route: 'api' },
-    );
-  }
+  requireSignedIn(principal);
   if (principal.scopes.includes(scope)) return;
   const tokenBound =
     principal.method === 'access_token' ||
@@ -43,4 +36,16 @@ export function authorize(principal: Principal, scope: string): void {
     { code: 'role_lacks_scope', account: principal.name, scope },
     { scope },
   );
+}
+
+/** A route any known caller may use: only an anonymous one is refused (401 credentials_missing). */
+export function requireSignedIn(principal: Principal): void {
+  if (principal.anonymous) {
+    throw new AuthFailure(
+      'credentials_missing',
+      'this needs credentials and none were sent',
+      'log in with `certmaster login --server URL`, or send a token: `Authorization: Bearer TOKEN`',
+      { code: 'credentials_absent', route: 'api' },
+    );
+  }
 }

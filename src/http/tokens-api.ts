@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { type AuditSink, auditEvent } from '../audit/event.js';
-import { authorize } from '../auth/authorize.js';
+import { authorize, requireSignedIn } from '../auth/authorize.js';
 import { AuthFailure } from '../auth/failure.js';
 import type { TokenAdministration, TokenRecord, UserRecord } from '../auth/identity-queries.js';
 import { eabCredentialsOf } from '../auth/tokens/acme-eab.js';
@@ -38,17 +38,6 @@ const tokenItem = {
   },
 } as const;
 const errors = { '4xx': problemSchema, '5xx': problemSchema } as const;
-
-function mustBeSignedIn(p: Principal): void {
-  if (p.anonymous) {
-    throw new AuthFailure(
-      'credentials_missing',
-      'this needs credentials and none were sent',
-      'log in with `certmaster login --server URL`',
-      { code: 'credentials_absent', route: 'api' },
-    );
-  }
-}
 
 /**
  * A token made with an OAuth access token belongs to that sign-in (issue 8 item 5): it names the
@@ -132,7 +121,7 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const p = request.principal;
-      mustBeSignedIn(p);
+      requireSignedIn(p);
       const body = request.body;
       // A durable token outlives the sign-in that made it: only an admin (tokens:manage) may ask for one.
       if (body.durable === true) authorize(p, 'tokens:manage');
@@ -210,7 +199,7 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const p = request.principal;
-      mustBeSignedIn(p);
+      requireSignedIn(p);
       const q = request.query;
       const everyone = p.scopes.includes('tokens:manage');
       const page = await onePage(
@@ -242,7 +231,7 @@ export const tokensPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const p = request.principal;
-      mustBeSignedIn(p);
+      requireSignedIn(p);
       const { id } = request.params;
       const existing = await store.getToken(id);
       if (!existing || (existing.owner !== p.name && !p.scopes.includes('tokens:manage'))) {
