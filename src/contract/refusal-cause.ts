@@ -164,7 +164,7 @@ export type RefusalCause =
   | { code: 'renewed_certificate_revoked'; serial: string }
   /** The caller may not renew this certificate: it is not the one presented, or not current (403). */
   | { code: 'renewal_not_permitted'; serial: string; principal: string }
-  /** A renewal asked for other names than the certificate's: all new (`added`) or not exactly (EST). */
+  /** A renewal asked for other names than the certificate's: new ones (`no_additions`), or not exactly them (`exact`, EST). */
   | {
       code: 'renewal_names_differ';
       serial: string;

@@ -54,6 +54,12 @@ export class PolicyFailure extends Refusal {
   }
 }
 
+/**
+ * How many names a typed cause lists (the first ones): the record keeps every asked name already
+ * (`details.names`, up to 100), and a cause listing three lists of 100 would not fit in its details.
+ */
+export const CAUSE_NAMES = 20;
+
 /** What a CSR asked for, bounded for an audit record: the host (its CN, else its first name) and every name. */
 export function askedNames(
   commonName: string | null,

@@ -10,7 +10,7 @@ import type { IssuedCertificate } from '../types.js';
 export { parseGracePeriod, RENEW_AFTER_EXPIRY_ALLOWED } from '../domain/grace-period.js';
 
 import { certificateSpki } from './csr-input.js';
-import { PolicyFailure } from './failure.js';
+import { CAUSE_NAMES, PolicyFailure } from './failure.js';
 
 export interface RenewalPolicy {
   /** Share of the lifetime after which renewal opens; 0 = at any time. */
@@ -85,8 +85,8 @@ export function checkRenewalPolicy(policy: RenewalPolicy, ask: RenewalAsk): void
         facts: {
           code: 'renewal_names_differ',
           serial,
-          held: [...held].slice(0, 100),
-          asked: [ask.commonName, ...ask.names].slice(0, 100),
+          held: [...held].slice(0, CAUSE_NAMES),
+          asked: [ask.commonName, ...ask.names].slice(0, CAUSE_NAMES),
           rule: 'no_additions',
         },
       },

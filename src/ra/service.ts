@@ -12,7 +12,7 @@ import type { CertificateRequest, IssuedCertificate, ParsedCsr, Principal, Reque
 import { audited } from './audited.js';
 import { certificateConflict, pendingConflict } from './conflicts.js';
 import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
-import { PolicyFailure } from './failure.js';
+import { CAUSE_NAMES, PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
 import { OperatorDecisions } from './operator-decisions.js';
 import type { RaDeps, RequestView } from './ra-types.js';
@@ -350,8 +350,8 @@ export class RegistrationAuthority {
           facts: {
             code: 'renewal_names_differ',
             serial: current.serial,
-            held: [current.commonName, ...held].slice(0, 100),
-            asked: [commonName, ...asked].slice(0, 100),
+            held: [current.commonName, ...held].slice(0, CAUSE_NAMES),
+            asked: [commonName, ...asked].slice(0, CAUSE_NAMES),
             rule: 'exact',
           },
         },

@@ -3,7 +3,9 @@
  * order's challenges proved, so the account signs those names and is refused anything else. Which
  * names an account may order at all is decided earlier, by the ACME order policy (src/acme/order-policy.ts).
  */
+
 import type { Principal } from '../../types.js';
+import { CAUSE_NAMES } from '../failure.js';
 import type { EnrollDecision, Enroller } from './enroller.js';
 import { hasOwnNames, patternDecision } from './patterns.js';
 
@@ -28,7 +30,7 @@ export class AcmeAccountEnroller implements Enroller {
           principal: principal.name,
           by: 'acme_authorizations',
           allowed: [],
-          outside: names.slice(0, 100),
+          outside: names.slice(0, CAUSE_NAMES),
         },
       };
     }

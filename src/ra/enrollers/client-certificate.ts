@@ -4,7 +4,9 @@
  * names are literal names, not patterns: a certificate for "*.example.com" is no licence for
  * "a.example.com".
  */
+
 import type { Principal } from '../../types.js';
+import { CAUSE_NAMES } from '../failure.js';
 import type { EnrollDecision, Enroller } from './enroller.js';
 
 export class ClientCertificateEnroller implements Enroller {
@@ -31,8 +33,8 @@ export class ClientCertificateEnroller implements Enroller {
         code: 'names_not_covered',
         principal: principal.name,
         by: 'presented_certificate',
-        allowed: [...held].slice(0, 100),
-        outside: extra.slice(0, 100),
+        allowed: [...held].slice(0, CAUSE_NAMES),
+        outside: extra.slice(0, CAUSE_NAMES),
       },
     };
   }

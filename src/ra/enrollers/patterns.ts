@@ -2,6 +2,7 @@
 
 import { type AutosignPolicy, autosignAllows, parseAutosign } from '../../domain/autosign.js';
 import type { Principal } from '../../types.js';
+import { CAUSE_NAMES } from '../failure.js';
 import { AutosignEnroller } from './autosign.js';
 import type { EnrollContext, EnrollDecision } from './enroller.js';
 
@@ -27,8 +28,8 @@ export function patternDecision(principal: Principal, names: readonly string[]):
       code: 'names_not_covered',
       principal: principal.name,
       by: 'name_patterns',
-      allowed: own.slice(0, 100),
-      outside: names.filter((n) => !(patterns && autosignAllows(patterns, [n]))).slice(0, 100),
+      allowed: own.slice(0, CAUSE_NAMES),
+      outside: names.filter((n) => !(patterns && autosignAllows(patterns, [n]))).slice(0, CAUSE_NAMES),
     },
   };
 }
