@@ -76,9 +76,20 @@ export function postgresBackend(): Backend {
       await withClient(POSTGRES_BASE_URL, (client) => client.query(`CREATE DATABASE ${databaseName}`));
     },
     async tearDown() {
-      await withClient(POSTGRES_BASE_URL, (client) =>
-        client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`),
-      );
+      await withClient(POSTGRES_BASE_URL, async (client) => {
+        // pg's Pool.end() resolves once it has asked its clients to end, not once their sessions have
+        // gone: a session still closing when FORCE terminates it sends its client a FATAL error that
+        // nothing listens to any more (an uncaught exception in the test). Wait for them first.
+        for (let waited = 0; waited < 5_000; waited += 50) {
+          const { rows } = await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1',
+            [databaseName],
+          );
+          if (Number(rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+      });
     },
     async freshUrl() {
       await withClient(databaseUrl, (client) =>
