@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { hashAuditRecord } from '../src/audit/chain.js';
+import { appendAuditEvents } from '../src/audit/log.js';
 import { openStore } from '../src/store/open.js';
 import { auditEvent } from '../test/audit/events.js';
 import { autosigned, NOW } from '../test/store/records.js';
@@ -26,7 +26,7 @@ try {
     for (const writerThread of [false, true]) {
       const store = await openStore(`sqlite:${join(directory, `run-${++run}.db`)}`, { writerThread });
       // The thread has started and the statements are prepared before the clock starts.
-      await store.appendAudit([auditEvent()], hashAuditRecord);
+      await appendAuditEvents(store, [auditEvent()]);
       const items = Array.from({ length: COUNT }, () => autosigned());
       let next = 0;
       const loop0 = performance.eventLoopUtilization();
@@ -38,7 +38,7 @@ try {
               allowDuplicateCertificates: false,
               now: NOW,
             });
-            await store.appendAudit([auditEvent({ requestId: item.request.id })], hashAuditRecord);
+            await appendAuditEvents(store, [auditEvent({ requestId: item.request.id })]);
           }
         }),
       );

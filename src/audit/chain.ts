@@ -79,33 +79,79 @@ function encode(value: unknown, depth: number): string | undefined {
 }
 
 /**
+ * An event's hashed fields in the form they are encoded: `at` as ISO 8601, `told` and `details` as
+ * their canonical JSON (`null` for no told). What a store keeps is exactly these texts, so it can
+ * hash a record from its row without rebuilding the event.
+ */
+export interface AuditHashFields {
+  atIso: string;
+  requestId: string;
+  kind: string;
+  phase: string;
+  outcome: string;
+  reason: string | null;
+  principal: string | null;
+  claimedName: string | null;
+  method: string | null;
+  credentialId: string | null;
+  clientAddress: string | null;
+  cause: string | null;
+  toldJson: string;
+  target: string | null;
+  detailsJson: string;
+}
+
+/**
  * SHA-256 (hex) of the record's canonical encoding: the canonicalJson of a JSON array in a fixed field
  * order (encoding tag, prevHash, seq, at as ISO 8601, requestId, kind, phase, outcome, reason,
- * principal, claimedName, method, credentialId, clientAddress, cause, told, target, details). Reads
- * only the event's own fields, so a stored AuditRecord can be passed as it is.
+ * principal, claimedName, method, credentialId, clientAddress, cause, told, target, details).
  */
-export function hashAuditRecord(prevHash: string, seq: number, event: AuditEvent): string {
+export function hashAuditFields(prevHash: string, seq: number, f: AuditHashFields): string {
   // The scalar fields are strings, numbers and nulls, which JSON.stringify already writes canonically.
   const scalars = JSON.stringify([
     ENCODING_TAG,
     prevHash,
     seq,
-    event.at.toISOString(),
-    event.requestId,
-    event.kind,
-    event.phase,
-    event.outcome,
-    event.reason,
-    event.principal,
-    event.claimedName,
-    event.method,
-    event.credentialId,
-    event.clientAddress,
-    event.cause,
+    f.atIso,
+    f.requestId,
+    f.kind,
+    f.phase,
+    f.outcome,
+    f.reason,
+    f.principal,
+    f.claimedName,
+    f.method,
+    f.credentialId,
+    f.clientAddress,
+    f.cause,
   ]);
-  const encoding = `${scalars.slice(0, -1)},${canonicalJson(event.told)},${JSON.stringify(event.target)},${canonicalJson(event.details)}]`;
+  const encoding = `${scalars.slice(0, -1)},${f.toldJson},${JSON.stringify(f.target)},${f.detailsJson}]`;
   // One-shot crypto.hash (Node >= 20.12): no Hash object per record, on the audit log's hot path.
   return hash('sha256', encoding, 'hex');
+}
+
+/**
+ * `hashAuditFields` of an event as it reads back. Reads only the event's own fields, so a stored
+ * AuditRecord can be passed as it is.
+ */
+export function hashAuditRecord(prevHash: string, seq: number, event: AuditEvent): string {
+  return hashAuditFields(prevHash, seq, {
+    atIso: event.at.toISOString(),
+    requestId: event.requestId,
+    kind: event.kind,
+    phase: event.phase,
+    outcome: event.outcome,
+    reason: event.reason,
+    principal: event.principal,
+    claimedName: event.claimedName,
+    method: event.method,
+    credentialId: event.credentialId,
+    clientAddress: event.clientAddress,
+    cause: event.cause,
+    toldJson: canonicalJson(event.told),
+    target: event.target,
+    detailsJson: canonicalJson(event.details),
+  });
 }
 
 export type AuditVerification =

@@ -81,21 +81,29 @@ function storableDetails(details: Record<string, unknown>): string {
   return text;
 }
 
-/** An event as a store keeps it, with the JSON texts of its structured fields. */
+declare const checkedByStorableAuditEvent: unique symbol;
+
+/**
+ * An event as a store keeps it, with the texts it is stored and hashed as. Only `storableAuditEvent`
+ * makes one (the brand), so a store can write it without checking it again.
+ */
 export interface StorableAuditEvent {
-  /** The event as its stored form reads back: the one to hash. */
-  event: AuditEvent;
+  /** The event as its stored form reads back: the one a caller is answered with. */
+  readonly event: AuditEvent;
+  /** `at` as ISO 8601, as the chain hashes it. */
+  readonly atIso: string;
   /** Canonical JSON of `told`, or null. */
-  toldJson: string | null;
+  readonly toldJson: string | null;
   /** Canonical JSON of `details`, whose parse encodes back to the same text. */
-  detailsJson: string;
+  readonly detailsJson: string;
+  readonly [checkedByStorableAuditEvent]: true;
 }
 
 /**
  * The event as a store keeps it, and its told and details as canonical JSON. Details are kept as
- * canonical JSON, whose parse encodes back to the same text, so the hash of the event returned here is
- * the hash of the record read later. Throws (TypeError, RangeError) for an event the log cannot store,
- * so callers can check an event before queueing it with others.
+ * canonical JSON, whose parse encodes back to the same text, so the hash of these texts is the hash
+ * of the record read later. Throws (TypeError, RangeError) for an event the log cannot store, so
+ * callers can check an event before queueing it with others.
  */
 export function storableAuditEvent(event: AuditEvent): StorableAuditEvent {
   if (!isAuditKind(event.kind)) {
@@ -107,9 +115,10 @@ export function storableAuditEvent(event: AuditEvent): StorableAuditEvent {
   if (!isAuditOutcome(event.outcome)) {
     throw new TypeError(`unknown audit outcome ${String(event.outcome)}`);
   }
-  if (!(event.at instanceof Date)) {
-    throw new TypeError("an audit event's at must be a Date");
+  if (!(event.at instanceof Date) || Number.isNaN(event.at.getTime())) {
+    throw new TypeError("an audit event's at must be a valid Date");
   }
+  const detailsJson = storableDetails(event.details);
   const stored: AuditEvent = {
     at: event.at,
     requestId: storableText('request id', event.requestId, true) as string,
@@ -125,16 +134,14 @@ export function storableAuditEvent(event: AuditEvent): StorableAuditEvent {
     cause: storableText('cause', event.cause, false),
     told: storableTold(event.told),
     target: storableText('target', event.target, false),
+    // The caller's object, which it must not change once recorded (AuditLog.record); what is kept and
+    // hashed is detailsJson.
     details: event.details,
   };
   return {
     event: stored,
+    atIso: stored.at.toISOString(),
     toldJson: stored.told === null ? null : canonicalJson(stored.told),
-    detailsJson: storableDetails(event.details),
-  };
-}
-
-/** Throws when `event` cannot be stored; see storableAuditEvent. */
-export function assertStorableAuditEvent(event: AuditEvent): void {
-  storableAuditEvent(event);
+    detailsJson,
+  } as StorableAuditEvent;
 }

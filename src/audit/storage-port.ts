@@ -4,19 +4,24 @@
  * and nothing in src/audit imports src/store. A row the store cannot decode is an
  * `AuditRecordUnreadableError` (audit-errors.ts); what an event may hold is storable-event.ts.
  */
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from './types.js';
+import type { StorableAuditEvent } from './storable-event.js';
+import type { AuditCheckpoint, AuditFilter, AuditRecord, SpaceReclaim } from './types.js';
 
-/** Computes a record's hash from its predecessor's hash, its sequence number and its content. */
-export type AuditHasher = (prevHash: string, seq: number, event: AuditEvent) => string;
+/** Where an appended event went in the chain: its number, its predecessor's hash and its own. */
+export interface AuditLink {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
 
 export interface AuditStore {
   /**
    * Appends events in order, durably, in one transaction: reads the chain head inside the
    * transaction (so several processes writing to one database still form one chain), numbers the
-   * events after it, and links each with `hash`. Resolves with the stored records after commit;
-   * rejects (changing nothing) when the write fails.
+   * events after it, and links each with `hashAuditFields` (chain.ts) of its stored texts. Resolves
+   * with each event's link after commit; rejects (changing nothing) when the write fails.
    */
-  appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]>;
+  appendAudit(events: readonly StorableAuditEvent[]): Promise<AuditLink[]>;
   /** Oldest first, unless `newestFirst`. */
   queryAudit(filter: AuditFilter & { newestFirst?: boolean }): Promise<AuditRecord[]>;
   /** The last record, or null when the log is empty. */

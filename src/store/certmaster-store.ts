@@ -4,8 +4,9 @@
  * the same SQLite group commit and are durable before they resolve.
  */
 import type { Kysely } from 'kysely';
-import type { AuditHasher, AuditStore } from '../audit/storage-port.js';
-import type { AuditCheckpoint, AuditEvent, AuditFilter, AuditRecord, SpaceReclaim } from '../audit/types.js';
+import type { StorableAuditEvent } from '../audit/storable-event.js';
+import type { AuditLink, AuditStore } from '../audit/storage-port.js';
+import type { AuditCheckpoint, AuditFilter, AuditRecord, SpaceReclaim } from '../audit/types.js';
 import type { RevocationStore, RevokedEntry, StoredCrl } from '../ca/revocation-port.js';
 import type { PageKey } from '../domain/page-key.js';
 import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../types.js';
@@ -243,8 +244,8 @@ export class KyselyCertmasterStore implements Store, AuthStore, AuditStore, Revo
     return this.#auth.retireSigningKey(kid, retiredAt, removeAfter);
   }
 
-  appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {
-    return this.#audit.appendAudit(events, hash);
+  appendAudit(events: readonly StorableAuditEvent[]): Promise<AuditLink[]> {
+    return this.#audit.appendAudit(events);
   }
 
   queryAudit(filter: AuditFilter & { newestFirst?: boolean }): Promise<AuditRecord[]> {

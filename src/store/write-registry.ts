@@ -7,10 +7,9 @@
  * revocation), given the part of the `WriteKit` it needs.
  */
 import type { Kysely } from 'kysely';
-import { hashAuditRecord } from '../audit/chain.js';
 import * as acmeOperations from './acme/acme-write-operations.js';
 import { createAuditQueries } from './audit/audit-queries.js';
-import type { AuditTables, EncodedAuditEvent } from './audit/audit-schema.js';
+import type { AuditTables } from './audit/audit-schema.js';
 import type { AuditWriteKit } from './audit/audit-write-operations.js';
 import * as auditOperations from './audit/audit-write-operations.js';
 import { createQueries, type StoreQueries } from './certificates/queries.js';
@@ -99,9 +98,8 @@ export const WRITE_OPERATIONS = {
   addSigningKey: on('auth', authOperations.addSigningKey),
   retireSigningKey: on('auth', authOperations.retireSigningKey),
 
-  // Hashed where it is written: the hasher is code, and code does not cross threads.
-  appendAudit: (ctx: WriteContext, kit: WriteKit, encoded: EncodedAuditEvent[]) =>
-    auditOperations.appendAudit(ctx, kit.audit, encoded, hashAuditRecord),
+  // Numbered and hashed where it is written, inside the transaction that reads the chain head.
+  appendAudit: on('audit', auditOperations.appendAudit),
   addAuditCheckpoint: on('audit', auditOperations.addAuditCheckpoint),
   pruneAudit: on('audit', auditOperations.pruneAudit),
 

@@ -10,6 +10,7 @@ import {
   verifyAuditChain,
 } from '../../src/audit/chain.js';
 import { auditSigningKey, signCheckpoint } from '../../src/audit/checkpoint.js';
+import { appendAuditEvents } from '../../src/audit/log.js';
 import type { AuditRecord } from '../../src/audit/types.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from '../store/backends.js';
@@ -172,9 +173,9 @@ for (const backend of allBackends()) {
     beforeEach(async () => {
       url = await backend.freshUrl();
       store = await openStore(url, { clock: fixedClock });
-      records = await store.appendAudit(
+      records = await appendAuditEvents(
+        store,
         Array.from({ length: 10 }, (_, index) => auditEvent({ cause: `cause ${index + 1}` })),
-        hashAuditRecord,
       );
       await checkpointAt(5);
     });
@@ -274,7 +275,7 @@ for (const backend of allBackends()) {
       assert.deepEqual(await verify(), { ok: true, records: 7, checkpoints: 2 });
       await checkpointAt(10, 11);
       assert.deepEqual(await verify(), { ok: true, records: 0, checkpoints: 1 });
-      const [next] = await store.appendAudit([auditEvent()], hashAuditRecord);
+      const [next] = await appendAuditEvents(store, [auditEvent()]);
       assert.equal(next?.prevHash, records[9]!.hash);
       assert.deepEqual(await verify(), { ok: true, records: 1, checkpoints: 1 });
     });

@@ -11,7 +11,8 @@ import {
   AuditUnavailableError,
   NoopAuditSink,
 } from '../../src/audit/log.js';
-import type { AuditHasher, AuditStore } from '../../src/audit/storage-port.js';
+import type { StorableAuditEvent } from '../../src/audit/storable-event.js';
+import type { AuditLink, AuditStore } from '../../src/audit/storage-port.js';
 import type {
   AuditCheckpoint,
   AuditEvent,
@@ -31,9 +32,9 @@ class ObservedAuditStore implements AuditStore {
 
   constructor(private readonly inner: AuditStore) {}
 
-  appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {
+  appendAudit(events: readonly StorableAuditEvent[]): Promise<AuditLink[]> {
     this.appendCalls++;
-    return this.inner.appendAudit(events, hash);
+    return this.inner.appendAudit(events);
   }
   queryAudit(filter: AuditFilter & { newestFirst?: boolean }): Promise<AuditRecord[]> {
     return this.inner.queryAudit(filter);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { hashAuditRecord } from '../../src/audit/chain.js';
+import { appendAuditEvents } from '../../src/audit/log.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import type { RefusalCause } from '../../src/contract/refusal-cause.js';
 import type { Reason } from '../../src/contract/refusals.js';
@@ -44,7 +44,7 @@ export function explainFixture(name: string): ExplainFixture {
   });
   return {
     async advice(event) {
-      await instance.store.appendAudit([event], hashAuditRecord);
+      await appendAuditEvents(instance.store, [event]);
       const story = await explainRequest(instance.store, event.requestId, { dataDir, server: null });
       assert.ok(story);
       return renderRequestStory(story);

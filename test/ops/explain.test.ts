@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command } from 'commander';
-import { hashAuditRecord } from '../../src/audit/chain.js';
 import { type Actor, auditEvent } from '../../src/audit/event.js';
+import { appendAuditEvents } from '../../src/audit/log.js';
 import type { AuditStore } from '../../src/audit/storage-port.js';
 import type { AuditEvent, AuditRecord } from '../../src/audit/types.js';
 import { createAccount } from '../../src/auth/accounts.js';
@@ -64,7 +64,7 @@ async function rejection<T>(promise: Promise<T>): Promise<unknown> {
 }
 
 async function append(store: AuditStore, ...events: AuditEvent[]): Promise<AuditRecord[]> {
-  return store.appendAudit(events, hashAuditRecord);
+  return appendAuditEvents(store, events);
 }
 
 /** Runs `certmaster explain ...` in process, capturing what it prints. */

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { GENESIS_HASH, hashAuditRecord } from '../../src/audit/chain.js';
 import { type AuditSigningKey, auditSigningKey, signCheckpoint } from '../../src/audit/checkpoint.js';
+import { appendAuditEvents } from '../../src/audit/log.js';
 import type { AuditEvent, AuditRecord } from '../../src/audit/types.js';
 import type { StoreDatabase } from '../../src/store/certificates/schema.js';
 import {
@@ -90,16 +91,15 @@ for (const backend of allBackends()) {
       store = await openStore(url, { clock: fixedClock });
       assert.deepEqual(await store.health(), { ok: true, schemaVersion: LATEST_SCHEMA_VERSION });
       assert.deepEqual(await store.getUser(user.name), user);
-      const [record] = await store.appendAudit(
-        [auditEvent({ kind: 'user.change', target: user.name })],
-        hashAuditRecord,
-      );
+      const [record] = await appendAuditEvents(store, [
+        auditEvent({ kind: 'user.change', target: user.name }),
+      ]);
       assert.equal(record?.seq, 1);
     });
 
     it('numbers records from 1 and chains each to the one before, starting at genesis', async () => {
       const events = [auditEvent(), auditEvent({ kind: 'request.submit', outcome: 'success' })];
-      const records = await store.appendAudit(events, hashAuditRecord);
+      const records = await appendAuditEvents(store, events);
       assert.deepEqual(
         records.map((record) => record.seq),
         [1, 2],
@@ -109,19 +109,16 @@ for (const backend of allBackends()) {
       assert.equal(records[1]?.prevHash, records[0]?.hash);
       assert.deepEqual(records.map(withoutChain), events);
 
-      const more = await store.appendAudit([auditEvent()], hashAuditRecord);
+      const more = await appendAuditEvents(store, [auditEvent()]);
       assert.equal(more[0]?.seq, 3);
       assert.equal(more[0]?.prevHash, records[1]?.hash);
     });
 
     it('reads back exactly what it returned from the append', async () => {
-      const records = await store.appendAudit(
-        [
-          auditEvent({ told: null, details: {}, cause: null, reason: null }),
-          auditEvent({ details: { nested: { b: 1, a: [true, null, 'x'] }, ünï: 'çødé' } }),
-        ],
-        hashAuditRecord,
-      );
+      const records = await appendAuditEvents(store, [
+        auditEvent({ told: null, details: {}, cause: null, reason: null }),
+        auditEvent({ details: { nested: { b: 1, a: [true, null, 'x'] }, ünï: 'çødé' } }),
+      ]);
       assert.deepEqual(await store.queryAudit({}), records);
       assert.deepEqual(await store.auditHead(), records[1]);
       assert.deepEqual(await store.auditRange(2, 2, 10), [records[1]]);
@@ -129,22 +126,19 @@ for (const backend of allBackends()) {
     });
 
     it('stores what a client may put in a claimed name, and details of any JSON-able value, verifiably', async () => {
-      const [record] = await store.appendAudit(
-        [
-          auditEvent({
-            claimedName: 'mal\u0000lory\uD800',
-            cause: 'ok \uD83D\uDE00',
-            details: {
-              when: new Date(0),
-              nul: 'a\u0000b',
-              lone: '\uDC00',
-              big: Number.MAX_SAFE_INTEGER,
-              skip: undefined,
-            },
-          }),
-        ],
-        hashAuditRecord,
-      );
+      const [record] = await appendAuditEvents(store, [
+        auditEvent({
+          claimedName: 'mal\u0000lory\uD800',
+          cause: 'ok \uD83D\uDE00',
+          details: {
+            when: new Date(0),
+            nul: 'a\u0000b',
+            lone: '\uDC00',
+            big: Number.MAX_SAFE_INTEGER,
+            skip: undefined,
+          },
+        }),
+      ]);
       assert.equal(record?.claimedName, 'mal\uFFFDlory\uFFFD');
       assert.equal(record?.cause, 'ok \uD83D\uDE00');
       const [stored] = await store.queryAudit({});
@@ -165,7 +159,7 @@ for (const backend of allBackends()) {
       assert.deepEqual(await store.queryAudit({}), []);
       assert.deepEqual(await store.auditRange(1, 10, 10), []);
       assert.deepEqual(await store.listAuditCheckpoints(), []);
-      assert.deepEqual(await store.appendAudit([], hashAuditRecord), []);
+      assert.deepEqual(await appendAuditEvents(store, []), []);
     });
 
     it('filters by each field, oldest first unless asked newest first', async () => {
@@ -187,7 +181,7 @@ for (const backend of allBackends()) {
         }),
         auditEvent({ at: secondsAfter(EVENT_TIME, 120), principal: null, reason: 'credentials_invalid' }),
       ];
-      const [a, b, c, d] = await store.appendAudit(events, hashAuditRecord);
+      const [a, b, c, d] = await appendAuditEvents(store, events);
       assert.ok(a && b && c && d);
       const seqs = async (filter: Parameters<CertmasterStore['queryAudit']>[0]) =>
         (await store.queryAudit(filter)).map((record) => record.seq);
@@ -215,7 +209,7 @@ for (const backend of allBackends()) {
 
     it('returns at most 1000 records by default and never more than 10,000', async () => {
       const events = Array.from({ length: 1500 }, () => auditEvent());
-      await store.appendAudit(events, hashAuditRecord);
+      await appendAuditEvents(store, events);
       assert.equal((await store.queryAudit({})).length, 1000);
       assert.equal((await store.queryAudit({ limit: 1200 })).length, 1200);
       assert.equal((await store.queryAudit({ limit: 1_000_000 })).length, 1500);
@@ -226,20 +220,17 @@ for (const backend of allBackends()) {
 
     it('refuses an event it cannot store, writing none of its batch', async () => {
       const bad = { ...auditEvent(), kind: 'nonsense' } as unknown as AuditEvent;
-      await assert.rejects(store.appendAudit([auditEvent(), bad], hashAuditRecord), TypeError);
+      await assert.rejects(appendAuditEvents(store, [auditEvent(), bad]), TypeError);
+      await assert.rejects(appendAuditEvents(store, [auditEvent({ cause: 'x'.repeat(5000) })]), RangeError);
       await assert.rejects(
-        store.appendAudit([auditEvent({ cause: 'x'.repeat(5000) })], hashAuditRecord),
-        RangeError,
-      );
-      await assert.rejects(
-        store.appendAudit([auditEvent({ details: { blob: 'x'.repeat(70_000) } })], hashAuditRecord),
+        appendAuditEvents(store, [auditEvent({ details: { blob: 'x'.repeat(70_000) } })]),
         RangeError,
       );
       assert.equal(await store.auditHead(), null);
     });
 
     it('stores checkpoints once, only of records in the log', async () => {
-      const [first, second] = await store.appendAudit([auditEvent(), auditEvent()], hashAuditRecord);
+      const [first, second] = await appendAuditEvents(store, [auditEvent(), auditEvent()]);
       assert.ok(first && second);
       const checkpoint = signCheckpoint(key, second.seq, second.hash, EVENT_TIME, null);
       await store.addAuditCheckpoint(checkpoint);
@@ -257,9 +248,9 @@ for (const backend of allBackends()) {
     });
 
     it('prunes behind a checkpoint and continues the chain from it, even when nothing is left', async () => {
-      const records = await store.appendAudit(
+      const records = await appendAuditEvents(
+        store,
         Array.from({ length: 5 }, () => auditEvent()),
-        hashAuditRecord,
       );
       const third = records[2]!;
       const periodic = signCheckpoint(key, 2, records[1]!.hash, EVENT_TIME, null);
@@ -277,15 +268,15 @@ for (const backend of allBackends()) {
       const all = signCheckpoint(key, last.seq, last.hash, EVENT_TIME, last.seq + 1);
       assert.equal(await store.pruneAudit(all), 2);
       assert.equal(await store.auditHead(), null);
-      const [next] = await store.appendAudit([auditEvent()], hashAuditRecord);
+      const [next] = await appendAuditEvents(store, [auditEvent()]);
       assert.equal(next?.seq, 6);
       assert.equal(next?.prevHash, last.hash);
     });
 
     it('gives the space of pruned records back on SQLite; PostgreSQL leaves it to autovacuum', async () => {
-      const records = await store.appendAudit(
+      const records = await appendAuditEvents(
+        store,
         Array.from({ length: 3000 }, () => auditEvent({ details: { padding: 'x'.repeat(600) } })),
-        hashAuditRecord,
       );
       const last = records[records.length - 1]!;
       await store.pruneAudit(signCheckpoint(key, last.seq, last.hash, EVENT_TIME, last.seq + 1));
@@ -304,7 +295,7 @@ for (const backend of allBackends()) {
     });
 
     it('refuses to prune behind a checkpoint that does not match the log', async () => {
-      const records = await store.appendAudit([auditEvent(), auditEvent()], hashAuditRecord);
+      const records = await appendAuditEvents(store, [auditEvent(), auditEvent()]);
       const wrongHash = signCheckpoint(key, 1, records[1]!.hash, EVENT_TIME, 2);
       await assert.rejects(store.pruneAudit(wrongHash), /hash is not that of record 1/);
       const wrongBoundary = signCheckpoint(key, 1, records[0]!.hash, EVENT_TIME, 5);
@@ -318,8 +309,8 @@ for (const backend of allBackends()) {
       const rounds = 20;
       const appends: Array<Promise<AuditRecord[]>> = [];
       for (let round = 0; round < rounds; round++) {
-        appends.push(store.appendAudit([auditEvent(), auditEvent()], hashAuditRecord));
-        appends.push(second.appendAudit([auditEvent()], hashAuditRecord));
+        appends.push(appendAuditEvents(store, [auditEvent(), auditEvent()]));
+        appends.push(appendAuditEvents(second, [auditEvent()]));
       }
       const written = (await Promise.all(appends)).flat();
       assert.equal(written.length, rounds * 3);
@@ -337,7 +328,7 @@ for (const backend of allBackends()) {
     });
 
     it('rejects the append, changing nothing, when the database refuses the write', async () => {
-      const [kept] = await store.appendAudit([auditEvent()], hashAuditRecord);
+      const [kept] = await appendAuditEvents(store, [auditEvent()]);
       await backend.execute(
         url,
         backend.name === 'sqlite'
@@ -350,7 +341,7 @@ for (const backend of allBackends()) {
       const request = pendingRequest();
       const [submitted, appended] = await Promise.allSettled([
         store.submitRequest(request, null, { allowDuplicateCertificates: false, now: NOW }),
-        store.appendAudit([auditEvent(), auditEvent()], hashAuditRecord),
+        appendAuditEvents(store, [auditEvent(), auditEvent()]),
       ]);
       assert.equal(appended.status, 'rejected');
       assert.match(String(appended.status === 'rejected' ? appended.reason : ''), /audit disk gone/);

@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kysely } from 'kysely';
 import { AuditUnavailableError } from '../../src/audit/audit-errors.js';
-import { hashAuditRecord } from '../../src/audit/chain.js';
+import { GENESIS_HASH, hashAuditRecord } from '../../src/audit/chain.js';
 import { auditSigningKey } from '../../src/audit/checkpoint.js';
-import { AuditLog } from '../../src/audit/log.js';
+import { AuditLog, appendAuditEvents } from '../../src/audit/log.js';
+import type { AuditEvent } from '../../src/audit/types.js';
 import type { StoreDatabase } from '../../src/store/certificates/schema.js';
 import { SerialCollisionError, type SubmitOutcome } from '../../src/store/certificates/store.js';
 import { KyselyCertmasterStore } from '../../src/store/certmaster-store.js';
@@ -112,16 +113,15 @@ describe('SQLite writer thread', () => {
     }
   });
 
-  it("links audit records with hashAuditRecord only: the writer thread cannot run a caller's hasher", async () => {
+  it('numbers and hashes audit records in the thread as the chain does, from the texts it stores', async () => {
     const store = await openStore(`sqlite:${path()}`, { clock: fixedClock });
     try {
-      await assert.rejects(
-        store.appendAudit([auditEvent()], () => '0'.repeat(64)),
-        TypeError,
-      );
-      assert.deepEqual(await store.queryAudit({}), []);
-      const [record] = await store.appendAudit([auditEvent()], hashAuditRecord);
-      assert.equal(record?.seq, 1);
+      const events = [auditEvent({ details: { b: [1, 'two'], a: { z: null } } }), auditEvent({ told: null })];
+      const [first, second] = await appendAuditEvents(store, events);
+      assert.equal(first?.seq, 1);
+      assert.equal(first?.hash, hashAuditRecord(GENESIS_HASH, 1, events[0] as AuditEvent));
+      assert.equal(second?.hash, hashAuditRecord(first?.hash ?? '', 2, events[1] as AuditEvent));
+      assert.deepEqual(await store.queryAudit({}), [first, second]);
     } finally {
       await store.close();
     }

@@ -4,15 +4,9 @@
  * only after that commit.
  */
 import type { Kysely } from 'kysely';
-import { hashAuditRecord } from '../../audit/chain.js';
-import type { AuditHasher, AuditStore } from '../../audit/storage-port.js';
-import type {
-  AuditCheckpoint,
-  AuditEvent,
-  AuditFilter,
-  AuditRecord,
-  SpaceReclaim,
-} from '../../audit/types.js';
+import type { StorableAuditEvent } from '../../audit/storable-event.js';
+import type { AuditLink, AuditStore } from '../../audit/storage-port.js';
+import type { AuditCheckpoint, AuditFilter, AuditRecord, SpaceReclaim } from '../../audit/types.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../certificates/kysely-store.js';
 import type { StoreDatabase } from '../certificates/schema.js';
 import { toMillis } from '../certificates/schema.js';
@@ -22,24 +16,12 @@ import { type AuditQueries, createAuditQueries } from './audit-queries.js';
 import {
   type AuditDatabase,
   type AuditTables,
-  type EncodedAuditEvent,
   encodeAuditEvent,
   rowToAuditCheckpoint,
   rowToAuditRecord,
 } from './audit-schema.js';
 
 export type AuditDialect = 'sqlite' | 'postgres';
-
-/**
- * The event as its row reads back, details included: plain data whatever the caller put in them (a
- * class instance would lose its prototype on its way to the writer thread), hashing as the record
- * read later will.
- */
-function encodeForWriter(event: AuditEvent): EncodedAuditEvent {
-  const { row, stored } = encodeAuditEvent(event);
-  const details: unknown = JSON.parse(row.details);
-  return { row, stored: { ...stored, details: details as AuditEvent['details'] } };
-}
 
 function limitOf(limit: number | undefined, what: string): number {
   if (limit === undefined) {
@@ -71,24 +53,12 @@ export class KyselyAuditStore implements AuditStore {
     this.#dialect = dialect;
   }
 
-  /**
-   * Events are encoded here (a bad one fails the append before anything is sent) and hashed where they
-   * are written, with `hashAuditRecord`: the writer may be another thread, and a hasher cannot cross.
-   */
-  appendAudit(events: AuditEvent[], hash: AuditHasher): Promise<AuditRecord[]> {
-    if (hash !== hashAuditRecord) {
-      return Promise.reject(new TypeError('the store links audit records with hashAuditRecord only'));
-    }
+  /** Hashed where they are written, inside the transaction that reads the chain head. */
+  appendAudit(events: readonly StorableAuditEvent[]): Promise<AuditLink[]> {
     if (events.length === 0) {
       return Promise.resolve([]);
     }
-    let encoded: EncodedAuditEvent[];
-    try {
-      encoded = events.map(encodeForWriter);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#writer.execute('appendAudit', encoded);
+    return this.#writer.execute('appendAudit', events.map(encodeAuditEvent));
   }
 
   /**

@@ -7,7 +7,13 @@
  */
 import type { ColumnType, Selectable } from 'kysely';
 import { AuditRecordUnreadableError } from '../../audit/audit-errors.js';
-import { isAuditKind, isAuditOutcome, isAuditPhase, storableAuditEvent } from '../../audit/storable-event.js';
+import type { AuditHashFields } from '../../audit/chain.js';
+import {
+  isAuditKind,
+  isAuditOutcome,
+  isAuditPhase,
+  type StorableAuditEvent,
+} from '../../audit/storable-event.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord } from '../../audit/types.js';
 import { fromMillis, type Millis, type StoreDatabase, toMillis } from '../certificates/schema.js';
 
@@ -69,37 +75,93 @@ const HASH_HEX = /^[0-9a-f]{64}$/;
 
 export type AuditEventInsertRow = Omit<AuditEventRow, 'seq' | 'prev_hash' | 'hash'>;
 
-/** An event ready to append: its row (without seq and hashes) and the event as that row reads back. */
+/**
+ * An event ready to append: its row (without seq and hashes) and its instant as the chain hashes it.
+ * Plain data, so it can travel to the writer thread as it is.
+ */
 export interface EncodedAuditEvent {
   row: AuditEventInsertRow;
-  stored: AuditEvent;
+  atIso: string;
 }
 
 /**
- * The row for an event (without seq and hashes), and the event as that row reads back: the one to hash.
- * What may be stored, and how, is the audit layer's rule (audit/storable-event.ts); this maps it to
- * columns. Throws (TypeError, RangeError) for an event the log cannot store.
+ * The row for an event the audit layer has checked and encoded (audit/storable-event.ts): what may be
+ * stored, and how, is its rule; this maps it to columns.
  */
-export function encodeAuditEvent(event: AuditEvent): EncodedAuditEvent {
-  const { event: stored, toldJson, detailsJson } = storableAuditEvent(event);
+export function encodeAuditEvent({
+  event,
+  atIso,
+  toldJson,
+  detailsJson,
+}: StorableAuditEvent): EncodedAuditEvent {
   const row: AuditEventInsertRow = {
-    at: toMillis(stored.at),
-    request_id: stored.requestId,
-    kind: stored.kind,
-    phase: stored.phase,
-    outcome: stored.outcome,
-    reason: stored.reason,
-    principal: stored.principal,
-    claimed_name: stored.claimedName,
-    method: stored.method,
-    credential_id: stored.credentialId,
-    client_address: stored.clientAddress,
-    cause: stored.cause,
+    at: toMillis(event.at),
+    request_id: event.requestId,
+    kind: event.kind,
+    phase: event.phase,
+    outcome: event.outcome,
+    reason: event.reason,
+    principal: event.principal,
+    claimed_name: event.claimedName,
+    method: event.method,
+    credential_id: event.credentialId,
+    client_address: event.clientAddress,
+    cause: event.cause,
     told: toldJson,
-    target: stored.target,
+    target: event.target,
     details: detailsJson,
   };
-  return { row, stored };
+  return { row, atIso };
+}
+
+/** The row as written: an object literal rather than a spread, which costs µs per record here. */
+export function auditEventRow(
+  row: AuditEventInsertRow,
+  seq: number,
+  prevHash: string,
+  hash: string,
+): AuditEventRow {
+  return {
+    seq,
+    at: row.at,
+    request_id: row.request_id,
+    kind: row.kind,
+    phase: row.phase,
+    outcome: row.outcome,
+    reason: row.reason,
+    principal: row.principal,
+    claimed_name: row.claimed_name,
+    method: row.method,
+    credential_id: row.credential_id,
+    client_address: row.client_address,
+    cause: row.cause,
+    told: row.told,
+    target: row.target,
+    details: row.details,
+    prev_hash: prevHash,
+    hash,
+  };
+}
+
+/** What the chain hashes of a row about to be written: its stored texts as they are. */
+export function hashFieldsOfRow(row: AuditEventInsertRow, atIso: string): AuditHashFields {
+  return {
+    atIso,
+    requestId: row.request_id,
+    kind: row.kind,
+    phase: row.phase,
+    outcome: row.outcome,
+    reason: row.reason,
+    principal: row.principal,
+    claimedName: row.claimed_name,
+    method: row.method,
+    credentialId: row.credential_id,
+    clientAddress: row.client_address,
+    cause: row.cause,
+    toldJson: row.told ?? 'null',
+    target: row.target,
+    detailsJson: row.details,
+  };
 }
 
 export function toSeq(value: number | string): number {

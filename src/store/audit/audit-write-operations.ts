@@ -5,12 +5,19 @@
  * IMMEDIATE; a PostgreSQL advisory lock), so every process writing to one database extends one chain.
  */
 import type { CompiledQuery, QueryResult } from 'kysely';
-import { GENESIS_HASH } from '../../audit/chain.js';
-import type { AuditHasher } from '../../audit/storage-port.js';
-import type { AuditCheckpoint, AuditRecord } from '../../audit/types.js';
+import { GENESIS_HASH, hashAuditFields } from '../../audit/chain.js';
+import type { AuditLink } from '../../audit/storage-port.js';
+import type { AuditCheckpoint } from '../../audit/types.js';
 import type { WriteContext } from '../certificates/write-operations.js';
 import type { AuditQueries } from './audit-queries.js';
-import { type AuditEventRow, auditCheckpointToRow, type EncodedAuditEvent, toSeq } from './audit-schema.js';
+import {
+  type AuditEventRow,
+  auditCheckpointToRow,
+  auditEventRow,
+  type EncodedAuditEvent,
+  hashFieldsOfRow,
+  toSeq,
+} from './audit-schema.js';
 
 /** How the chain is serialised across processes within a write transaction. */
 export type ChainLock = (ctx: WriteContext) => Promise<void>;
@@ -41,29 +48,28 @@ async function chainHead(ctx: WriteContext, q: AuditQueries): Promise<{ seq: num
 }
 
 /**
- * Appends events the caller has encoded (encodeAuditEvent, which refuses a bad event before anything
- * is written), numbering them after the chain head and linking each with `hash`.
+ * Appends events the audit layer has checked and the store encoded (encodeAuditEvent), numbering them
+ * after the chain head and linking each with the chain's hash of its stored texts.
  */
 export async function appendAudit(
   ctx: WriteContext,
   { q, lockChain, multiRowInsert }: AuditWriteKit,
   encoded: readonly EncodedAuditEvent[],
-  hash: AuditHasher,
-): Promise<AuditRecord[]> {
+): Promise<AuditLink[]> {
   if (encoded.length > MAX_AUDIT_APPEND) {
     throw new RangeError(`at most ${MAX_AUDIT_APPEND} audit events are appended at once`);
   }
   await lockChain(ctx);
   let { seq, hash: prevHash } = await chainHead(ctx, q);
   const rows: AuditEventRow[] = [];
-  const records: AuditRecord[] = [];
-  for (const { row, stored } of encoded) {
+  const links: AuditLink[] = [];
+  for (const { row, atIso } of encoded) {
     seq++;
-    // Hash the event as it will read back from its row, so the stored record verifies exactly.
-    const recordHash = hash(prevHash, seq, stored);
-    rows.push({ ...row, seq, prev_hash: prevHash, hash: recordHash });
-    records.push({ ...stored, seq, prevHash, hash: recordHash });
-    prevHash = recordHash;
+    // Hash the texts the row stores, so the stored record verifies exactly.
+    const hash = hashAuditFields(prevHash, seq, hashFieldsOfRow(row, atIso));
+    rows.push(auditEventRow(row, seq, prevHash, hash));
+    links.push({ seq, prevHash, hash });
+    prevHash = hash;
   }
   if (multiRowInsert) {
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
@@ -74,7 +80,7 @@ export async function appendAudit(
       await ctx.run(q.insertEvent.bind(row));
     }
   }
-  return records;
+  return links;
 }
 
 async function assertNamesRecord(
