@@ -46,6 +46,9 @@ export function openSqliteFile(path: string): Database.Database {
     // FULL: in WAL mode, NORMAL may lose the last commits on power loss; an answered request must not.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Every operation of a group commit runs in a savepoint, whose undo copies of the pages it changes
+    // (the statement journal) would otherwise go to a temporary file: a write syscall per page.
+    db.pragma('temp_store = MEMORY');
     // Random keys (digests, serials) touch index pages all over the file: keep them in memory rather
     // than re-reading them for every insert. 16 MiB, allocated as used: request ids and audit rows
     // now arrive in time order, and at 64 MiB the page cache of a busy audited server was the largest
