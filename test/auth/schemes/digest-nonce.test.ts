@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DigestNonces } from '../../../src/auth/schemes/digest-nonce.js';
@@ -26,6 +26,28 @@ describe('DigestNonces', () => {
     assert.notEqual(a, b);
     assert.match(a, /^[A-Za-z0-9_-]{54}$/);
     assert.equal(nonces.check(a), 'valid');
+  });
+
+  it('carries the first 16 octets of HMAC-SHA256(key, timestamp | run | random), as the layout says', () => {
+    // The MAC is computed from the padded key with one-shot hashes; it must stay RFC 2104's HMAC, so
+    // nonces of replicas (and of older builds, within their lifetime) keep checking.
+    const { key, nonces, clock } = setup();
+    for (let i = 0; i < 50; i++) {
+      const raw = Buffer.from(nonces.issue(), 'base64url');
+      const prefix = raw.subarray(0, 24);
+      const mac = createHmac('sha256', key).update(prefix).digest().subarray(0, 16);
+      assert.deepEqual(raw.subarray(24), mac);
+      assert.equal(Number(raw.readBigUInt64BE(0)), clock.now().getTime());
+      clock.advance(1);
+    }
+    // A nonce made elsewhere with createHmac under the same key and run checks as ours.
+    const ours = Buffer.from(nonces.issue(), 'base64url');
+    ours.writeBigUInt64BE(BigInt(clock.now().getTime() - 1000), 0);
+    const made = Buffer.concat([
+      ours.subarray(0, 24),
+      createHmac('sha256', key).update(ours.subarray(0, 24)).digest().subarray(0, 16),
+    ]);
+    assert.equal(nonces.check(made.toString('base64url')), 'valid');
   });
 
   it('is valid until the lifetime has passed, then stale (its MAC still good)', () => {
