@@ -49,6 +49,26 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
+/**
+ * The problem+json media type with the charset Fastify adds to a serialised body; a body sent as
+ * text must name it itself.
+ */
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+/**
+ * Sends a problem body already written as JSON text (see authProblemText in auth-refusal.ts): the
+ * same answer as sendProblem, without a serialiser's pass over the object.
+ */
+export function sendProblemText(
+  reply: FastifyReply,
+  status: number,
+  reason: string,
+  text: string,
+): FastifyReply {
+  sentReasons.set(reply, reason);
+  return reply.code(status).type(PROBLEM_TYPE).send(text);
+}
+
 /** The reason of the problem this reply sent through sendProblem; undefined for any other answer. */
 export function sentProblemReason(reply: FastifyReply): string | undefined {
   return sentReasons.get(reply);

@@ -17,7 +17,13 @@ import { csrNamesForRecord } from '../ra/csr-input.js';
 import { PolicyFailure } from '../ra/failure.js';
 import type { Clock } from '../types.js';
 import { auditUnavailable, boundedCause, routeTarget } from './audit-events.js';
-import { type Challenger, refusalChallenges, refusalEvent, sendAuthFailure } from './auth-refusal.js';
+import {
+  type Challenger,
+  refusalChallenges,
+  refusalEvent,
+  sendAuthFailure,
+  toldHint,
+} from './auth-refusal.js';
 import { buildProblem, type Problem, sendProblem } from './problem.js';
 
 export interface RefusalHandlerDeps {
@@ -63,6 +69,11 @@ export function frontDoorRefusalEvent(
   };
 }
 
+/** A CSR submission, whose refusal's record names what its CSR asked for (withCsrNames). */
+function submitsCsr(request: FastifyRequest): boolean {
+  return request.method === 'POST' && request.routeOptions.url === '/v1/requests';
+}
+
 /** How much of a refused submission's body is read for its CSR's names, and for how long at most. */
 const REFUSED_BODY_LIMIT = 64 * 1024;
 const REFUSED_BODY_WAIT_MS = 2000;
@@ -74,7 +85,6 @@ const REFUSED_BODY_WAIT_MS = 2000;
  * signature unchecked), never trusted. Anything that does not parse leaves the record as it was.
  */
 async function withCsrNames(request: FastifyRequest, event: AuditEvent): Promise<AuditEvent> {
-  if (request.method !== 'POST' || request.routeOptions.url !== '/v1/requests') return event;
   let body = request.body;
   if (body === undefined) {
     const text = await readBoundedBody(request, REFUSED_BODY_LIMIT, REFUSED_BODY_WAIT_MS);
@@ -164,16 +174,17 @@ export function installRefusalHandlers(app: FastifyInstance, deps: RefusalHandle
     if ((error as Error).name === 'AuditUnavailableError') return outage(request, reply, error);
     if (error instanceof AuthFailure) {
       const challenges = refusalChallenges(request, error, deps.challenger);
+      const hint = toldHint(request, error, challenges);
       if (deps.audit) {
         try {
-          await deps.audit.record(
-            await withCsrNames(request, refusalEvent(request, error, deps.clock.now(), challenges)),
-          );
+          const event = refusalEvent(request, error, deps.clock.now(), challenges, hint);
+          // Only a CSR submission waits for its body; any other refusal is recorded without that turn.
+          await deps.audit.record(submitsCsr(request) ? await withCsrNames(request, event) : event);
         } catch (e) {
           return outage(request, reply, e);
         }
       }
-      return sendAuthFailure(request, reply, error, challenges);
+      return sendAuthFailure(request, reply, error, challenges, hint);
     }
     if (error instanceof PolicyFailure && error.status === 401) {
       // The RA lost the race for an enrollment token's last use: the token no longer
