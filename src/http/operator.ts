@@ -87,7 +87,9 @@ export const operatorPlugin: FastifyPluginAsyncTypebox<{
         },
       },
     },
-    async (request) => {
+    // Not async: a refusal thrown from an async handler is a promise rejected before Fastify handles
+    // it, which Node books as a possibly unhandled rejection on every anonymous call (issue 11).
+    (request) => {
       const p = request.principal;
       if (p.anonymous) {
         throw new AuthFailure(
