@@ -6,6 +6,7 @@
  */
 import { hash, type KeyObject } from 'node:crypto';
 import { AuditRecordUnreadableError } from './audit-errors.js';
+import { canonicalJson } from './canonical-json.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import type { AuditStore } from './storage-port.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
@@ -13,70 +14,10 @@ import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
 /** The predecessor of the first record ever written. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+export { canonicalJson };
+
 /** Tags the encoding, so a future change of it cannot be mistaken for tampering (or vice versa). */
 const ENCODING_TAG = 'certmaster-audit/v1';
-
-/** Deeper nesting than any audit detail needs; stops a cyclic or hostile value early. */
-const MAX_JSON_DEPTH = 32;
-
-/**
- * JSON with object keys sorted (by UTF-16 code units) at every level and no whitespace. It accepts
- * what JSON.stringify accepts and drops what it drops (undefined members, functions), calling `toJSON`
- * (Dates) and unwrapping boxed primitives as it does. Its output is a fixed point: parsing it and
- * encoding again gives the same text, so what the store keeps hashes as what was hashed.
- */
-export function canonicalJson(value: unknown): string {
-  const encoded = encode(value, 0);
-  if (encoded === undefined) {
-    throw new TypeError('canonicalJson: the value has no JSON form');
-  }
-  return encoded;
-}
-
-function encode(value: unknown, depth: number): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'bigint':
-      throw new TypeError('canonicalJson: a BigInt has no JSON form');
-    case 'object':
-      break;
-    default:
-      return undefined;
-  }
-  if (value === null) {
-    return 'null';
-  }
-  if (depth >= MAX_JSON_DEPTH) {
-    throw new RangeError(`canonicalJson: nested deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return encode((value as { toJSON(): unknown }).toJSON(), depth + 1);
-  }
-  if (value instanceof String || value instanceof Number || value instanceof Boolean) {
-    return encode(value.valueOf(), depth);
-  }
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let index = 0; index < value.length; index++) {
-      out += `${index === 0 ? '' : ','}${encode(value[index], depth + 1) ?? 'null'}`;
-    }
-    return `${out}]`;
-  }
-  const object = value as Record<string, unknown>;
-  let out = '{';
-  for (const key of Object.keys(object).sort()) {
-    const member = encode(object[key], depth + 1);
-    if (member !== undefined) {
-      out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${member}`;
-    }
-  }
-  return `${out}}`;
-}
 
 /**
  * An event's hashed fields in the form they are encoded: `at` as ISO 8601, `told` and `details` as

@@ -4,7 +4,7 @@
  * refuses it (TypeError, RangeError) before queueing it, so it fails alone, and the store encodes only
  * the event `storableAuditEvent` returns (store/audit/audit-schema.ts), so the hash covers what is kept.
  */
-import { canonicalJson } from './chain.js';
+import { canonicalJson } from './canonical-json.js';
 import { AUDIT_KINDS, type AuditEvent, type AuditKind, type AuditOutcome, type AuditPhase } from './types.js';
 
 /** Request ids, names, reasons and causes are short; a longer one is a bug, not an event. */
