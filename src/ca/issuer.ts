@@ -3,8 +3,9 @@
  * signed with node:crypto. Everything the CA contributes (issuer Name, signature algorithm, authority key
  * identifier, constant extensions) is encoded in the constructor; issue() only encodes what varies.
  */
-import { createHash, createPublicKey, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { ipBytes } from '../util/ip.js';
+import { timeOrderedBytes } from '../util/time-ordered-id.js';
 import {
   bitString,
   boolean,
@@ -314,12 +315,15 @@ export class CertificateIssuer {
   }
 }
 
-/** 128 random bits: the CA/B Baseline Requirements ask for 64. High bit clear and first octet non-zero, so
- * the INTEGER is positive and minimal and its hex is the serial as stored. */
-export function randomSerial(): Buffer {
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f || 0x01;
-  return serial;
+/**
+ * 16 octets: the issuing millisecond (so the store's serial index grows at its end), then 80 bits of
+ * CSPRNG output. The CA/Browser Forum Baseline Requirements (§7.1) ask for at least 64 such bits, which
+ * is what makes a serial unpredictable to a requester. Milliseconds since 1970 below 2^47 keep the high
+ * bit clear and the first octet non-zero, so the INTEGER is positive and minimal and its hex is the
+ * serial as stored.
+ */
+export function randomSerial(now: number = Date.now()): Buffer {
+  return timeOrderedBytes(16, now);
 }
 
 /** Parses a textual IPv4 or IPv6 address into its 4 or 16 octets. */
