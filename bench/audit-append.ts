@@ -6,10 +6,13 @@
  * wall clock), wall µs per record, and, measured in the same run, the floor: the same rows inserted
  * with one prepared better-sqlite3 statement in the same transactions, no chain and no checks.
  *
- *   node --import tsx bench/audit-append.ts [--records 20000] [--group 18] [--rounds 3]
+ * With --writer-thread the store writes from its worker thread (`store.writer_thread true`), and the main
+ * thread's share of the CPU is printed too.
+ *
+ *   node --import tsx bench/audit-append.ts [--records 20000] [--group 18] [--rounds 3] [--writer-thread]
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,11 +28,13 @@ const { values } = parseArgs({
     records: { type: 'string', default: '20000' },
     group: { type: 'string', default: '18' },
     rounds: { type: 'string', default: '3' },
+    'writer-thread': { type: 'boolean', default: false },
   },
 });
 const RECORDS = Number(values.records);
 const GROUP = Number(values.group);
 const ROUNDS = Number(values.rounds);
+const WRITER_THREAD = values['writer-thread'] === true;
 for (const [name, value] of [
   ['--records', RECORDS],
   ['--group', GROUP],
@@ -64,20 +69,33 @@ function bearerEvent(): AuditEvent {
 interface Cost {
   cpuUs: number;
   wallUs: number;
+  /** The main thread's CPU per record (Linux schedstat of the thread whose id is the process id). */
+  mainUs: number;
+}
+
+/** The main thread's time on a CPU so far, in ns: the first field of its schedstat. */
+function mainThreadCpuNs(): number {
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
 async function measure(run: () => Promise<void>): Promise<Cost> {
   const cpu0 = process.cpuUsage();
   const wall0 = process.hrtime.bigint();
+  const main0 = mainThreadCpuNs();
   await run();
+  const mainNs = mainThreadCpuNs() - main0;
   const cpu = process.cpuUsage(cpu0);
   const wallUs = Number(process.hrtime.bigint() - wall0) / 1000;
-  return { cpuUs: (cpu.user + cpu.system) / RECORDS, wallUs: wallUs / RECORDS };
+  return {
+    cpuUs: (cpu.user + cpu.system) / RECORDS,
+    wallUs: wallUs / RECORDS,
+    mainUs: mainNs / 1000 / RECORDS,
+  };
 }
 
 async function auditLogCost(directory: string): Promise<Cost> {
   const store = await openStore(`sqlite:${join(directory, `log-${randomBytes(4).toString('hex')}.db`)}`, {
-    writerThread: false,
+    writerThread: WRITER_THREAD,
   });
   const log = new AuditLog({
     store,
@@ -86,10 +104,11 @@ async function auditLogCost(directory: string): Promise<Cost> {
   });
   try {
     await log.record(bearerEvent()); // statements prepared before the clock starts
+    const events = Array.from({ length: RECORDS }, bearerEvent); // and the events made
     return await measure(async () => {
       for (let done = 0; done < RECORDS; done += GROUP) {
-        const group = Math.min(GROUP, RECORDS - done);
-        await Promise.all(Array.from({ length: group }, () => log.record(bearerEvent())));
+        const group = events.slice(done, done + GROUP);
+        await Promise.all(group.map((event) => log.record(event)));
       }
     });
   } finally {
@@ -131,12 +150,13 @@ async function floorCost(directory: string): Promise<Cost> {
     );
     const begin = db.prepare('begin immediate');
     const commit = db.prepare('commit');
-    const hash = 'f'.repeat(64);
+    // Distinct hashes, as the log's are: 64 hex digits each, made before the clock starts.
+    const hashes = Array.from({ length: RECORDS + 1 }, () => randomBytes(32).toString('hex'));
+    const all = Array.from({ length: RECORDS }, bearerEvent);
     let seq = 0;
     return await measure(async () => {
       for (let done = 0; done < RECORDS; done += GROUP) {
-        const group = Math.min(GROUP, RECORDS - done);
-        const events = Array.from({ length: group }, bearerEvent);
+        const events = all.slice(done, done + GROUP);
         await new Promise((resolve) => setImmediate(resolve));
         begin.run();
         for (const e of events) {
@@ -158,8 +178,8 @@ async function floorCost(directory: string): Promise<Cost> {
             null,
             e.target,
             '{}',
-            hash,
-            hash,
+            hashes[seq - 1],
+            hashes[seq],
           ]);
         }
         commit.run();
@@ -170,7 +190,6 @@ async function floorCost(directory: string): Promise<Cost> {
   }
 }
 
-
 const directory = mkdtempSync(join(tmpdir(), 'certmaster-audit-append-'));
 try {
   console.log(`${RECORDS} records per run, ${GROUP} per event-loop turn, ${ROUNDS} rounds, alternating`);
@@ -178,7 +197,8 @@ try {
     const log = await auditLogCost(directory);
     const floor = await floorCost(directory);
     console.log(
-      `round ${round}: AuditLog ${log.cpuUs.toFixed(1)} µs CPU (${log.wallUs.toFixed(1)} wall) per record; ` +
+      `round ${round}: AuditLog${WRITER_THREAD ? ' (writer thread)' : ''} ${log.cpuUs.toFixed(1)} µs CPU, ` +
+        `main thread ${log.mainUs.toFixed(1)} µs (${log.wallUs.toFixed(1)} wall) per record; ` +
         `bare INSERT floor ${floor.cpuUs.toFixed(1)} µs CPU (${floor.wallUs.toFixed(1)} wall); ` +
         `ratio ${(log.cpuUs / floor.cpuUs).toFixed(2)}`,
     );
