@@ -77,12 +77,13 @@ export function nameHint(policy: { maxNames: number; allowWildcards: boolean }):
 }
 
 /**
- * 22 characters, as before: a time prefix and 80 random bits. base64url's alphabet is not in ASCII order,
- * so ids sort by time only roughly, but those of the same few seconds share their first characters and
- * land on the same few pages of the requests' index.
+ * 30 characters: a time prefix and 128 random bits. The id is the capability to read the request
+ * (GET /v1/requests/{id}), so it keeps all 128 bits it had; the prefix puts the ids of the same few
+ * seconds on the same few pages of the requests' index (base64url's alphabet is not in ASCII order,
+ * so they sort by time only roughly).
  */
 export function newRequestId(): string {
-  return timeOrderedBytes(16).toString('base64url');
+  return timeOrderedBytes(22).toString('base64url');
 }
 
 /** SHA-256 of a SubjectPublicKeyInfo, hex: what an operator compares to tell two keys apart. */

@@ -171,7 +171,7 @@ describe('POST /v1/requests refusals', () => {
       assert.equal(a.status, 201);
       assert.equal(a.json.state, 'pending');
       assert.equal(a.headers['retry-after'], String(srv.instance.config().ra.pending_retry_after_seconds));
-      assert.match(String(a.json.id), /^[A-Za-z0-9_-]{22}$/, '128 random bits');
+      assert.match(String(a.json.id), /^[A-Za-z0-9_-]{30}$/, 'a 48-bit time prefix and 128 random bits');
       const again = await postCsr(srv.url, srv.caPem, first, agent);
       assert.equal(again.status, 200);
       assert.equal(again.json.id, a.json.id);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { randomSerial } from '../../src/ca/issuer.js';
+import { newRequestId } from '../../src/ra/csr-input.js';
 import { TIME_PREFIX_OCTETS, timeOrderedBytes } from '../../src/util/time-ordered-id.js';
 
 describe('timeOrderedBytes', () => {
@@ -40,5 +41,16 @@ describe('randomSerial', () => {
     assert.notDeepEqual(a.subarray(TIME_PREFIX_OCTETS), b.subarray(TIME_PREFIX_OCTETS));
     // Positive and minimal as a DER INTEGER: high bit clear, first octet non-zero.
     assert.ok(a[0]! >= 0x01 && a[0]! <= 0x7f);
+  });
+});
+
+describe('newRequestId', () => {
+  it('keeps the 128 random bits of a capability after its time prefix', () => {
+    const before = Date.now();
+    const id = Buffer.from(newRequestId(), 'base64url');
+    assert.equal(id.length, TIME_PREFIX_OCTETS + 16);
+    const at = id.readUIntBE(0, TIME_PREFIX_OCTETS);
+    assert.ok(at >= before && at <= Date.now());
+    assert.notEqual(newRequestId().slice(8), newRequestId().slice(8));
   });
 });
