@@ -14,8 +14,6 @@ import type { AuditCheckpoint, AuditEvent, AuditRecord } from './types.js';
 /** The predecessor of the first record ever written. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export { canonicalJson };
-
 /** Tags the encoding, so a future change of it cannot be mistaken for tampering (or vice versa). */
 const ENCODING_TAG = 'certmaster-audit/v1';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { canonicalJson } from '../../src/audit/canonical-json.js';
 import {
   type AuditVerification,
-  canonicalJson,
   GENESIS_HASH,
   hashAuditRecord,
   verifyAuditChain,
