@@ -22,23 +22,26 @@ const ENCODING_TAG = 'certmaster-audit/v1';
  * their canonical JSON (`null` for no told). What a store keeps is exactly these texts, so it can
  * hash a record from its row without rebuilding the event.
  */
-export interface AuditHashFields {
+export type AuditHashFields = Pick<
+  AuditEvent,
+  | 'requestId'
+  | 'reason'
+  | 'principal'
+  | 'claimedName'
+  | 'method'
+  | 'credentialId'
+  | 'clientAddress'
+  | 'cause'
+  | 'target'
+> & {
   atIso: string;
-  requestId: string;
+  /** Read back from a row, so any text: what a row holds was checked when it was written. */
   kind: string;
   phase: string;
   outcome: string;
-  reason: string | null;
-  principal: string | null;
-  claimedName: string | null;
-  method: string | null;
-  credentialId: string | null;
-  clientAddress: string | null;
-  cause: string | null;
   toldJson: string;
-  target: string | null;
   detailsJson: string;
-}
+};
 
 /**
  * SHA-256 (hex) of the record's canonical encoding: the canonicalJson of a JSON array in a fixed field
