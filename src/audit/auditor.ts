@@ -3,11 +3,34 @@
  * and the no-op sink of the audit-cost benchmark: apart from log.ts so that wrappers of the log (the
  * flood summariser) need not import the writer itself.
  */
-import type { AuditEvent } from './types.js';
+import type { AuditUnavailableError } from './audit-errors.js';
+import type { StorableAuditEvent } from './storable-event.js';
+import type { AuditLink } from './storage-port.js';
+import type { AuditEvent, AuditRecord } from './types.js';
 
 /** What other layers depend on: the real log, or (in benchmarks only) the no-op sink. */
 export interface Auditor {
   record(event: AuditEvent): Promise<unknown>;
+}
+
+/**
+ * An audit log whose records the store may write inside another write: an issuance's outcome in the
+ * certificate's own transaction, so that the certificate and the record of it become durable together
+ * (one commit instead of two, and no moment where one exists without the other).
+ */
+export interface RecordsWithinWrites {
+  /**
+   * Checks `event` as `record` does and answers it ready for the store. Throws what `record` would
+   * reject with: AuditUnavailableError after close, TypeError or RangeError for an event never storable.
+   */
+  prepareWithin(event: AuditEvent): StorableAuditEvent;
+  /** The store wrote `event` at `link`: the log counts it toward its checkpoints like its own appends. */
+  writtenWithin(event: StorableAuditEvent, link: AuditLink): AuditRecord;
+  /**
+   * The store could not write a prepared event (and so stored nothing of the write that carried it):
+   * the log notes it as it notes a failed append of its own, and answers the error to refuse with.
+   */
+  failedWithin(error: unknown): AuditUnavailableError;
 }
 
 export { AuditChainBrokenError, AuditUnavailableError, type AuditUnavailableReason } from './audit-errors.js';

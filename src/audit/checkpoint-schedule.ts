@@ -60,14 +60,17 @@ export class CheckpointSchedule {
     if (head === undefined) {
       return;
     }
-    this.#lastHead = head;
+    // Records the store wrote inside other writes (RecordsWithinWrites) may be reported after later
+    // appends of the log's own: the head only moves forward.
+    const last = this.#lastHead === null || head.seq > this.#lastHead.seq ? head : this.#lastHead;
+    this.#lastHead = last;
     this.#sinceCheckpoint += records.length;
     if (this.#sinceCheckpoint < this.#options.every) {
       this.checkpointIfDue();
       return;
     }
     this.#sinceCheckpoint = 0;
-    this.#begin(head);
+    this.#begin(last);
   }
 
   checkpointIfDue(): void {

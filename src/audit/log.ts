@@ -10,7 +10,7 @@ import type { Clock } from '../types.js';
 import { MicroBatcher } from '../util/micro-batcher.js';
 import { type AnchorVerification, type AuditCoverage, auditCoverage, verifyAgainstAnchor } from './anchor.js';
 import { AuditChainBrokenError, AuditUnavailableError } from './audit-errors.js';
-import type { Auditor } from './auditor.js';
+import type { Auditor, RecordsWithinWrites } from './auditor.js';
 import { type AuditVerification, verifyAuditChain } from './chain.js';
 import { type AuditSigningKey, auditKeyId, signCheckpoint } from './checkpoint.js';
 import { type AuditLogLogger, CheckpointSchedule } from './checkpoint-schedule.js';
@@ -19,7 +19,7 @@ import type { AuditLink, AuditStore } from './storage-port.js';
 import type { AuditCheckpoint, AuditEvent, AuditRecord, SpaceReclaim } from './types.js';
 
 export { AuditChainBrokenError, AuditUnavailableError, type AuditUnavailableReason } from './audit-errors.js';
-export { type Auditor, NoopAuditSink } from './auditor.js';
+export { type Auditor, NoopAuditSink, type RecordsWithinWrites } from './auditor.js';
 export type { AuditLogLogger } from './checkpoint-schedule.js';
 
 export interface AuditLogOptions {
@@ -118,7 +118,7 @@ export async function appendAuditEvents(
   return linkedRecords(storables, await store.appendAudit(storables));
 }
 
-export class AuditLog implements Auditor {
+export class AuditLog implements Auditor, RecordsWithinWrites {
   readonly #store: AuditStore;
   readonly #clock: Clock;
   readonly #signer: AuditSigningKey;
@@ -131,6 +131,7 @@ export class AuditLog implements Auditor {
   #lastWrite: { ok: boolean; at: number } | null = null;
   #probing: Promise<void> | null = null;
   readonly #idleProbeMs: number;
+  readonly #logger: AuditLogLogger | undefined;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: AuditLogOptions) {
@@ -158,16 +159,10 @@ export class AuditLog implements Auditor {
         this.#checkpoints.afterAppend(records);
         return records.map((value) => ({ status: 'fulfilled', value }));
       },
-      failure: (error, events) => {
-        this.#lastWrite = { ok: false, at: Date.now() };
-        logger?.error(
-          { err: error instanceof Error ? error.message : String(error), refused: events.length },
-          'the audit log cannot be written: refusing the actions it was to record',
-        );
-        // Every event of the failed append is refused alike.
-        return new AuditUnavailableError('write_failed', { cause: error });
-      },
+      // Every event of the failed append is refused alike.
+      failure: (error, events) => this.#failed(error, events.length),
     });
+    this.#logger = logger;
     const publicKeys = new Map<string, KeyObject>([[options.signer.keyId, options.signer.publicKey]]);
     for (const publicKey of options.previousPublicKeys ?? []) {
       publicKeys.set(auditKeyId(publicKey), publicKey);
@@ -196,6 +191,35 @@ export class AuditLog implements Auditor {
       return Promise.reject(error);
     }
     return this.#appends.submit(storable);
+  }
+
+  prepareWithin(event: AuditEvent): StorableAuditEvent {
+    if (this.#closed) {
+      throw new AuditUnavailableError('closed');
+    }
+    return storableAuditEvent(event);
+  }
+
+  writtenWithin(event: StorableAuditEvent, link: AuditLink): AuditRecord {
+    const records = linkedRecords([event], [link]);
+    this.#lastWrite = { ok: true, at: Date.now() };
+    // A write that was already in flight at close lands after the closing checkpoint: it is then
+    // uncovered, as every record written since the last checkpoint is, not a break in the chain.
+    this.#checkpoints.afterAppend(records);
+    return records[0] as AuditRecord;
+  }
+
+  failedWithin(error: unknown): AuditUnavailableError {
+    return this.#failed(error, 1);
+  }
+
+  #failed(error: unknown, refused: number): AuditUnavailableError {
+    this.#lastWrite = { ok: false, at: Date.now() };
+    this.#logger?.error(
+      { err: error instanceof Error ? error.message : String(error), refused },
+      'the audit log cannot be written: refusing the actions it was to record',
+    );
+    return new AuditUnavailableError('write_failed', { cause: error });
   }
 
   /**

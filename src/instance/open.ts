@@ -121,8 +121,8 @@ export async function openInstance(
     enabled: () => config.audit.summarize_floods,
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  const auditSink: Auditor =
-    process.env.CERTMASTER_BENCH_AUDIT_SINK === 'noop' ? new NoopAuditSink() : floods;
+  const noopSink = process.env.CERTMASTER_BENCH_AUDIT_SINK === 'noop';
+  const auditSink: Auditor = noopSink ? new NoopAuditSink() : floods;
   const ra = new RegistrationAuthority({
     store,
     signer: ca,
@@ -131,6 +131,7 @@ export async function openInstance(
     policy: () => policy,
     enrollers: defaultEnrollers({ enrollmentUses: store, clock }),
     audit: auditSink,
+    ...(noopSink ? {} : { recordsWithin: audit }),
     csrChecker: crypto,
   });
   return {

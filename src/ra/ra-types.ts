@@ -1,4 +1,5 @@
 /** What the RA's parts share: the policy they read and the view of a request they answer. */
+import type { RecordsWithinWrites } from '../audit/auditor.js';
 import type { AuditSink } from '../audit/event.js';
 import type { PossessionChecker } from '../ca/csr.js';
 import type { AutosignPolicy } from '../domain/autosign.js';
@@ -40,6 +41,11 @@ export interface RaDeps {
   /** Who may have which names signed: one enroller per kind of caller (src/ra/enrollers). */
   enrollers: EnrollerRegistry;
   audit?: AuditSink;
+  /**
+   * The audit log behind `audit`, when the store may write an issuance's success record in the
+   * certificate's own transaction (audited.ts); absent, every record is appended on its own.
+   */
+  recordsWithin?: RecordsWithinWrites;
   /** Checks CSRs' proofs of possession: the crypto threads in a server, this thread by default. */
   csrChecker?: PossessionChecker;
 }

@@ -7,9 +7,13 @@ import type { AuditKind } from '../audit/types.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfileName } from '../domain/leaf-profiles.js';
 import { validateRequestedNames } from '../domain/names.js';
 import { reservedAmong } from '../domain/reserved-names.js';
-import { SerialCollisionError, SupersedeConflictError } from '../store/certificates/store.js';
+import {
+  SerialCollisionError,
+  SubmissionRecordError,
+  SupersedeConflictError,
+} from '../store/certificates/store.js';
 import type { CertificateRequest, IssuedCertificate, ParsedCsr, Principal, RequestState } from '../types.js';
-import { audited } from './audited.js';
+import { audited, type SuccessRecord } from './audited.js';
 import { certificateConflict, pendingConflict } from './conflicts.js';
 import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
 import { CAUSE_NAMES, PolicyFailure } from './failure.js';
@@ -78,7 +82,7 @@ export class RegistrationAuthority {
     kind: AuditKind,
     actor: Actor,
     target: string | null,
-    action: () => Promise<T>,
+    action: (success: SuccessRecord<T>) => Promise<T>,
     describe: (result: T) => { target?: string; details?: Record<string, unknown> },
   ): Promise<T> {
     return audited(this.deps, kind, actor, target, action, describe);
@@ -93,7 +97,7 @@ export class RegistrationAuthority {
       'request.submit',
       input.actor,
       null,
-      () => this.submitUnaudited(input),
+      (success) => this.submitUnaudited(input, success),
       (view) => ({
         target: view.request.commonName,
         details: {
@@ -116,11 +120,12 @@ export class RegistrationAuthority {
   async renew(input: { csrPem: string; principal: Principal; actor: Actor }): Promise<RequestView> {
     const serial = input.principal.certificate?.serial;
     try {
-      const view = await this.audited(
+      const view = await this.audited<RequestView>(
         'certificate.renew',
         input.actor,
         serial ?? null,
-        () => this.submitUnaudited({ ...input, renewal: true, ...(serial ? { renews: serial } : {}) }),
+        (success) =>
+          this.submitUnaudited({ ...input, renewal: true, ...(serial ? { renews: serial } : {}) }, success),
         (v) => ({
           target: v.request.commonName,
           details: {
@@ -139,10 +144,13 @@ export class RegistrationAuthority {
     }
   }
 
-  private async submitUnaudited(input: SubmitInput): Promise<RequestView> {
+  private async submitUnaudited(
+    input: SubmitInput,
+    success?: SuccessRecord<RequestView>,
+  ): Promise<RequestView> {
     const csr = await readCsr(input.csrPem, this.deps.csrChecker);
     try {
-      return await this.submitParsed(input, csr);
+      return await this.submitParsed(input, csr, success);
     } catch (e) {
       // Whatever refused it, the audit record names the host the CSR asked for, so that
       // `explain --host` finds a refusal of a key, a name or a policy (not only of a stored request).
@@ -151,7 +159,11 @@ export class RegistrationAuthority {
     }
   }
 
-  private async submitParsed(input: SubmitInput, csr: ParsedCsr): Promise<RequestView> {
+  private async submitParsed(
+    input: SubmitInput,
+    csr: ParsedCsr,
+    success: SuccessRecord<RequestView> | undefined,
+  ): Promise<RequestView> {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
     const earlierRequest = async (): Promise<RequestView | null> => {
@@ -263,6 +275,8 @@ export class RegistrationAuthority {
             serial: certificate.serial,
           }
         : request;
+      // Its success record goes in the same transaction, so issuing costs one commit, not two.
+      const record = success?.prepare({ request: toStore, certificate, existing: false });
       try {
         const outcome = await store.submitRequest(toStore, certificate, {
           // A renewal replaces the caller's own certificate, which is still valid by definition; an
@@ -271,9 +285,11 @@ export class RegistrationAuthority {
             policy.allowDuplicateCertificates || input.renews !== undefined || input.namesProven === true,
           now,
           ...(supersede ? { supersede } : {}),
+          ...(record ? { record } : {}),
         });
         switch (outcome.kind) {
           case 'created':
+            if (record && outcome.recorded) success?.written(record, outcome.recorded);
             await this.deps.triggers.run({ event: 'request', phase: 'post', ...event });
             if (certificate) {
               this.observer?.issued(decision.kind === 'sign' ? decision.via : 'autosign');
@@ -295,6 +311,7 @@ export class RegistrationAuthority {
         }
       } catch (e) {
         if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
+        if (e instanceof SubmissionRecordError && success) throw success.failed(e.cause);
         if (e instanceof SupersedeConflictError) {
           throw new PolicyFailure(
             'request_conflict',

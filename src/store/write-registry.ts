@@ -7,13 +7,16 @@
  * revocation), given the part of the `WriteKit` it needs.
  */
 import type { Kysely } from 'kysely';
+import type { AuditLink } from '../audit/storage-port.js';
+import type { CertificateRequest, IssuedCertificate } from '../types.js';
 import * as acmeOperations from './acme/acme-write-operations.js';
 import { createAuditQueries } from './audit/audit-queries.js';
-import type { AuditTables } from './audit/audit-schema.js';
+import type { AuditTables, EncodedAuditEvent } from './audit/audit-schema.js';
 import type { AuditWriteKit } from './audit/audit-write-operations.js';
 import * as auditOperations from './audit/audit-write-operations.js';
 import { createQueries, type StoreQueries } from './certificates/queries.js';
 import type { StoreDatabase } from './certificates/schema.js';
+import { SubmissionRecordError, type SubmitOptions, type SubmitOutcome } from './certificates/store.js';
 import type { WriteContext } from './certificates/write-operations.js';
 import * as certificateOperations from './certificates/write-operations.js';
 import { type AuthQueries, createAuthQueries } from './identities/auth-queries.js';
@@ -73,8 +76,32 @@ function on<K extends keyof WriteKit, A extends unknown[], R>(
   return (ctx, kit, ...args) => operation(ctx, kit[part], ...args);
 }
 
+/**
+ * A submission and, when it creates the request, the audit record of that (SubmitOptions.record) in the
+ * same transaction: if the record cannot be written, nothing is stored.
+ */
+async function submitRequestRecorded(
+  ctx: WriteContext,
+  kit: WriteKit,
+  request: CertificateRequest,
+  certificate: IssuedCertificate | null,
+  options: Omit<SubmitOptions, 'record'>,
+  record: EncodedAuditEvent | null,
+): Promise<SubmitOutcome> {
+  const outcome = await certificateOperations.submitRequest(ctx, kit.store, request, certificate, options);
+  if (outcome.kind !== 'created' || record === null) return outcome;
+  let links: AuditLink[];
+  try {
+    links = await auditOperations.appendAudit(ctx, kit.audit, [record]);
+  } catch (error) {
+    // Thrown, so the transaction rolls back the request and certificate inserted above.
+    throw new SubmissionRecordError(error);
+  }
+  return { ...outcome, recorded: links[0] as AuditLink };
+}
+
 export const WRITE_OPERATIONS = {
-  submitRequest: on('store', certificateOperations.submitRequest),
+  submitRequest: submitRequestRecorded,
   approveRequest: on('store', certificateOperations.approveRequest),
   rejectRequest: on('store', certificateOperations.rejectRequest),
   revokeCertificate: on('store', certificateOperations.revokeCertificate),

@@ -22,7 +22,7 @@ import type {
 } from '../../src/audit/types.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from '../store/backends.js';
-import { fixedClock } from '../store/records.js';
+import { autosigned, fixedClock, NOW } from '../store/records.js';
 import { auditEvent, EVENT_TIME, secondsAfter } from './events.js';
 
 /** The real store, counting appends and optionally refusing checkpoints. */
@@ -264,6 +264,43 @@ for (const backend of allBackends()) {
       await backend.execute(url, 'DELETE FROM audit_events WHERE seq = 3');
       const result = await log.verify();
       assert.equal(result.ok ? 0 : result.firstBrokenSeq, 3);
+    });
+
+    it('counts records the store wrote inside other writes, and its head never moves back', async () => {
+      const log = auditLog({ checkpointEvery: 3 });
+      // A submission's record is written by the store (writtenWithin), and may be reported after
+      // records the log appended later: the checkpoint still names the newest record.
+      const within = log.prepareWithin(auditEvent({ phase: 'response', outcome: 'success', reason: null }));
+      const { request, certificate } = autosigned();
+      const outcome = await store.submitRequest(request, certificate, {
+        allowDuplicateCertificates: false,
+        now: NOW,
+        record: within,
+      });
+      assert.ok(outcome.kind === 'created' && outcome.recorded);
+      const later = await log.record(auditEvent());
+      assert.equal(later.seq, outcome.recorded.seq + 1);
+      const written = log.writtenWithin(within, outcome.recorded);
+      assert.equal(written.hash, outcome.recorded.hash);
+      assert.equal(written.requestId, within.event.requestId);
+      await log.close();
+      assert.deepEqual(
+        (await store.listAuditCheckpoints()).map((checkpoint) => checkpoint.seq),
+        [later.seq],
+        'one checkpoint, of the newest record, not of the one reported last',
+      );
+      assert.throws(() => log.prepareWithin(auditEvent()), isUnavailable('closed'));
+      assert.equal((await log.verify()).ok, true);
+    });
+
+    it('is not ready after the store failed to write a record inside another write', async () => {
+      const log = auditLog();
+      await log.record(auditEvent());
+      assert.equal((await log.writable()).ok, true);
+      const refusal = log.failedWithin(new Error('disk full'));
+      assert.ok(refusal instanceof AuditUnavailableError && refusal.reason === 'write_failed');
+      assert.equal((await log.writable()).ok, false);
+      assert.deepEqual(errors, ['the audit log cannot be written: refusing the actions it was to record']);
     });
 
     it('keeps recording when a checkpoint cannot be written', async () => {

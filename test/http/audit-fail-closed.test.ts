@@ -244,9 +244,10 @@ describe('the audit log fails closed', () => {
     if (verification.ok) assert.equal(verification.records, all.length);
   });
 
-  test('when only the outcome cannot be recorded, the caller gets 503 and a retry finds what was done', async () => {
-    // The record before the action is written; the one after it is not. The action has happened by
-    // then and cannot be undone: the caller must not be told it succeeded, and its retry must find it.
+  test('when only the outcome cannot be recorded, nothing is issued: the caller gets 503 and a retry issues it', async () => {
+    // The record before the action is written; the one after it is not. An autosigned certificate and
+    // the record of it are one transaction, so the certificate is not stored either: the caller is not
+    // told it succeeded, and nothing exists that the log does not say.
     const half = opensslCsr(tmp.path, 'half', `/CN=${AFTER_RESPONSE_CN}`);
     breakAuditLog("WHEN NEW.phase = 'response'");
     let firstId: string;
@@ -263,9 +264,21 @@ describe('the audit log fails closed', () => {
       [['request.submit', 'request']],
       'the attempt is on record',
     );
+    const state = await hostState(AFTER_RESPONSE_CN);
+    assert.equal(state.certificates.length, 0, 'no certificate without its record');
+    assert.equal(state.requests.length, 0, 'no request without its record');
     const retry = await submit(half.csrPem);
-    assert.equal(retry.status, 200, `the same CSR finds the request made: ${retry.text}`);
+    assert.equal(retry.status, 201, `the same CSR is issued now: ${retry.text}`);
     assert.equal(retry.json.state, 'issued');
+    const issued = await recordsOf(retry);
+    assert.deepEqual(
+      issued.map((r) => [r.kind, r.phase, r.outcome]),
+      [
+        ['request.submit', 'request', 'success'],
+        ['request.submit', 'response', 'success'],
+      ],
+    );
+    assert.equal(issued[1]?.details.serial, retry.json.serial, 'the record names the certificate');
     assert.equal((await hostState(AFTER_RESPONSE_CN)).certificates.length, 1, 'issued once');
     assert.equal((await srv.instance.audit.verify()).ok, true);
   });

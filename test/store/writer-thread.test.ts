@@ -10,14 +10,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { AuditUnavailableError } from '../../src/audit/audit-errors.js';
 import { GENESIS_HASH, hashAuditRecord } from '../../src/audit/chain.js';
 import { auditSigningKey } from '../../src/audit/checkpoint.js';
 import { AuditLog, appendAuditEvents } from '../../src/audit/log.js';
+import { storableAuditEvent } from '../../src/audit/storable-event.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import type { StoreDatabase } from '../../src/store/certificates/schema.js';
-import { SerialCollisionError, type SubmitOutcome } from '../../src/store/certificates/store.js';
+import {
+  SerialCollisionError,
+  SubmissionRecordError,
+  type SubmitOutcome,
+} from '../../src/store/certificates/store.js';
 import { KyselyCertmasterStore } from '../../src/store/certmaster-store.js';
 import {
   CachedSqliteDatabase,
@@ -109,6 +115,31 @@ describe('SQLite writer thread', () => {
           error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
       );
     } finally {
+      await store.close();
+    }
+  });
+
+  it('rebuilds a submission whose audit record failed as SubmissionRecordError, with its cause', async () => {
+    const file = path();
+    const store = await openStore(`sqlite:${file}`, { clock: fixedClock });
+    const shell = new Database(file);
+    try {
+      shell.exec(
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit disk full'); END",
+      );
+      const { request, certificate } = autosigned();
+      const record = storableAuditEvent(auditEvent({ phase: 'response', outcome: 'success' }));
+      await assert.rejects(
+        store.submitRequest(request, certificate, { ...SUBMIT_OPTIONS, record }),
+        (error: unknown) =>
+          error instanceof SubmissionRecordError &&
+          error.cause instanceof Error &&
+          error.cause.name === 'SqliteError' &&
+          /audit disk full/.test(error.cause.message),
+      );
+      assert.equal(await store.getCertificate(certificate.serial), null, 'nothing stored');
+    } finally {
+      shell.close();
       await store.close();
     }
   });

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../../types.js';
+import { encodeAuditEvent } from '../audit/audit-schema.js';
 import { currentSchemaVersion } from '../migrations/index.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { createQueries, type StoreQueries } from './queries.js';
@@ -52,7 +53,14 @@ export class KyselyStore implements Store {
     certificate: IssuedCertificate | null,
     options: SubmitOptions,
   ): Promise<SubmitOutcome> {
-    return this.#writer.execute('submitRequest', request, certificate, options);
+    const { record, ...rest } = options;
+    return this.#writer.execute(
+      'submitRequest',
+      request,
+      certificate,
+      rest,
+      record === undefined ? null : encodeAuditEvent(record),
+    );
   }
 
   async getRequest(id: string): Promise<CertificateRequest | null> {

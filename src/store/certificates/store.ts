@@ -2,6 +2,8 @@
  * The store's interface: the only door to persisted state. Implementations live beside this file
  * and are the only code in the project that writes SQL.
  */
+import type { StorableAuditEvent } from '../../audit/storable-event.js';
+import type { AuditLink } from '../../audit/storage-port.js';
 import type { CertificateRequest, IssuedCertificate, RequestState } from '../../types.js';
 
 export type { CertificateFilter } from '../../domain/certificate-filter.js';
@@ -11,7 +13,13 @@ import type { CertificateFilter } from '../../domain/certificate-filter.js';
 import type { PageKey } from '../../domain/page-key.js';
 
 export type SubmitOutcome =
-  | { kind: 'created'; request: CertificateRequest; certificate: IssuedCertificate | null }
+  | {
+      kind: 'created';
+      request: CertificateRequest;
+      certificate: IssuedCertificate | null;
+      /** Where `SubmitOptions.record` went in the audit chain, when one was given. */
+      recorded?: AuditLink;
+    }
   /** The same CSR (same SHA-256) was submitted before: the existing request, unchanged. */
   | { kind: 'existing'; request: CertificateRequest; certificate: IssuedCertificate | null }
   /** Another CSR for this common name is pending. */
@@ -28,6 +36,12 @@ export interface SubmitOptions {
    * that stores the new one, so a host never ends up with neither or both.
    */
   supersede?: { serial: string; reason: string };
+  /**
+   * The audit record of this submission's success, appended to the audit chain in the same transaction
+   * when (and only when) the request is created: the request, its certificate and the record of them
+   * become durable together.
+   */
+  record?: StorableAuditEvent;
 }
 
 export interface CleanResult {
@@ -51,6 +65,17 @@ export class SupersedeConflictError extends Error {
   constructor(readonly serial: string) {
     super(`certificate ${serial} is already revoked`);
     this.name = 'SupersedeConflictError';
+  }
+}
+
+/**
+ * The audit record of a submission (SubmitOptions.record) could not be written, so nothing was stored:
+ * the caller answers as for any audit log that cannot be written.
+ */
+export class SubmissionRecordError extends Error {
+  constructor(cause: unknown) {
+    super('the audit record of the submission could not be written; nothing was stored', { cause });
+    this.name = 'SubmissionRecordError';
   }
 }
 

@@ -6,7 +6,11 @@
 import Database from 'better-sqlite3';
 import { AuditRecordUnreadableError } from '../../audit/audit-errors.js';
 import { AcmeKeyTakenError } from '../acme/acme-store.js';
-import { SerialCollisionError, SupersedeConflictError } from '../certificates/store.js';
+import {
+  SerialCollisionError,
+  SubmissionRecordError,
+  SupersedeConflictError,
+} from '../certificates/store.js';
 import { DuplicateError } from '../identities/auth-store.js';
 import { StoreClosedError } from './group-commit.js';
 
@@ -45,6 +49,7 @@ type Field = string | number | boolean | bigint | null | undefined | Date;
 const KNOWN_CLASSES: ReadonlyMap<string, { prototype: Error }> = new Map<string, { prototype: Error }>([
   ['SerialCollisionError', SerialCollisionError],
   ['SupersedeConflictError', SupersedeConflictError],
+  ['SubmissionRecordError', SubmissionRecordError],
   ['DuplicateError', DuplicateError],
   ['AcmeKeyTakenError', AcmeKeyTakenError],
   ['AuditRecordUnreadableError', AuditRecordUnreadableError],
