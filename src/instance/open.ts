@@ -126,7 +126,7 @@ export async function openInstance(
   const ra = new RegistrationAuthority({
     store,
     signer: ca,
-    triggers: { run: (event) => triggers.run(event) },
+    triggers: { run: (event, beforeRunning) => triggers.run(event, beforeRunning) },
     clock,
     policy: () => policy,
     enrollers: defaultEnrollers({ enrollmentUses: store, clock }),

@@ -13,7 +13,7 @@ import {
   SupersedeConflictError,
 } from '../store/certificates/store.js';
 import type { CertificateRequest, IssuedCertificate, ParsedCsr, Principal, RequestState } from '../types.js';
-import { audited, type SuccessRecord } from './audited.js';
+import { type AuditedWrite, audited } from './audited.js';
 import { certificateConflict, pendingConflict } from './conflicts.js';
 import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
 import { CAUSE_NAMES, PolicyFailure } from './failure.js';
@@ -82,10 +82,11 @@ export class RegistrationAuthority {
     kind: AuditKind,
     actor: Actor,
     target: string | null,
-    action: (success: SuccessRecord<T>) => Promise<T>,
+    action: (write: AuditedWrite<T>) => Promise<T>,
     describe: (result: T) => { target?: string; details?: Record<string, unknown> },
   ): Promise<T> {
-    return audited(this.deps, kind, actor, target, action, describe);
+    // Submissions (the only actions here) await write.beforeEffect before any effect but their write.
+    return audited(this.deps, kind, actor, target, action, describe, { recordsInWrite: true });
   }
 
   get retryAfterSeconds(): number {
@@ -97,7 +98,7 @@ export class RegistrationAuthority {
       'request.submit',
       input.actor,
       null,
-      (success) => this.submitUnaudited(input, success),
+      (write) => this.submitUnaudited(input, write),
       (view) => ({
         target: view.request.commonName,
         details: {
@@ -124,8 +125,8 @@ export class RegistrationAuthority {
         'certificate.renew',
         input.actor,
         serial ?? null,
-        (success) =>
-          this.submitUnaudited({ ...input, renewal: true, ...(serial ? { renews: serial } : {}) }, success),
+        (write) =>
+          this.submitUnaudited({ ...input, renewal: true, ...(serial ? { renews: serial } : {}) }, write),
         (v) => ({
           target: v.request.commonName,
           details: {
@@ -146,7 +147,7 @@ export class RegistrationAuthority {
 
   private async submitUnaudited(
     input: SubmitInput,
-    success?: SuccessRecord<RequestView>,
+    success?: AuditedWrite<RequestView>,
   ): Promise<RequestView> {
     const csr = await readCsr(input.csrPem, this.deps.csrChecker);
     try {
@@ -162,7 +163,7 @@ export class RegistrationAuthority {
   private async submitParsed(
     input: SubmitInput,
     csr: ParsedCsr,
-    success: SuccessRecord<RequestView> | undefined,
+    write: AuditedWrite<RequestView> | undefined,
   ): Promise<RequestView> {
     const { store, clock } = this.deps;
     const policy = this.deps.policy();
@@ -245,14 +246,19 @@ export class RegistrationAuthority {
         facts: decision.facts,
       });
     }
-    await veto(this.deps.triggers, { event: 'request', phase: 'pre', ...event });
+    // A trigger, or an enroller's own write, is an action: the request's record is durable first.
+    const beforeEffect = write?.beforeEffect;
+    await veto(this.deps.triggers, { event: 'request', phase: 'pre', ...event }, beforeEffect);
 
     // Reserved names wait for an operator whatever the autosign policy or the caller's identity allows.
     const reserved = reservedAmong(policy.reserved, allNames).length > 0;
     let autosign = !reserved && decision.kind === 'sign';
-    if (autosign) await enroller.onIssued?.(input.principal);
+    if (autosign && enroller.onIssued) {
+      await beforeEffect?.();
+      await enroller.onIssued(input.principal);
+    }
     if (autosign) {
-      const outcome = await this.deps.triggers.run({ event: 'sign', phase: 'pre', ...event });
+      const outcome = await this.deps.triggers.run({ event: 'sign', phase: 'pre', ...event }, beforeEffect);
       // A vetoed autosign leaves the request for an operator rather than refusing the host.
       autosign = outcome.ok;
     }
@@ -275,8 +281,8 @@ export class RegistrationAuthority {
             serial: certificate.serial,
           }
         : request;
-      // Its success record goes in the same transaction, so issuing costs one commit, not two.
-      const record = success?.prepare({ request: toStore, certificate, existing: false });
+      // Its records go in the same transaction: one commit for the request, the certificate and both records.
+      const records = write?.prepare({ request: toStore, certificate, existing: false });
       try {
         const outcome = await store.submitRequest(toStore, certificate, {
           // A renewal replaces the caller's own certificate, which is still valid by definition; an
@@ -285,11 +291,11 @@ export class RegistrationAuthority {
             policy.allowDuplicateCertificates || input.renews !== undefined || input.namesProven === true,
           now,
           ...(supersede ? { supersede } : {}),
-          ...(record ? { record } : {}),
+          ...(records ? { records } : {}),
         });
         switch (outcome.kind) {
           case 'created':
-            if (record && outcome.recorded) success?.written(record, outcome.recorded);
+            if (records && outcome.recorded) write?.written(records, outcome.recorded);
             await this.deps.triggers.run({ event: 'request', phase: 'post', ...event });
             if (certificate) {
               this.observer?.issued(decision.kind === 'sign' ? decision.via : 'autosign');
@@ -311,7 +317,7 @@ export class RegistrationAuthority {
         }
       } catch (e) {
         if (e instanceof SerialCollisionError && draw < MAX_SERIAL_DRAWS) continue;
-        if (e instanceof SubmissionRecordError && success) throw success.failed(e.cause);
+        if (e instanceof SubmissionRecordError && write) throw write.failed(e.cause);
         if (e instanceof SupersedeConflictError) {
           throw new PolicyFailure(
             'request_conflict',

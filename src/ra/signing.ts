@@ -11,7 +11,8 @@ export interface Signer {
 }
 
 export interface Triggers {
-  run(event: TriggerEvent): Promise<TriggerOutcome>;
+  /** `beforeRunning` is awaited before the first trigger runs, and only when one will. */
+  run(event: TriggerEvent, beforeRunning?: () => Promise<void>): Promise<TriggerOutcome>;
 }
 
 export async function signRequest(
@@ -56,8 +57,12 @@ export async function signRequest(
 }
 
 /** Runs a pre trigger and refuses the action when it says no. */
-export async function veto(triggers: Triggers, event: TriggerEvent): Promise<void> {
-  const outcome = await triggers.run(event);
+export async function veto(
+  triggers: Triggers,
+  event: TriggerEvent,
+  beforeRunning?: () => Promise<void>,
+): Promise<void> {
+  const outcome = await triggers.run(event, beforeRunning);
   if (!outcome.ok) {
     throw new PolicyFailure(
       'request_vetoed',

@@ -71,8 +71,12 @@ export class TriggerRunner {
     this.absentCacheMs = opts.absentCacheMs ?? 1000;
   }
 
-  /** Runs the event's triggers in order; a pre trigger that fails stops the rest and vetoes. */
-  async run(ev: TriggerEvent): Promise<TriggerOutcome> {
+  /**
+   * Runs the event's triggers in order; a pre trigger that fails stops the rest and vetoes.
+   * `beforeRunning` is awaited before the first trigger runs, and only when one will: the RA makes the
+   * audit record of a request durable there, since a trigger is an action of its own.
+   */
+  async run(ev: TriggerEvent, beforeRunning?: () => Promise<void>): Promise<TriggerOutcome> {
     if (!TRIGGER_EVENTS.includes(ev.event) || (ev.phase !== 'pre' && ev.phase !== 'post')) {
       throw new Error(`unknown trigger event ${JSON.stringify(ev.event)}/${JSON.stringify(ev.phase)}`);
     }
@@ -81,6 +85,7 @@ export class TriggerRunner {
     if (!listing.ok) return this.fail(ev, `${ev.event}/${ev.phase}`, listing.message);
     if (listing.files.length === 0) return { ok: true };
 
+    await beforeRunning?.();
     const env = triggerEnvironment(ev);
     for (const file of listing.files) {
       const execution = await execute(join(phaseDir, file), this.dir, env, this.timeoutMs);

@@ -7,7 +7,6 @@
  * revocation), given the part of the `WriteKit` it needs.
  */
 import type { Kysely } from 'kysely';
-import type { AuditLink } from '../audit/storage-port.js';
 import type { CertificateRequest, IssuedCertificate } from '../types.js';
 import * as acmeOperations from './acme/acme-write-operations.js';
 import { createAuditQueries } from './audit/audit-queries.js';
@@ -77,27 +76,25 @@ function on<K extends keyof WriteKit, A extends unknown[], R>(
 }
 
 /**
- * A submission and, when it creates the request, the audit record of that (SubmitOptions.record) in the
- * same transaction: if the record cannot be written, nothing is stored.
+ * A submission and, when it creates the request, the audit records of it (SubmitOptions.records) in the
+ * same transaction: if they cannot be written, nothing is stored.
  */
 async function submitRequestRecorded(
   ctx: WriteContext,
   kit: WriteKit,
   request: CertificateRequest,
   certificate: IssuedCertificate | null,
-  options: Omit<SubmitOptions, 'record'>,
-  record: EncodedAuditEvent | null,
+  options: Omit<SubmitOptions, 'records'>,
+  records: readonly EncodedAuditEvent[],
 ): Promise<SubmitOutcome> {
   const outcome = await certificateOperations.submitRequest(ctx, kit.store, request, certificate, options);
-  if (outcome.kind !== 'created' || record === null) return outcome;
-  let links: AuditLink[];
+  if (outcome.kind !== 'created' || records.length === 0) return outcome;
   try {
-    links = await auditOperations.appendAudit(ctx, kit.audit, [record]);
+    return { ...outcome, recorded: await auditOperations.appendAudit(ctx, kit.audit, records) };
   } catch (error) {
     // Thrown, so the transaction rolls back the request and certificate inserted above.
     throw new SubmissionRecordError(error);
   }
-  return { ...outcome, recorded: links[0] as AuditLink };
 }
 
 export const WRITE_OPERATIONS = {

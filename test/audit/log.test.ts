@@ -275,13 +275,14 @@ for (const backend of allBackends()) {
       const outcome = await store.submitRequest(request, certificate, {
         allowDuplicateCertificates: false,
         now: NOW,
-        record: within,
+        records: [within],
       });
-      assert.ok(outcome.kind === 'created' && outcome.recorded);
+      const link = outcome.kind === 'created' ? outcome.recorded?.[0] : undefined;
+      assert.ok(link);
       const later = await log.record(auditEvent());
-      assert.equal(later.seq, outcome.recorded.seq + 1);
-      const written = log.writtenWithin(within, outcome.recorded);
-      assert.equal(written.hash, outcome.recorded.hash);
+      assert.equal(later.seq, link.seq + 1);
+      const written = log.writtenWithin(within, link);
+      assert.equal(written.hash, link.hash);
       assert.equal(written.requestId, within.event.requestId);
       await log.close();
       assert.deepEqual(

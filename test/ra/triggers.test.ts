@@ -62,6 +62,22 @@ describe('TriggerRunner', () => {
     assert.deepEqual(await runner.run({ ...signPre, phase: 'post' }), { ok: true });
   });
 
+  it('awaits beforeRunning before the first trigger runs, and only when one will', async () => {
+    const { dir, out } = setup();
+    const runner = new TriggerRunner({ dir, timeoutMs: 5000, absentCacheMs: 0 });
+    const calls: string[] = [];
+    const beforeRunning = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      calls.push(existsSync(join(out, 'ran')) ? 'after the trigger' : 'before the trigger');
+    };
+    assert.deepEqual(await runner.run(signPre, beforeRunning), { ok: true });
+    assert.deepEqual(calls, [], 'no trigger, no call');
+    trigger(dir, 'sign/pre/10-mark', `touch ${join(out, 'ran')}`);
+    trigger(dir, 'sign/pre/20-mark', 'exit 0');
+    assert.deepEqual(await runner.run(signPre, beforeRunning), { ok: true });
+    assert.deepEqual(calls, ['before the trigger'], 'once, before the first');
+  });
+
   it('lets a pre trigger veto with the last line it wrote to stderr', async () => {
     const { dir } = setup();
     trigger(

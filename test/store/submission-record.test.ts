@@ -16,10 +16,13 @@ import { autosigned, fixedClock, NOW } from './records.js';
 
 const OPTIONS = { allowDuplicateCertificates: false, now: NOW };
 
-function outcomeEvent(requestId: string) {
-  return storableAuditEvent(
-    auditEvent({ requestId, kind: 'request.submit', phase: 'response', details: { issued: true } }),
-  );
+function submissionEvents(requestId: string) {
+  return [
+    storableAuditEvent(auditEvent({ requestId, kind: 'request.submit', phase: 'request', details: {} })),
+    storableAuditEvent(
+      auditEvent({ requestId, kind: 'request.submit', phase: 'response', details: { issued: true } }),
+    ),
+  ];
 }
 
 const REFUSE_RESPONSES = {
@@ -48,26 +51,35 @@ for (const backend of allBackends()) {
     });
     afterEach(() => store.close());
 
-    it('chains the record after the records before it, in the transaction that creates the request', async () => {
-      const [before] = await appendAuditEvents(store, [auditEvent({ requestId: 'req-1', phase: 'request' })]);
+    it('chains the records after those before them, in the transaction that creates the request', async () => {
+      const [before] = await appendAuditEvents(store, [auditEvent({ requestId: 'req-0' })]);
       const { request, certificate } = autosigned();
-      const record = outcomeEvent('req-1');
-      const outcome = await store.submitRequest(request, certificate, { ...OPTIONS, record });
+      const records = submissionEvents('req-1');
+      const outcome = await store.submitRequest(request, certificate, { ...OPTIONS, records });
       assert.equal(outcome.kind, 'created');
-      assert.ok(outcome.kind === 'created' && outcome.recorded, 'the link of the record written');
-      const link = outcome.recorded;
-      assert.equal(link.seq, (before?.seq ?? 0) + 1);
-      assert.equal(link.prevHash, before?.hash);
-      const head = await store.auditHead();
+      const links = outcome.kind === 'created' ? (outcome.recorded ?? []) : [];
       assert.deepEqual(
-        { seq: head?.seq, hash: head?.hash, phase: head?.phase, details: head?.details },
-        { seq: link.seq, hash: link.hash, phase: 'response', details: { issued: true } },
+        links.map((link) => [link.seq, link.prevHash]),
+        [
+          [(before?.seq ?? 0) + 1, before?.hash],
+          [(before?.seq ?? 0) + 2, links[0]?.hash],
+        ],
       );
-      assert.equal(
-        head && hashAuditRecord(link.prevHash, link.seq, head),
-        link.hash,
-        'hashed as the log does',
+      const stored = await store.queryAudit({ requestId: 'req-1' });
+      assert.deepEqual(
+        stored.map((record) => [record.seq, record.hash, record.phase, record.details]),
+        [
+          [links[0]?.seq, links[0]?.hash, 'request', {}],
+          [links[1]?.seq, links[1]?.hash, 'response', { issued: true }],
+        ],
       );
+      for (const record of stored) {
+        assert.equal(
+          hashAuditRecord(record.prevHash, record.seq, record),
+          record.hash,
+          'hashed as the log does',
+        );
+      }
       assert.equal((await store.getCertificate(certificate.serial))?.serial, certificate.serial);
     });
 
@@ -77,18 +89,18 @@ for (const backend of allBackends()) {
       const again = autosigned({ csrSha256: request.csrSha256, commonName: request.commonName });
       const outcome = await store.submitRequest(again.request, again.certificate, {
         ...OPTIONS,
-        record: outcomeEvent('req-2'),
+        records: submissionEvents('req-2'),
       });
       assert.equal(outcome.kind, 'existing');
       assert.equal(await store.auditHead(), null, 'nothing was recorded');
     });
 
     it('stores nothing when the record cannot be written, and says so with SubmissionRecordError', async () => {
-      await appendAuditEvents(store, [auditEvent({ requestId: 'req-3', phase: 'request' })]);
+      await appendAuditEvents(store, [auditEvent({ requestId: 'req-0', phase: 'decision' })]);
       for (const statement of REFUSE_RESPONSES[backend.name]) await backend.execute(url, statement);
       const { request, certificate } = autosigned();
       await assert.rejects(
-        store.submitRequest(request, certificate, { ...OPTIONS, record: outcomeEvent('req-3') }),
+        store.submitRequest(request, certificate, { ...OPTIONS, records: submissionEvents('req-3') }),
         (error: unknown) => {
           assert.ok(error instanceof SubmissionRecordError, String(error));
           assert.match(String((error.cause as Error).message), /audit disk full/);
@@ -97,7 +109,7 @@ for (const backend of allBackends()) {
       );
       assert.equal(await store.getRequest(request.id), null, 'no request');
       assert.equal(await store.getCertificate(certificate.serial), null, 'no certificate');
-      assert.equal((await store.auditHead())?.phase, 'request', 'the chain ends where it did');
+      assert.equal((await store.auditHead())?.requestId, 'req-0', 'the chain ends where it did');
       // Without the record, the same submission is stored: only the record's write failed.
       assert.equal((await store.submitRequest(request, certificate, OPTIONS)).kind, 'created');
     });

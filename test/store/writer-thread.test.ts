@@ -130,7 +130,7 @@ describe('SQLite writer thread', () => {
       const { request, certificate } = autosigned();
       const record = storableAuditEvent(auditEvent({ phase: 'response', outcome: 'success' }));
       await assert.rejects(
-        store.submitRequest(request, certificate, { ...SUBMIT_OPTIONS, record }),
+        store.submitRequest(request, certificate, { ...SUBMIT_OPTIONS, records: [record] }),
         (error: unknown) =>
           error instanceof SubmissionRecordError &&
           error.cause instanceof Error &&

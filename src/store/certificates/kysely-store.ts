@@ -53,13 +53,13 @@ export class KyselyStore implements Store {
     certificate: IssuedCertificate | null,
     options: SubmitOptions,
   ): Promise<SubmitOutcome> {
-    const { record, ...rest } = options;
+    const { records, ...rest } = options;
     return this.#writer.execute(
       'submitRequest',
       request,
       certificate,
       rest,
-      record === undefined ? null : encodeAuditEvent(record),
+      (records ?? []).map(encodeAuditEvent),
     );
   }
 

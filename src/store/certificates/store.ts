@@ -17,8 +17,8 @@ export type SubmitOutcome =
       kind: 'created';
       request: CertificateRequest;
       certificate: IssuedCertificate | null;
-      /** Where `SubmitOptions.record` went in the audit chain, when one was given. */
-      recorded?: AuditLink;
+      /** Where each of `SubmitOptions.records` went in the audit chain, when some were given. */
+      recorded?: AuditLink[];
     }
   /** The same CSR (same SHA-256) was submitted before: the existing request, unchanged. */
   | { kind: 'existing'; request: CertificateRequest; certificate: IssuedCertificate | null }
@@ -37,11 +37,11 @@ export interface SubmitOptions {
    */
   supersede?: { serial: string; reason: string };
   /**
-   * The audit record of this submission's success, appended to the audit chain in the same transaction
-   * when (and only when) the request is created: the request, its certificate and the record of them
-   * become durable together.
+   * Audit records of this submission (its request and its success), appended to the audit chain in
+   * order in the same transaction when (and only when) the request is created: the request, its
+   * certificate and the records of them become durable together.
    */
-  record?: StorableAuditEvent;
+  records?: readonly StorableAuditEvent[];
 }
 
 export interface CleanResult {
@@ -69,12 +69,12 @@ export class SupersedeConflictError extends Error {
 }
 
 /**
- * The audit record of a submission (SubmitOptions.record) could not be written, so nothing was stored:
+ * The audit records of a submission (SubmitOptions.records) could not be written, so nothing was stored:
  * the caller answers as for any audit log that cannot be written.
  */
 export class SubmissionRecordError extends Error {
   constructor(cause: unknown) {
-    super('the audit record of the submission could not be written; nothing was stored', { cause });
+    super('the audit records of the submission could not be written; nothing was stored', { cause });
     this.name = 'SubmissionRecordError';
   }
 }
