@@ -28,7 +28,7 @@ export class CryptoThreadError extends Error {
 
 export class InlineCrypto implements CryptoService {
   checkPossession(job: PossessionJob): Promise<PossessionOutcome> {
-    return Promise.resolve(possessionOutcome(job));
+    return possessionOutcome(job);
   }
 
   signer(parameters: SigningParameters): TbsSigner {

@@ -15,9 +15,9 @@ interface SigningKey {
 
 const keys = new Map<number, SigningKey>();
 
-function answer(job: CryptoJob): CryptoAnswer {
+async function answer(job: CryptoJob): Promise<CryptoAnswer> {
   try {
-    if (job.op === 'possession') return { op: 'possession', outcome: possessionOutcome(job.job) };
+    if (job.op === 'possession') return { op: 'possession', outcome: await possessionOutcome(job.job) };
     const signing = keys.get(job.key);
     if (!signing) return { op: 'failed', message: `no signing key ${job.key} was given to this thread` };
     const signature = sign(
@@ -38,6 +38,8 @@ port.on('message', (message: ToCryptoThread) => {
     keys.set(message.id, { key: message.key, hash: message.hash, dsaEncoding: message.dsaEncoding });
     return;
   }
-  const reply: FromCryptoThread = { batch: message.batch, answers: message.jobs.map(answer) };
-  port.postMessage(reply);
+  void Promise.all(message.jobs.map(answer)).then((answers) => {
+    const reply: FromCryptoThread = { batch: message.batch, answers };
+    port.postMessage(reply);
+  });
 });

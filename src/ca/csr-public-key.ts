@@ -2,7 +2,7 @@
  * The public key of a CSR: read fast when it is in a canonical encoding, described for the key
  * policy (type, size, exponent, curve, and whether the curve is named as RFC 5480 requires).
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, KeyObject, webcrypto } from 'node:crypto';
 import type { PublicKeyDescription } from '../types.js';
 import { CsrError, exactly } from './csr-error.js';
 import { children, DerError, expectTag, readBitString, readInteger, readOid, readWhole, TAG } from './der.js';
@@ -21,20 +21,47 @@ const CURVE_NAMES: Readonly<Record<string, string>> = {
  */
 export function readPublicKey(spki: Buffer): KeyObject {
   try {
-    const jwk = canonicalJwk(spki);
-    return createPublicKey(jwk ? { key: jwk, format: 'jwk' } : { key: spki, format: 'der', type: 'spki' });
+    const canonical = canonicalForm(spki);
+    return createPublicKey(
+      canonical ? { key: canonical.jwk, format: 'jwk' } : { key: spki, format: 'der', type: 'spki' },
+    );
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new CsrError('publicKey', `the CSR's public key cannot be read: ${reason}`);
+    throw unreadable(e);
   }
+}
+
+const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
+/**
+ * `readPublicKey`, cheaper for a P-256 key (about 45 µs instead of 70 here): WebCrypto's raw import
+ * checks that the point is on the curve (OpenSSL's EC_POINT_oct2point) but not, as the JWK import's
+ * EC_KEY_check_key does, that the group order times the point is the identity: a scalar multiplication
+ * that only a curve with a cofactor above 1 needs (SEC 1 v2 §3.2.2.1), and P-256's cofactor is 1.
+ */
+export async function importPublicKey(spki: Buffer): Promise<KeyObject> {
+  const point = canonicalForm(spki)?.p256Point;
+  if (point === undefined) return readPublicKey(spki);
+  try {
+    return KeyObject.from(await webcrypto.subtle.importKey('raw', point, P256, true, ['verify']));
+  } catch (e) {
+    throw unreadable(e);
+  }
+}
+
+function unreadable(e: unknown): CsrError {
+  const reason = e instanceof Error ? e.message : String(e);
+  return new CsrError('publicKey', `the CSR's public key cannot be read: ${reason}`);
 }
 
 const base64url = (bytes: Buffer): string => bytes.toString('base64url');
 const unsigned = (integer: Buffer): Buffer | null =>
   integer[0]! >= 0x80 ? null : integer[0] === 0 ? integer.subarray(1) : integer;
 
-/** The JWK for an SPKI in one of the canonical forms above, or null to leave it to the DER decoder. */
-function canonicalJwk(spki: Buffer): JsonWebKey | null {
+/**
+ * The JWK for an SPKI in one of the canonical forms above (and a P-256 key's uncompressed point), or null
+ * to leave it to the DER decoder.
+ */
+function canonicalForm(spki: Buffer): { jwk: JsonWebKey; p256Point?: Buffer } | null {
   try {
     const [algorithm, bits] = exactly(spki, readWhole(spki, TAG.sequence, 'SPKI'), 2, 'SPKI');
     const [id, parameters, extra] = children(spki, expectTag(algorithm!, TAG.sequence, 'algorithm'), 3);
@@ -48,17 +75,18 @@ function canonicalJwk(spki: Buffer): JsonWebKey | null {
     ) {
       // SEC 1 §2.3.3: 0x04 || X || Y, the uncompressed form.
       if (key.length !== 65 || key[0] !== 0x04) return null;
-      return { kty: 'EC', crv: 'P-256', x: base64url(key.subarray(1, 33)), y: base64url(key.subarray(33)) };
+      const [x, y] = [key.subarray(1, 33), key.subarray(33)];
+      return { jwk: { kty: 'EC', crv: 'P-256', x: base64url(x), y: base64url(y) }, p256Point: key };
     }
     if (type === OID.ed25519 && !parameters && key.length === 32)
-      return { kty: 'OKP', crv: 'Ed25519', x: base64url(key) };
+      return { jwk: { kty: 'OKP', crv: 'Ed25519', x: base64url(key) } };
     const nullParameters = parameters?.tag === TAG.null && parameters.end === parameters.contentStart;
     if (type === OID.rsaEncryption && nullParameters) {
       const [n, e] = exactly(key, readWhole(key, TAG.sequence, 'RSAPublicKey'), 2, 'RSAPublicKey');
       const modulus = unsigned(readInteger(key, n!));
       const exponent = unsigned(readInteger(key, e!));
       if (!modulus || !exponent) return null;
-      return { kty: 'RSA', n: base64url(modulus), e: base64url(exponent) };
+      return { jwk: { kty: 'RSA', n: base64url(modulus), e: base64url(exponent) } };
     }
   } catch (e) {
     if (!(e instanceof DerError)) throw e;

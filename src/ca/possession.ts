@@ -6,7 +6,7 @@
 import { type KeyObject, verify } from 'node:crypto';
 import type { PublicKeyDescription } from '../types.js';
 import { CsrError } from './csr-error.js';
-import { describeKey, readPublicKey } from './csr-public-key.js';
+import { describeKey, importPublicKey, readPublicKey } from './csr-public-key.js';
 
 export interface PossessionJob {
   /** SubjectPublicKeyInfo, DER. */
@@ -24,11 +24,20 @@ export type PossessionOutcome =
   | { ok: true; key: PublicKeyDescription }
   | { ok: false; field: string; message: string };
 
+function spkiOf(job: PossessionJob): Buffer {
+  return Buffer.from(job.spki.buffer, job.spki.byteOffset, job.spki.byteLength);
+}
+
 /** Checks one CSR's proof of possession; throws CsrError when it fails, with the part that is wrong. */
 export function provePossession(job: PossessionJob): { key: PublicKeyDescription; publicKey: KeyObject } {
-  const spki = Buffer.from(job.spki.buffer, job.spki.byteOffset, job.spki.byteLength);
-  const publicKey = readPublicKey(spki);
-  const key = describeKey(publicKey, spki);
+  return proveWith(job, readPublicKey(spkiOf(job)));
+}
+
+function proveWith(
+  job: PossessionJob,
+  publicKey: KeyObject,
+): { key: PublicKeyDescription; publicKey: KeyObject } {
+  const key = describeKey(publicKey, spkiOf(job));
   if (publicKey.asymmetricKeyType !== job.keyType) {
     throw new CsrError(
       'signatureAlgorithm',
@@ -44,10 +53,13 @@ export function provePossession(job: PossessionJob): { key: PublicKeyDescription
   return { key, publicKey };
 }
 
-/** The same check as data, for answers that cross a thread: a CsrError becomes its field and message. */
-export function possessionOutcome(job: PossessionJob): PossessionOutcome {
+/**
+ * The same check as data, for answers that cross a thread: a CsrError becomes its field and message.
+ * The key is imported the cheaper way (importPublicKey), which answers asynchronously.
+ */
+export async function possessionOutcome(job: PossessionJob): Promise<PossessionOutcome> {
   try {
-    return { ok: true, key: provePossession(job).key };
+    return { ok: true, key: proveWith(job, await importPublicKey(spkiOf(job))).key };
   } catch (e) {
     if (e instanceof CsrError) return { ok: false, field: e.field, message: e.message };
     throw e;
