@@ -54,40 +54,41 @@ const FORBIDDEN_SEPARATORS = ['/', '\\'];
  * A wildcard is only the whole leftmost label ("*.example.com"), and only when allowed.
  */
 export function validateDnsName(name: string, opts: { allowWildcard: boolean }): string | NameProblem {
-  const q = quoteForDisplay(name);
+  // Only a refusal shows the name; a valid name (nearly all of them) never needs it quoted.
+  const q = () => quoteForDisplay(name);
   if (name.length === 0) return problem(name, 'an empty name is not a host name');
   if (name.length > MAX_DNS_NAME_LENGTH) {
     return problem(
       name,
-      `${q} is ${name.length} characters long; a host name may have at most ${MAX_DNS_NAME_LENGTH} (RFC 1035 §2.3.4)`,
+      `${q()} is ${name.length} characters long; a host name may have at most ${MAX_DNS_NAME_LENGTH} (RFC 1035 §2.3.4)`,
     );
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
-    return problem(name, `${q} contains a control character, which is not allowed in a host name`);
+    return problem(name, `${q()} contains a control character, which is not allowed in a host name`);
   }
-  if (/\s/.test(name)) return problem(name, `${q} contains a space, which is not allowed in a host name`);
+  if (/\s/.test(name)) return problem(name, `${q()} contains a space, which is not allowed in a host name`);
   for (const sep of FORBIDDEN_SEPARATORS) {
     if (name.includes(sep)) {
       return problem(
         name,
-        `${q} contains ${JSON.stringify(sep)}, which is not allowed in a host name (RFC 1123)`,
+        `${q()} contains ${JSON.stringify(sep)}, which is not allowed in a host name (RFC 1123)`,
       );
     }
   }
   if (isIP(name) !== 0) {
-    return problem(name, `${q} is an IP address, not a host name; ask for it as an IP address instead`);
+    return problem(name, `${q()} is an IP address, not a host name; ask for it as an IP address instead`);
   }
   if (name.endsWith('.')) {
-    return problem(name, `${q} ends with a dot; give the name without the trailing dot`);
+    return problem(name, `${q()} ends with a dot; give the name without the trailing dot`);
   }
   if (name.startsWith('.') || name.includes('..')) {
-    return problem(name, `${q} has an empty label (two dots in a row, or a leading dot)`);
+    return problem(name, `${q()} has an empty label (two dots in a row, or a leading dot)`);
   }
   if (hasNonAscii(name)) {
     return problem(
       name,
-      `${q} contains characters outside ASCII; give an internationalized name in its A-label form (xn--...), RFC 5890`,
+      `${q()} contains characters outside ASCII; give an internationalized name in its A-label form (xn--...), RFC 5890`,
     );
   }
   const lower = name.toLowerCase();
@@ -100,7 +101,7 @@ export function validateDnsName(name: string, opts: { allowWildcard: boolean }):
   if (bad) {
     return problem(
       name,
-      `${q} contains ${quoteForDisplay(bad[0])}, which is not allowed in a host name (RFC 1123)`,
+      `${q()} contains ${quoteForDisplay(bad[0])}, which is not allowed in a host name (RFC 1123)`,
     );
   }
   const first = labels[0] === '*' ? 1 : 0;
@@ -112,24 +113,24 @@ export function validateDnsName(name: string, opts: { allowWildcard: boolean }):
   if (/^[0-9]+$/.test(tld)) {
     return problem(
       name,
-      `${q} ends in an all-numeric label; a top-level domain is never numeric (RFC 3696 §2)`,
+      `${q()} ends in an all-numeric label; a top-level domain is never numeric (RFC 3696 §2)`,
     );
   }
   return lower;
 }
 
 function checkWildcard(name: string, labels: string[], allowed: boolean): NameProblem | null {
-  const q = quoteForDisplay(name);
+  const q = () => quoteForDisplay(name);
   const misplaced = labels[0] !== '*' || labels.slice(1).some((l) => l.includes('*'));
   if (misplaced) {
     return problem(
       name,
-      `${q} has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"`,
+      `${q()} has "*" where it is not allowed; a wildcard may only be the whole leftmost label, as in "*.example.com"`,
     );
   }
   if (!allowed) {
     return {
-      ...problem(name, `${q} is a wildcard name, and this server does not issue wildcard names`),
+      ...problem(name, `${q()} is a wildcard name, and this server does not issue wildcard names`),
       wildcardDisallowed: true,
     };
   }
@@ -137,24 +138,24 @@ function checkWildcard(name: string, labels: string[], allowed: boolean): NamePr
   if (labels.length < 3) {
     return problem(
       name,
-      `${q} is too broad; a wildcard must be followed by at least two labels, as in "*.example.com"`,
+      `${q()} is too broad; a wildcard must be followed by at least two labels, as in "*.example.com"`,
     );
   }
   return null;
 }
 
 function checkLabel(name: string, label: string): NameProblem | null {
-  const q = quoteForDisplay(name);
+  const q = () => quoteForDisplay(name);
   if (label.length > MAX_LABEL_LENGTH) {
     return problem(
       name,
-      `${q} has a label of ${label.length} characters; a label may have at most ${MAX_LABEL_LENGTH} (RFC 1035 §2.3.4)`,
+      `${q()} has a label of ${label.length} characters; a label may have at most ${MAX_LABEL_LENGTH} (RFC 1035 §2.3.4)`,
     );
   }
   if (label.startsWith('-') || label.endsWith('-')) {
     return problem(
       name,
-      `${q} has a label ${quoteForDisplay(label)} that starts or ends with a hyphen (RFC 1123)`,
+      `${q()} has a label ${quoteForDisplay(label)} that starts or ends with a hyphen (RFC 1123)`,
     );
   }
   if (label.startsWith('xn--')) {
@@ -163,13 +164,13 @@ function checkLabel(name: string, label: string): NameProblem | null {
     if (unicode === '' || !hasNonAscii(unicode)) {
       return problem(
         name,
-        `${q} has a label ${quoteForDisplay(label)} that is not a valid A-label (RFC 5890)`,
+        `${q()} has a label ${quoteForDisplay(label)} that is not a valid A-label (RFC 5890)`,
       );
     }
   } else if (label.length >= 4 && label[2] === '-' && label[3] === '-') {
     return problem(
       name,
-      `${q} has a label ${quoteForDisplay(label)} with "--" in the third and fourth positions, which is reserved (RFC 5891 §4.2.3.1)`,
+      `${q()} has a label ${quoteForDisplay(label)} with "--" in the third and fourth positions, which is reserved (RFC 5891 §4.2.3.1)`,
     );
   }
   return null;

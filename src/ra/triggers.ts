@@ -63,6 +63,7 @@ export class TriggerRunner {
   private readonly absentCacheMs: number;
   /** Phase directory -> until when (ms since epoch) it is known not to exist. */
   private readonly absentUntil = new Map<string, number>();
+  private readonly phaseDirs = new Map<string, string>();
 
   constructor(opts: TriggerRunnerOptions) {
     this.dir = opts.dir;
@@ -80,7 +81,7 @@ export class TriggerRunner {
     if (!TRIGGER_EVENTS.includes(ev.event) || (ev.phase !== 'pre' && ev.phase !== 'post')) {
       throw new Error(`unknown trigger event ${JSON.stringify(ev.event)}/${JSON.stringify(ev.phase)}`);
     }
-    const phaseDir = join(this.dir, ev.event, ev.phase);
+    const phaseDir = this.phaseDir(ev.event, ev.phase);
     const listing = await this.list(phaseDir);
     if (!listing.ok) return this.fail(ev, `${ev.event}/${ev.phase}`, listing.message);
     if (listing.files.length === 0) return { ok: true };
@@ -95,6 +96,17 @@ export class TriggerRunner {
       if (!outcome.ok) return outcome;
     }
     return { ok: true };
+  }
+
+  /** Joined once per event and phase: an issuance asks four times. */
+  private phaseDir(event: TriggerEventName, phase: TriggerPhase): string {
+    const key = `${event}/${phase}`;
+    let dir = this.phaseDirs.get(key);
+    if (dir === undefined) {
+      dir = join(this.dir, event, phase);
+      this.phaseDirs.set(key, dir);
+    }
+    return dir;
   }
 
   /** A pre failure is a veto; a post failure is only logged, because the decision already stands. */
