@@ -145,13 +145,10 @@ export class RegistrationAuthority {
     }
   }
 
-  private async submitUnaudited(
-    input: SubmitInput,
-    success?: AuditedWrite<RequestView>,
-  ): Promise<RequestView> {
+  private async submitUnaudited(input: SubmitInput, write?: AuditedWrite<RequestView>): Promise<RequestView> {
     const csr = await readCsr(input.csrPem, this.deps.csrChecker);
     try {
-      return await this.submitParsed(input, csr, success);
+      return await this.submitParsed(input, csr, write);
     } catch (e) {
       // Whatever refused it, the audit record names the host the CSR asked for, so that
       // `explain --host` finds a refusal of a key, a name or a policy (not only of a stored request).
