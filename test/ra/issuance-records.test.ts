@@ -1,0 +1,191 @@
+/**
+ * The RA's issuance and its audit records, on SQLite and PostgreSQL, through the real RA, store and
+ * audit log: autosigned, the request's record and the success's share the certificate's transaction;
+ * an enroller that spends a credential (onIssued, a write of its own) finds the request's record
+ * already durable; and when the records cannot be written nothing is stored and the caller is refused
+ * as for any audit log that cannot be written, the attempt still on record where the log can take it.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { AuditUnavailableError } from '../../src/audit/audit-errors.js';
+import type { Actor } from '../../src/audit/event.js';
+import type { AuditRecord } from '../../src/audit/types.js';
+import { setSetting } from '../../src/config/file.js';
+import { initDataDir } from '../../src/instance/init.js';
+import { type Instance, openInstance, policyFrom } from '../../src/instance/open.js';
+import type { EnrollDecision, Enroller } from '../../src/ra/enrollers/index.js';
+import { EnrollerRegistry } from '../../src/ra/enrollers/index.js';
+import { RegistrationAuthority } from '../../src/ra/service.js';
+import { type Principal, systemClock } from '../../src/types.js';
+import { tempDir } from '../helpers/cli.js';
+import { opensslCsr } from '../helpers/openssl.js';
+import { allBackends } from '../store/backends.js';
+
+const ANONYMOUS: Principal = {
+  name: 'anonymous',
+  anonymous: true,
+  roles: [],
+  scopes: [],
+  method: 'anonymous',
+};
+
+let actors = 0;
+function actor(): Actor {
+  actors++;
+  return {
+    name: 'anonymous',
+    requestId: `issuance-${actors}`,
+    address: '192.0.2.7',
+    method: 'anonymous',
+    credentialId: null,
+  };
+}
+
+const REFUSE_RESPONSES = {
+  sqlite: [
+    `CREATE TRIGGER no_response BEFORE INSERT ON audit_events WHEN NEW.phase = 'response'
+     BEGIN SELECT RAISE(ABORT, 'audit disk full'); END`,
+  ],
+  postgres: [
+    `CREATE FUNCTION no_response() RETURNS trigger AS $$
+     BEGIN RAISE EXCEPTION 'audit disk full'; END $$ LANGUAGE plpgsql`,
+    `CREATE TRIGGER no_response BEFORE INSERT ON audit_events FOR EACH ROW
+     WHEN (NEW.phase = 'response') EXECUTE FUNCTION no_response()`,
+  ],
+};
+
+/** Speaks for a "spender" principal: signs its names and, like an enrollment token, spends a use. */
+class SpendingEnroller implements Enroller {
+  readonly kind = 'spending';
+  readonly methods = ['api_token'] as const;
+  /** What the audit log held for the request when the credential was spent. */
+  seenAtSpend: AuditRecord[][] = [];
+  constructor(private readonly records: (requestId: string) => Promise<AuditRecord[]>) {}
+  accepts(principal: Principal): boolean {
+    return principal.name === 'spender';
+  }
+  async authorizeSign(): Promise<EnrollDecision> {
+    return { kind: 'sign', decidedBy: 'spending', via: 'identity' };
+  }
+  async onIssued(): Promise<void> {
+    this.seenAtSpend.push(await this.records(`issuance-${actors}`));
+  }
+}
+
+for (const backend of allBackends()) {
+  describe(`issuance records through the RA on ${backend.name}`, () => {
+    const tmp = tempDir(`issuance-records-${backend.name}`);
+    let instance: Instance;
+    let url: string;
+    let dataDir: string;
+    let count = 0;
+
+    before(() => backend.setUp());
+    after(async () => {
+      await backend.tearDown();
+      tmp.remove();
+    });
+    beforeEach(async () => {
+      count++;
+      dataDir = join(tmp.path, `data-${count}`);
+      await initDataDir({
+        dataDir,
+        keyType: 'ec-p256',
+        caSubject: 'CN=test CA',
+        caValidityDays: 365,
+        serverValidityDays: 30,
+        serverNames: [],
+        clock: systemClock,
+      });
+      setSetting(join(dataDir, 'certmaster.toml'), 'ra.autosign', 'all');
+      url = backend.name === 'sqlite' ? `sqlite:${join(dataDir, 'certmaster.db')}` : await backend.freshUrl();
+      instance = await openInstance(dataDir, { storeUrl: url });
+    });
+    afterEach(() => instance.close());
+
+    const records = (requestId: string) => instance.store.queryAudit({ requestId });
+
+    it('writes the request and its success next to each other, naming the certificate', async () => {
+      const who = actor();
+      const view = await instance.ra.submit({
+        csrPem: opensslCsr(tmp.path, `plain-${count}`, '/CN=plain.example.com').csrPem,
+        principal: ANONYMOUS,
+        actor: who,
+      });
+      assert.equal(view.request.state, 'issued');
+      const written = await records(who.requestId);
+      assert.deepEqual(
+        written.map((r) => [r.phase, r.outcome, r.seq - (written[0]?.seq ?? 0)]),
+        [
+          ['request', 'success', 0],
+          ['response', 'success', 1],
+        ],
+      );
+      assert.equal(written[1]?.details.serial, view.certificate?.serial);
+      assert.equal((await instance.audit.verify()).ok, true);
+    });
+
+    it('makes the request durable before an enroller spends a credential', async () => {
+      const spending = new SpendingEnroller(records);
+      const ra = new RegistrationAuthority({
+        store: instance.store,
+        signer: instance.ca,
+        triggers: { run: async () => ({ ok: true }) },
+        clock: systemClock,
+        policy: () => policyFrom(instance.config(), []),
+        // Alone, so that it, and not the host-account enroller, speaks for an API-token principal.
+        enrollers: new EnrollerRegistry().register(spending),
+        audit: instance.auditSink,
+        recordsWithin: instance.audit,
+      });
+      const who = actor();
+      const spender: Principal = {
+        name: 'spender',
+        anonymous: false,
+        roles: [],
+        scopes: [],
+        method: 'api_token',
+      };
+      const view = await ra.submit({
+        csrPem: opensslCsr(tmp.path, `spent-${count}`, '/CN=spender').csrPem,
+        principal: spender,
+        actor: who,
+      });
+      assert.equal(view.request.state, 'issued');
+      assert.deepEqual(
+        spending.seenAtSpend.map((seen) => seen.map((r) => r.phase)),
+        [['request']],
+        'the request was on record when its credential was spent',
+      );
+      assert.deepEqual(
+        (await records(who.requestId)).map((r) => r.phase),
+        ['request', 'response'],
+        'and recorded once',
+      );
+    });
+
+    it('stores nothing and refuses with AuditUnavailableError when the records cannot be written', async () => {
+      for (const statement of REFUSE_RESPONSES[backend.name]) await backend.execute(url, statement);
+      const who = actor();
+      await assert.rejects(
+        instance.ra.submit({
+          csrPem: opensslCsr(tmp.path, `refused-${count}`, '/CN=refused.example.com').csrPem,
+          principal: ANONYMOUS,
+          actor: who,
+        }),
+        (error: unknown) => error instanceof AuditUnavailableError && error.reason === 'write_failed',
+      );
+      assert.deepEqual(
+        await instance.store.listCertificates({ status: 'all', commonName: 'refused.example.com' }),
+        [],
+      );
+      assert.deepEqual(await instance.store.listRequests({ commonName: 'refused.example.com' }), []);
+      assert.deepEqual(
+        (await records(who.requestId)).map((r) => r.phase),
+        ['request'],
+        'the attempt stays on record',
+      );
+    });
+  });
+}
