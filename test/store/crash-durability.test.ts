@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { verifyAuditChain } from '../../src/audit/chain.js';
 import { openStore } from '../../src/store/open.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,7 +53,7 @@ describe('SQLite store durability', () => {
   });
   after(() => rmSync(directory, { recursive: true, force: true }));
 
-  it('keeps every acknowledged submission when the process is SIGKILLed mid-stream', async () => {
+  it('keeps every acknowledged submission, each with its audit records, when the process is SIGKILLed mid-stream', async () => {
     const databasePath = join(directory, 'certmaster.db');
     const acknowledged = await acknowledgedIdsUntilKilled(databasePath, ACKS_BEFORE_KILL);
     assert.ok(acknowledged.length >= ACKS_BEFORE_KILL);
@@ -71,6 +72,17 @@ describe('SQLite store durability', () => {
         }
       }
       assert.deepEqual(missing, []);
+      // No certificate without its records, acknowledged or not: they were one transaction.
+      const certificates = await store.listCertificates({ status: 'all', limit: 10_000 });
+      assert.ok(certificates.length >= acknowledged.length);
+      const unrecorded: string[] = [];
+      for (const { requestId } of certificates) {
+        const phases = (await store.queryAudit({ requestId: requestId ?? '' })).map((r) => r.phase);
+        if (phases.join() !== 'request,response') unrecorded.push(`${requestId}: ${phases.join()}`);
+      }
+      assert.deepEqual(unrecorded, []);
+      const chain = await verifyAuditChain(store, { publicKeys: new Map() });
+      assert.equal(chain.ok, true, JSON.stringify(chain));
     } finally {
       await store.close();
     }
