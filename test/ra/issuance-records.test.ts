@@ -20,7 +20,7 @@ import { RegistrationAuthority } from '../../src/ra/service.js';
 import { type Principal, systemClock } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
 import { opensslCsr } from '../helpers/openssl.js';
-import { allBackends } from '../store/backends.js';
+import { allBackends, refuseAuditPhase } from '../store/backends.js';
 
 const ANONYMOUS: Principal = {
   name: 'anonymous',
@@ -41,19 +41,6 @@ function actor(): Actor {
     credentialId: null,
   };
 }
-
-const REFUSE_RESPONSES = {
-  sqlite: [
-    `CREATE TRIGGER no_response BEFORE INSERT ON audit_events WHEN NEW.phase = 'response'
-     BEGIN SELECT RAISE(ABORT, 'audit disk full'); END`,
-  ],
-  postgres: [
-    `CREATE FUNCTION no_response() RETURNS trigger AS $$
-     BEGIN RAISE EXCEPTION 'audit disk full'; END $$ LANGUAGE plpgsql`,
-    `CREATE TRIGGER no_response BEFORE INSERT ON audit_events FOR EACH ROW
-     WHEN (NEW.phase = 'response') EXECUTE FUNCTION no_response()`,
-  ],
-};
 
 /** Speaks for a "spender" principal: signs its names and, like an enrollment token, spends a use. */
 class SpendingEnroller implements Enroller {
@@ -166,7 +153,8 @@ for (const backend of allBackends()) {
     });
 
     it('stores nothing and refuses with AuditUnavailableError when the records cannot be written', async () => {
-      for (const statement of REFUSE_RESPONSES[backend.name]) await backend.execute(url, statement);
+      for (const statement of refuseAuditPhase(backend.name, 'response'))
+        await backend.execute(url, statement);
       const who = actor();
       await assert.rejects(
         instance.ra.submit({

@@ -106,3 +106,21 @@ export function postgresBackend(): Backend {
 export function allBackends(): Backend[] {
   return [sqliteBackend(), postgresBackend()];
 }
+
+/**
+ * Statements that make every insert of an audit record of `phase` fail, as a full disk would: a real
+ * trigger, run through `Backend.execute`.
+ */
+export function refuseAuditPhase(backend: Backend['name'], phase: 'request' | 'response'): string[] {
+  return backend === 'sqlite'
+    ? [
+        `CREATE TRIGGER no_${phase} BEFORE INSERT ON audit_events WHEN NEW.phase = '${phase}'
+         BEGIN SELECT RAISE(ABORT, 'audit disk full'); END`,
+      ]
+    : [
+        `CREATE FUNCTION no_${phase}() RETURNS trigger AS $$
+         BEGIN RAISE EXCEPTION 'audit disk full'; END $$ LANGUAGE plpgsql`,
+        `CREATE TRIGGER no_${phase} BEFORE INSERT ON audit_events FOR EACH ROW
+         WHEN (NEW.phase = '${phase}') EXECUTE FUNCTION no_${phase}()`,
+      ];
+}

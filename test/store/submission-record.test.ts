@@ -11,7 +11,7 @@ import { storableAuditEvent } from '../../src/audit/storable-event.js';
 import { SubmissionRecordError } from '../../src/store/certificates/store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { auditEvent } from '../audit/events.js';
-import { allBackends } from './backends.js';
+import { allBackends, refuseAuditPhase } from './backends.js';
 import { autosigned, fixedClock, NOW } from './records.js';
 
 const OPTIONS = { allowDuplicateCertificates: false, now: NOW };
@@ -24,19 +24,6 @@ function submissionEvents(requestId: string) {
     ),
   ];
 }
-
-const REFUSE_RESPONSES = {
-  sqlite: [
-    `CREATE TRIGGER no_response BEFORE INSERT ON audit_events WHEN NEW.phase = 'response'
-     BEGIN SELECT RAISE(ABORT, 'audit disk full'); END`,
-  ],
-  postgres: [
-    `CREATE FUNCTION no_response() RETURNS trigger AS $$
-     BEGIN RAISE EXCEPTION 'audit disk full'; END $$ LANGUAGE plpgsql`,
-    `CREATE TRIGGER no_response BEFORE INSERT ON audit_events FOR EACH ROW
-     WHEN (NEW.phase = 'response') EXECUTE FUNCTION no_response()`,
-  ],
-};
 
 for (const backend of allBackends()) {
   describe(`a submission and its audit record on ${backend.name}`, () => {
@@ -97,7 +84,8 @@ for (const backend of allBackends()) {
 
     it('stores nothing when the record cannot be written, and says so with SubmissionRecordError', async () => {
       await appendAuditEvents(store, [auditEvent({ requestId: 'req-0', phase: 'decision' })]);
-      for (const statement of REFUSE_RESPONSES[backend.name]) await backend.execute(url, statement);
+      for (const statement of refuseAuditPhase(backend.name, 'response'))
+        await backend.execute(url, statement);
       const { request, certificate } = autosigned();
       await assert.rejects(
         store.submitRequest(request, certificate, { ...OPTIONS, records: submissionEvents('req-3') }),
