@@ -14,9 +14,10 @@ export interface Auditor {
 }
 
 /**
- * An audit log whose records the store may write inside another write: an issuance's outcome in the
- * certificate's own transaction, so that the certificate and the record of it become durable together
- * (one commit instead of two, and no moment where one exists without the other).
+ * An audit log whose records the store may write inside another write: an issuance's records (its
+ * request's and its success's) in the certificate's own transaction, so that the certificate and its
+ * records become durable together (one commit instead of three, and no moment where one exists without
+ * the other).
  */
 export interface RecordsWithinWrites {
   /**
