@@ -105,22 +105,20 @@ export async function audited<T>(
     result = await action(write);
   } catch (e) {
     if (e instanceof PolicyFailure) {
-      // Submitted together, so a request refused before any effect costs one commit for both.
-      const requested = recordRequest();
-      const refused = audit.record(
-        auditEvent(deps.clock.now(), actor, kind, 'response', 'failure', {
-          target: target ?? e.subject ?? null,
-          reason: e.reason,
-          cause: e.internalCause,
-          told: { status: e.status, detail: e.message, hint: e.hint },
-          details: {
-            ...(e.problems.length > 0 ? { problems: e.problems } : {}),
-            ...(e.requestedNames ? { names: e.requestedNames } : {}),
-            ...(e.facts ? { cause: e.facts } : {}),
-          },
-        }),
-      );
-      await Promise.all([requested, refused]);
+      // Submitted together, so a request refused before any effect costs one commit for both. The
+      // refusal is built first: nothing may throw between submitting the two and awaiting both.
+      const refusal = auditEvent(deps.clock.now(), actor, kind, 'response', 'failure', {
+        target: target ?? e.subject ?? null,
+        reason: e.reason,
+        cause: e.internalCause,
+        told: { status: e.status, detail: e.message, hint: e.hint },
+        details: {
+          ...(e.problems.length > 0 ? { problems: e.problems } : {}),
+          ...(e.requestedNames ? { names: e.requestedNames } : {}),
+          ...(e.facts ? { cause: e.facts } : {}),
+        },
+      });
+      await Promise.all([recordRequest(), audit.record(refusal)]);
       e.recorded = true;
     } else if (requestRecorded === null) {
       // The attempt stays on record where the log can still take it; the action's own error is
@@ -129,6 +127,9 @@ export async function audited<T>(
     }
     throw e;
   }
-  if (!recordedWithin) await Promise.all([recordRequest(), audit.record(successEvent(result))]);
+  if (!recordedWithin) {
+    const succeeded = successEvent(result);
+    await Promise.all([recordRequest(), audit.record(succeeded)]);
+  }
   return result;
 }

@@ -250,7 +250,11 @@ export class RegistrationAuthority {
     // Reserved names wait for an operator whatever the autosign policy or the caller's identity allows.
     const reserved = reservedAmong(policy.reserved, allNames).length > 0;
     let autosign = !reserved && decision.kind === 'sign';
-    if (autosign && enroller.onIssued) {
+    // A spent credential cannot be given back: once one is spent, the certificate is committed on its
+    // own, before its success record, so that a log failing in between leaves the certificate for
+    // the retry to find (as the same CSR) rather than a use spent for nothing.
+    const spent = autosign && enroller.onIssued !== undefined;
+    if (spent && enroller.onIssued) {
       await beforeEffect?.();
       await enroller.onIssued(input.principal);
     }
@@ -279,7 +283,7 @@ export class RegistrationAuthority {
           }
         : request;
       // Its records go in the same transaction: one commit for the request, the certificate and both records.
-      const records = write?.prepare({ request: toStore, certificate, existing: false });
+      const records = spent ? undefined : write?.prepare({ request: toStore, certificate, existing: false });
       try {
         const outcome = await store.submitRequest(toStore, certificate, {
           // A renewal replaces the caller's own certificate, which is still valid by definition; an

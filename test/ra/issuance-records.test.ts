@@ -22,6 +22,7 @@ import { tempDir } from '../helpers/cli.js';
 import { opensslCsr } from '../helpers/openssl.js';
 import { allBackends, refuseAuditPhase } from '../store/backends.js';
 
+const SPENDER: Principal = { name: 'spender', anonymous: false, roles: [], scopes: [], method: 'api_token' };
 const ANONYMOUS: Principal = {
   name: 'anonymous',
   anonymous: true,
@@ -93,6 +94,22 @@ for (const backend of allBackends()) {
 
     const records = (requestId: string) => instance.store.queryAudit({ requestId });
 
+    /** The RA with only the spending enroller, so that it speaks for an API-token principal. */
+    function spendingRa() {
+      const spending = new SpendingEnroller(records);
+      const ra = new RegistrationAuthority({
+        store: instance.store,
+        signer: instance.ca,
+        triggers: { run: async () => ({ ok: true }) },
+        clock: systemClock,
+        policy: () => policyFrom(instance.config(), []),
+        enrollers: new EnrollerRegistry().register(spending),
+        audit: instance.auditSink,
+        recordsWithin: instance.audit,
+      });
+      return { ra, spending };
+    }
+
     it('writes the request and its success next to each other, naming the certificate', async () => {
       const who = actor();
       const view = await instance.ra.submit({
@@ -114,29 +131,11 @@ for (const backend of allBackends()) {
     });
 
     it('makes the request durable before an enroller spends a credential', async () => {
-      const spending = new SpendingEnroller(records);
-      const ra = new RegistrationAuthority({
-        store: instance.store,
-        signer: instance.ca,
-        triggers: { run: async () => ({ ok: true }) },
-        clock: systemClock,
-        policy: () => policyFrom(instance.config(), []),
-        // Alone, so that it, and not the host-account enroller, speaks for an API-token principal.
-        enrollers: new EnrollerRegistry().register(spending),
-        audit: instance.auditSink,
-        recordsWithin: instance.audit,
-      });
+      const { ra, spending } = spendingRa();
       const who = actor();
-      const spender: Principal = {
-        name: 'spender',
-        anonymous: false,
-        roles: [],
-        scopes: [],
-        method: 'api_token',
-      };
       const view = await ra.submit({
         csrPem: opensslCsr(tmp.path, `spent-${count}`, '/CN=spender').csrPem,
-        principal: spender,
+        principal: SPENDER,
         actor: who,
       });
       assert.equal(view.request.state, 'issued');
@@ -149,6 +148,30 @@ for (const backend of allBackends()) {
         (await records(who.requestId)).map((r) => r.phase),
         ['request', 'response'],
         'and recorded once',
+      );
+    });
+
+    it('keeps the certificate of a spent credential when its success cannot be recorded, for the retry to find', async () => {
+      const { ra, spending } = spendingRa();
+      for (const statement of refuseAuditPhase(backend.name, 'response'))
+        await backend.execute(url, statement);
+      const { csrPem } = opensslCsr(tmp.path, `spent-once-${count}`, '/CN=spender');
+      await assert.rejects(
+        ra.submit({ csrPem, principal: SPENDER, actor: actor() }),
+        (error: unknown) => error instanceof AuditUnavailableError,
+      );
+      assert.equal(spending.seenAtSpend.length, 1, 'spent once');
+      assert.equal(
+        (await instance.store.listCertificates({ status: 'all', commonName: 'spender' })).length,
+        1,
+      );
+      const retry = await ra.submit({ csrPem, principal: SPENDER, actor: actor() }).catch((e: unknown) => e);
+      // The log still refuses the success record, but the retry finds the certificate without spending.
+      assert.ok(retry instanceof AuditUnavailableError);
+      assert.equal(spending.seenAtSpend.length, 1, 'not spent again');
+      assert.equal(
+        (await instance.store.listCertificates({ status: 'all', commonName: 'spender' })).length,
+        1,
       );
     });
 
