@@ -99,4 +99,23 @@ describe('the audit records of an issuance', () => {
     assert.equal(records[1]?.details.serial, reply.json.serial);
     assert.equal((await srv.instance.audit.verify()).ok, true);
   });
+  test('with a vetoing pre trigger: the request and its refusal, each once, and nothing stored', async () => {
+    // After the test above: its trigger (10-hold) finds its go file and ends at once; this one vetoes.
+    const script = join(srv.dataDir, 'triggers', 'request', 'pre', '20-veto');
+    writeFileSync(script, "#!/bin/sh\necho 'not in the inventory' >&2\nexit 1\n");
+    chmodSync(script, 0o755);
+    const reply = await submit(opensslCsr(tmp.path, 'vetoed', '/CN=vetoed.example.com').csrPem);
+    assert.equal(reply.status, 403, reply.text);
+    assert.equal(reply.json.reason, 'request_vetoed');
+    const records = await recordsOf(reply);
+    assert.deepEqual(
+      records.map((r) => [r.kind, r.phase, r.outcome, r.reason]),
+      [
+        ['request.submit', 'request', 'success', null],
+        ['request.submit', 'response', 'failure', 'request_vetoed'],
+      ],
+    );
+    assert.deepEqual(await srv.instance.store.listRequests({ commonName: 'vetoed.example.com' }), []);
+    assert.equal((await srv.instance.audit.verify()).ok, true);
+  });
 });
