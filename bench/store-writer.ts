@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { appendAuditEvents } from '../src/audit/log.js';
+import { appendAuditEvents } from '../src/audit/linked-records.js';
 import { openStore } from '../src/store/open.js';
 import { auditEvent } from '../test/audit/events.js';
 import { autosigned, NOW } from '../test/store/records.js';

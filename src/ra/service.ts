@@ -16,11 +16,11 @@ import type { CertificateRequest, IssuedCertificate, ParsedCsr, Principal, Reque
 import { type AuditedWrite, audited } from './audited.js';
 import { certificateConflict, pendingConflict } from './conflicts.js';
 import { describeKey, nameHint, newRequestId, readCsr } from './csr-input.js';
-import { CAUSE_NAMES, PolicyFailure } from './failure.js';
+import { PolicyFailure } from './failure.js';
 import { checkKeyPolicy } from './key-policy.js';
 import { OperatorDecisions } from './operator-decisions.js';
 import type { RaDeps, RequestView } from './ra-types.js';
-import { checkRenewalPolicy, type RenewalPolicy } from './renewal-policy.js';
+import { checkPresentedRenewal } from './renewal-check.js';
 import { Revocations } from './revocations.js';
 import { signRequest, veto } from './signing.js';
 
@@ -204,7 +204,13 @@ export class RegistrationAuthority {
     }
     const allNames = [...names.dnsNames, ...names.ipAddresses];
     if (input.renews !== undefined) {
-      await this.checkRenewal(input, names.commonName, allNames, csr.spki, policy.renewal);
+      await checkPresentedRenewal(this.deps.store, input, {
+        commonName: names.commonName,
+        names: allNames,
+        spki: csr.spki,
+        policy: policy.renewal,
+        now: this.deps.clock.now(),
+      });
       // A renewal is judged before its CSR is looked up, so a CSR reused from enrollment cannot
       // answer the old certificate in place of a refusal.
       const earlier = input.renewal === true ? await earlierRequest() : null;
@@ -329,57 +335,6 @@ export class RegistrationAuthority {
         }
         throw e;
       }
-    }
-  }
-
-  /**
-   * A renewal renews the certificate the caller presented: under the renewal policy (POST
-   * /v1/renewals), or for exactly the same names (EST, RFC 7030 §4.2.2).
-   */
-  private async checkRenewal(
-    input: SubmitInput,
-    commonName: string,
-    names: string[],
-    spki: Buffer,
-    renewal: RenewalPolicy,
-  ): Promise<void> {
-    const current = input.renews === undefined ? null : await this.deps.store.getCertificate(input.renews);
-    if (!current || input.principal.certificate?.serial !== current.serial || current.revokedAt) {
-      throw new PolicyFailure(
-        'name_not_allowed',
-        `certificate ${input.renews} cannot be renewed by ${input.principal.name}`,
-        'present the unrevoked certificate being renewed on the TLS connection',
-        {
-          facts: {
-            code: 'renewal_not_permitted',
-            serial: String(input.renews ?? '').slice(0, 64),
-            principal: input.principal.name,
-          },
-        },
-      );
-    }
-    if (input.renewal === true) {
-      checkRenewalPolicy(renewal, { current, commonName, names, spki, now: this.deps.clock.now() });
-      return;
-    }
-    const held = [...current.dnsNames, ...current.ipAddresses].sort();
-    const asked = [...names].sort();
-    if (commonName !== current.commonName || held.join(',') !== asked.join(',')) {
-      throw new PolicyFailure(
-        'name_not_allowed',
-        `a renewal must ask for exactly the names of certificate ${current.serial} (CN ${current.commonName}; ${held.join(', ')}); the CSR asks for CN ${commonName}; ${asked.join(', ')}`,
-        'make the CSR with the same subject and subjectAltName as the current certificate (RFC 7030 §4.2.2); for other names, enroll with simpleenroll',
-        {
-          field: 'names',
-          facts: {
-            code: 'renewal_names_differ',
-            serial: current.serial,
-            held: [current.commonName, ...held].slice(0, CAUSE_NAMES),
-            asked: [commonName, ...asked].slice(0, CAUSE_NAMES),
-            rule: 'exact',
-          },
-        },
-      );
     }
   }
 

@@ -10,7 +10,7 @@ import {
   verifyAuditChain,
 } from '../../src/audit/chain.js';
 import { auditSigningKey, signCheckpoint } from '../../src/audit/checkpoint.js';
-import { appendAuditEvents } from '../../src/audit/log.js';
+import { appendAuditEvents } from '../../src/audit/linked-records.js';
 import type { AuditRecord } from '../../src/audit/types.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
 import { allBackends } from '../store/backends.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { appendAuditEvents } from '../../src/audit/log.js';
+import { appendAuditEvents } from '../../src/audit/linked-records.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import type { RefusalCause } from '../../src/contract/refusal-cause.js';
 import type { Reason } from '../../src/contract/refusals.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command } from 'commander';
 import { type Actor, auditEvent } from '../../src/audit/event.js';
-import { appendAuditEvents } from '../../src/audit/log.js';
+import { appendAuditEvents } from '../../src/audit/linked-records.js';
 import type { AuditStore } from '../../src/audit/storage-port.js';
 import type { AuditEvent, AuditRecord } from '../../src/audit/types.js';
 import { createAccount } from '../../src/auth/accounts.js';

@@ -5,7 +5,7 @@ import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { GENESIS_HASH, hashAuditRecord } from '../../src/audit/chain.js';
 import { type AuditSigningKey, auditSigningKey, signCheckpoint } from '../../src/audit/checkpoint.js';
-import { appendAuditEvents } from '../../src/audit/log.js';
+import { appendAuditEvents } from '../../src/audit/linked-records.js';
 import type { AuditEvent, AuditRecord } from '../../src/audit/types.js';
 import type { StoreDatabase } from '../../src/store/certificates/schema.js';
 import {

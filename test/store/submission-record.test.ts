@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { hashAuditRecord } from '../../src/audit/chain.js';
-import { appendAuditEvents } from '../../src/audit/log.js';
+import { appendAuditEvents } from '../../src/audit/linked-records.js';
 import { storableAuditEvent } from '../../src/audit/storable-event.js';
 import { SubmissionRecordError } from '../../src/store/certificates/store.js';
 import { type CertmasterStore, openStore } from '../../src/store/open.js';
