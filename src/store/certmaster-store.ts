@@ -22,6 +22,7 @@ import type {
   SubmitOptions,
   SubmitOutcome,
 } from './certificates/store.js';
+import { type CompiledReads, kyselyReads } from './engine/compiled-reads.js';
 import { KyselyAuthStore } from './identities/auth-kysely-store.js';
 import type {
   AuthStore,
@@ -47,10 +48,16 @@ export class KyselyCertmasterStore implements Store, AuthStore, AuditStore, Revo
   /** ACME state (RFC 8555), over the same connection and write executor. */
   readonly acme: AcmeStore;
 
-  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, dialect: AuditDialect) {
-    this.#certificates = new KyselyStore(db, writer, clock);
-    this.#auth = new KyselyAuthStore(db, writer, clock);
-    this.#audit = new KyselyAuditStore(db, writer, dialect);
+  constructor(
+    db: Kysely<StoreDatabase>,
+    writer: WriteExecutor,
+    clock: Clock,
+    dialect: AuditDialect,
+    reads: CompiledReads = kyselyReads(db),
+  ) {
+    this.#certificates = new KyselyStore(db, writer, clock, reads);
+    this.#auth = new KyselyAuthStore(db, writer, clock, reads);
+    this.#audit = new KyselyAuditStore(db, writer, dialect, reads);
     this.#revocation = new KyselyRevocationStore(db, writer);
     this.acme = new KyselyAcmeStore(db, writer);
   }

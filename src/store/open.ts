@@ -8,6 +8,7 @@ import type { AcmeStore } from './acme/acme-store.js';
 import type { StoreDatabase } from './certificates/schema.js';
 import type { Store } from './certificates/store.js';
 import { KyselyCertmasterStore } from './certmaster-store.js';
+import { sqliteReads } from './engine/compiled-reads.js';
 import { PostgresTransactionWriter } from './engine/postgres-writer.js';
 import { CachedSqliteDatabase, ImmediateSqliteDialect, openSqliteFile } from './engine/sqlite-database.js';
 import { SqliteGroupCommitWriter } from './engine/sqlite-writer.js';
@@ -65,7 +66,7 @@ async function openSqliteStore(path: string, clock: Clock, writerThread: boolean
   const writer = writerThread
     ? new ThreadedSqliteWriter(path)
     : new SqliteGroupCommitWriter(kysely, database, createWriteKit(kysely, 'sqlite'));
-  return new KyselyCertmasterStore(kysely, writer, clock, 'sqlite');
+  return new KyselyCertmasterStore(kysely, writer, clock, 'sqlite', sqliteReads(kysely, database));
 }
 
 async function openPostgresStore(url: string, clock: Clock): Promise<CertmasterStore> {

@@ -10,6 +10,7 @@ import type { AuditCheckpoint, AuditFilter, AuditRecord, SpaceReclaim } from '..
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../certificates/kysely-store.js';
 import type { StoreDatabase } from '../certificates/schema.js';
 import { toMillis } from '../certificates/schema.js';
+import { type CompiledReads, kyselyReads } from '../engine/compiled-reads.js';
 import { reclaimSqliteSpace, settleSqliteWal } from '../engine/sqlite-space.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { type AuditQueries, createAuditQueries } from './audit-queries.js';
@@ -45,9 +46,16 @@ export class KyselyAuditStore implements AuditStore {
   readonly #writer: WriteExecutor;
   readonly #q: AuditQueries;
   readonly #dialect: AuditDialect;
+  readonly #reads: CompiledReads;
 
-  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, dialect: AuditDialect) {
+  constructor(
+    db: Kysely<StoreDatabase>,
+    writer: WriteExecutor,
+    dialect: AuditDialect,
+    reads: CompiledReads = kyselyReads(db),
+  ) {
     this.#db = db.withTables<AuditTables>();
+    this.#reads = reads;
     this.#writer = writer;
     this.#q = createAuditQueries(this.#db);
     this.#dialect = dialect;
@@ -105,7 +113,7 @@ export class KyselyAuditStore implements AuditStore {
   }
 
   async auditHead(): Promise<AuditRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.headRecord.bind({}));
+    const { rows } = await this.#reads.read(this.#q.headRecord.bind({}));
     return rows[0] === undefined ? null : rowToAuditRecord(rows[0]);
   }
 
@@ -115,7 +123,7 @@ export class KyselyAuditStore implements AuditStore {
       to: checkSeq(to, 'to'),
       limit: limitOf(limit, 'the audit range limit'),
     });
-    const { rows } = await this.#db.executeQuery(query);
+    const { rows } = await this.#reads.read(query);
     return rows.map(rowToAuditRecord);
   }
 
@@ -125,7 +133,7 @@ export class KyselyAuditStore implements AuditStore {
 
   /** Oldest first; at most MAX_AUDIT_CHECKPOINTS (pruning removes those of pruned records). */
   async listAuditCheckpoints(): Promise<AuditCheckpoint[]> {
-    const { rows } = await this.#db.executeQuery(this.#q.allCheckpoints.bind({}));
+    const { rows } = await this.#reads.read(this.#q.allCheckpoints.bind({}));
     return rows.map(rowToAuditCheckpoint);
   }
 

@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../../types.js';
 import { encodeAuditEvent } from '../audit/audit-schema.js';
+import { type CompiledReads, kyselyReads } from '../engine/compiled-reads.js';
 import { currentSchemaVersion } from '../migrations/index.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { createQueries, type StoreQueries } from './queries.js';
@@ -40,9 +41,16 @@ export class KyselyStore implements Store {
   readonly #clock: Clock;
   readonly #q: StoreQueries;
   #closing: Promise<void> | null = null;
+  readonly #reads: CompiledReads;
 
-  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock) {
+  constructor(
+    db: Kysely<StoreDatabase>,
+    writer: WriteExecutor,
+    clock: Clock,
+    reads: CompiledReads = kyselyReads(db),
+  ) {
     this.#db = db;
+    this.#reads = reads;
     this.#writer = writer;
     this.#clock = clock;
     this.#q = createQueries(db);
@@ -64,7 +72,7 @@ export class KyselyStore implements Store {
   }
 
   async getRequest(id: string): Promise<CertificateRequest | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.requestById.bind({ id }));
+    const { rows } = await this.#reads.read(this.#q.requestById.bind({ id }));
     return rows[0] === undefined ? null : rowToRequest(rows[0]);
   }
 
@@ -97,7 +105,7 @@ export class KyselyStore implements Store {
   }
 
   async findRequestByCsrSha256(sha256: string): Promise<CertificateRequest | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.requestByCsrSha256.bind({ sha256 }));
+    const { rows } = await this.#reads.read(this.#q.requestByCsrSha256.bind({ sha256 }));
     return rows[0] === undefined ? null : rowToRequest(rows[0]);
   }
 
@@ -120,7 +128,7 @@ export class KyselyStore implements Store {
   }
 
   async getCertificate(serial: string): Promise<IssuedCertificate | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.certificateBySerial.bind({ serial }));
+    const { rows } = await this.#reads.read(this.#q.certificateBySerial.bind({ serial }));
     return rows[0] === undefined ? null : rowToCertificate(rows[0]);
   }
 

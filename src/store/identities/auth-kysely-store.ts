@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { PageKey } from '../../domain/page-key.js';
 import type { Clock } from '../../types.js';
 import { fromOptionalMillis, type StoreDatabase, toMillis } from '../certificates/schema.js';
+import { type CompiledReads, kyselyReads } from '../engine/compiled-reads.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './auth-queries.js';
 import { rowToClient, rowToRefreshToken, rowToSigningKey, rowToToken, rowToUser } from './auth-schema.js';
@@ -33,9 +34,16 @@ export class KyselyAuthStore implements AuthStore {
   readonly #writer: WriteExecutor;
   readonly #clock: Clock;
   readonly #q: AuthQueries;
+  readonly #reads: CompiledReads;
 
-  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock) {
+  constructor(
+    db: Kysely<StoreDatabase>,
+    writer: WriteExecutor,
+    clock: Clock,
+    reads: CompiledReads = kyselyReads(db),
+  ) {
     this.#db = db;
+    this.#reads = reads;
     this.#writer = writer;
     this.#clock = clock;
     this.#q = createAuthQueries(db);
@@ -46,14 +54,14 @@ export class KyselyAuthStore implements AuthStore {
   }
 
   async getUser(name: string): Promise<UserRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.userByName.bind({ name }));
+    const { rows } = await this.#reads.read(this.#q.userByName.bind({ name }));
     return rows[0] === undefined ? null : rowToUser(rows[0]);
   }
 
   /** By name; at most `limit` (MAX_AUTH_LIST_SIZE at most), those named after `after` (the next page). */
   async listUsers(filter: { limit?: number; after?: string } = {}): Promise<UserRecord[]> {
     if (filter.limit === undefined && filter.after === undefined) {
-      const { rows } = await this.#db.executeQuery(this.#q.allUsers.bind({}));
+      const { rows } = await this.#reads.read(this.#q.allUsers.bind({}));
       return rows.map(rowToUser);
     }
     let query = this.#db.selectFrom('users').selectAll();
@@ -77,12 +85,12 @@ export class KyselyAuthStore implements AuthStore {
   }
 
   async getToken(id: string): Promise<TokenRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.tokenById.bind({ id }));
+    const { rows } = await this.#reads.read(this.#q.tokenById.bind({ id }));
     return rows[0] === undefined ? null : rowToToken(rows[0]);
   }
 
   async findTokenBySecretHash(secretHash: string): Promise<TokenRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.tokenBySecretHash.bind({ secretHash }));
+    const { rows } = await this.#reads.read(this.#q.tokenBySecretHash.bind({ secretHash }));
     return rows[0] === undefined ? null : rowToToken(rows[0]);
   }
 
@@ -128,7 +136,7 @@ export class KyselyAuthStore implements AuthStore {
 
   /** One indexed read when the token was used in the last minute; a write otherwise. */
   async touchToken(id: string, at: Date): Promise<void> {
-    const { rows } = await this.#db.executeQuery(this.#q.tokenLastUsedAt.bind({ id }));
+    const { rows } = await this.#reads.read(this.#q.tokenLastUsedAt.bind({ id }));
     const row = rows[0];
     if (row === undefined) {
       return;
@@ -150,7 +158,7 @@ export class KyselyAuthStore implements AuthStore {
 
   /** A token of a revoked family reads as revoked, with the family's revocation time. */
   async findRefreshTokenBySecretHash(secretHash: string): Promise<RefreshTokenRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.refreshTokenBySecretHash.bind({ secretHash }));
+    const { rows } = await this.#reads.read(this.#q.refreshTokenBySecretHash.bind({ secretHash }));
     return rows[0] === undefined ? null : rowToRefreshToken(rows[0]);
   }
 
@@ -180,7 +188,7 @@ export class KyselyAuthStore implements AuthStore {
       familyId === null
         ? this.#q.deniedAccessTokenRevokedAt.bind({ jti })
         : this.#q.accessTokenRevokedAt.bind({ jti, familyId });
-    const { rows } = await this.#db.executeQuery(query);
+    const { rows } = await this.#reads.read(query);
     return fromOptionalMillis(rows[0]?.revoked_at ?? null);
   }
 
@@ -189,13 +197,13 @@ export class KyselyAuthStore implements AuthStore {
   }
 
   async getClient(clientId: string): Promise<OAuthClientRecord | null> {
-    const { rows } = await this.#db.executeQuery(this.#q.clientById.bind({ clientId }));
+    const { rows } = await this.#reads.read(this.#q.clientById.bind({ clientId }));
     return rows[0] === undefined ? null : rowToClient(rows[0]);
   }
 
   /** By client id; at most MAX_AUTH_LIST_SIZE. */
   async listClients(): Promise<OAuthClientRecord[]> {
-    const { rows } = await this.#db.executeQuery(this.#q.allClients.bind({}));
+    const { rows } = await this.#reads.read(this.#q.allClients.bind({}));
     return rows.map(rowToClient);
   }
 
@@ -216,7 +224,7 @@ export class KyselyAuthStore implements AuthStore {
 
   /** Oldest first, retired and expired ones included: the caller decides what the JWKS shows. */
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const { rows } = await this.#db.executeQuery(this.#q.allSigningKeys.bind({}));
+    const { rows } = await this.#reads.read(this.#q.allSigningKeys.bind({}));
     return rows.map(rowToSigningKey);
   }
 
