@@ -45,7 +45,15 @@ interface Options {
   seconds: number;
   warmupSeconds: number;
   maxRequests: number;
+  /**
+   * When the timed phase starts (ms since the epoch; after the warm-up and the CSRs are made), so that
+   * several generators can time the same seconds: bench/split-servers.sh. Null: at once.
+   */
+  startAt: number | null;
 }
+
+/** How far ahead --start-at may be. */
+const MAX_START_DELAY_MS = 60_000;
 
 /** Generating a P-256 key costs several times more than signing a CSR; neither server cares about reuse. */
 const MAX_KEYS = 1024;
@@ -261,6 +269,11 @@ async function runLoad(options: Options): Promise<LoadResult> {
       Math.min(options.maxRequests, expected + 4 * options.concurrency),
     );
     const generationSeconds = (performance.now() - generating) / 1000;
+    if (options.startAt !== null) {
+      const delay = options.startAt - Date.now();
+      if (delay < 0) throw new Error(`the CSRs were made ${-delay} ms after --start-at; start later`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
     progress(
       `warm-up: ${warmup.issued} issued in ${warmup.seconds.toFixed(2)} s; ${csrs.length} CSRs made; timing`,
     );
@@ -317,6 +330,7 @@ function parseOptions(argv: string[]): Options {
       seconds: { type: 'string' },
       'warmup-seconds': { type: 'string' },
       'max-requests': { type: 'string' },
+      'start-at': { type: 'string' },
     },
     strict: true,
   });
@@ -334,6 +348,10 @@ function parseOptions(argv: string[]): Options {
     seconds: boundedNumber(values.seconds, 'seconds', 0.1, 60, 5),
     warmupSeconds: boundedNumber(values['warmup-seconds'], 'warmup-seconds', 0.1, 30, 1),
     maxRequests: boundedNumber(values['max-requests'], 'max-requests', 1, MAX_REQUESTS, 40_000),
+    startAt:
+      values['start-at'] === undefined
+        ? null
+        : boundedNumber(values['start-at'], 'start-at', Date.now(), Date.now() + MAX_START_DELAY_MS, 0),
   };
 }
 
@@ -341,7 +359,9 @@ try {
   const options = parseOptions(process.argv.slice(2));
   progress(`started: ${options.target}, concurrency ${options.concurrency}`);
   // The runner kills a stalled load generator too, but a stall is easier to read from here.
-  const watchdogMs = (options.warmupSeconds + options.seconds) * 1000 + 2 * REQUEST_TIMEOUT_MS + 30_000;
+  const startDelayMs = options.startAt === null ? 0 : options.startAt - Date.now();
+  const watchdogMs =
+    (options.warmupSeconds + options.seconds) * 1000 + startDelayMs + 2 * REQUEST_TIMEOUT_MS + 30_000;
   setTimeout(() => {
     progress(`still running after ${watchdogMs} ms; giving up`);
     process.exit(2);
