@@ -18,13 +18,16 @@ seconds=${3:-6}
 [[ $seconds =~ ^[0-9]+$ ]] && ((seconds >= 1 && seconds <= 60)) || { echo "SECONDS must be 1 to 60" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/certmaster-split.XXXXXX)
+# Every child: the servers and, once started, the load generators.
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# A trapped signal would otherwise let the script run on after the cleanup.
+trap 'exit 130' INT TERM
 
 for i in $(seq 1 "$servers"); do
   data="$work/data-$i"
@@ -47,6 +50,7 @@ for i in $(seq 1 "$servers"); do
     --concurrency "$concurrency" --seconds "$seconds" --warmup-seconds 2 --start-at "$start_at" \
     >"$work/load-$i.json" 2>"$work/load-$i.err" &
   loads+=($!)
+  pids+=($!)
 done
 for pid in "${loads[@]}"; do wait "$pid" || { cat "$work"/load-*.err >&2; exit 1; }; done
 

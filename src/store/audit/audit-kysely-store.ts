@@ -10,7 +10,7 @@ import type { AuditCheckpoint, AuditFilter, AuditRecord, SpaceReclaim } from '..
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../certificates/kysely-store.js';
 import type { StoreDatabase } from '../certificates/schema.js';
 import { toMillis } from '../certificates/schema.js';
-import { type CompiledReads, kyselyReads } from '../engine/compiled-reads.js';
+import type { CompiledReads } from '../engine/compiled-reads.js';
 import { reclaimSqliteSpace, settleSqliteWal } from '../engine/sqlite-space.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { type AuditQueries, createAuditQueries } from './audit-queries.js';
@@ -48,12 +48,8 @@ export class KyselyAuditStore implements AuditStore {
   readonly #dialect: AuditDialect;
   readonly #reads: CompiledReads;
 
-  constructor(
-    db: Kysely<StoreDatabase>,
-    writer: WriteExecutor,
-    dialect: AuditDialect,
-    reads: CompiledReads = kyselyReads(db),
-  ) {
+  /** `reads` runs the prepared reads: KyselyCertmasterStore chooses it for the whole store. */
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, dialect: AuditDialect, reads: CompiledReads) {
     this.#db = db.withTables<AuditTables>();
     this.#reads = reads;
     this.#writer = writer;

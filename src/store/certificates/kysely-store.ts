@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { CertificateRequest, Clock, IssuedCertificate, RequestState } from '../../types.js';
 import { encodeAuditEvent } from '../audit/audit-schema.js';
-import { type CompiledReads, kyselyReads } from '../engine/compiled-reads.js';
+import type { CompiledReads } from '../engine/compiled-reads.js';
 import { currentSchemaVersion } from '../migrations/index.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { createQueries, type StoreQueries } from './queries.js';
@@ -43,12 +43,8 @@ export class KyselyStore implements Store {
   #closing: Promise<void> | null = null;
   readonly #reads: CompiledReads;
 
-  constructor(
-    db: Kysely<StoreDatabase>,
-    writer: WriteExecutor,
-    clock: Clock,
-    reads: CompiledReads = kyselyReads(db),
-  ) {
+  /** `reads` runs the prepared reads: KyselyCertmasterStore chooses it for the whole store. */
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, reads: CompiledReads) {
     this.#db = db;
     this.#reads = reads;
     this.#writer = writer;

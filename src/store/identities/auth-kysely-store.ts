@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { PageKey } from '../../domain/page-key.js';
 import type { Clock } from '../../types.js';
 import { fromOptionalMillis, type StoreDatabase, toMillis } from '../certificates/schema.js';
-import { type CompiledReads, kyselyReads } from '../engine/compiled-reads.js';
+import type { CompiledReads } from '../engine/compiled-reads.js';
 import type { WriteExecutor } from '../write-registry.js';
 import { type AuthQueries, createAuthQueries, MAX_AUTH_LIST_SIZE } from './auth-queries.js';
 import { rowToClient, rowToRefreshToken, rowToSigningKey, rowToToken, rowToUser } from './auth-schema.js';
@@ -36,12 +36,8 @@ export class KyselyAuthStore implements AuthStore {
   readonly #q: AuthQueries;
   readonly #reads: CompiledReads;
 
-  constructor(
-    db: Kysely<StoreDatabase>,
-    writer: WriteExecutor,
-    clock: Clock,
-    reads: CompiledReads = kyselyReads(db),
-  ) {
+  /** `reads` runs the prepared reads: KyselyCertmasterStore chooses it for the whole store. */
+  constructor(db: Kysely<StoreDatabase>, writer: WriteExecutor, clock: Clock, reads: CompiledReads) {
     this.#db = db;
     this.#reads = reads;
     this.#writer = writer;
